@@ -1,0 +1,88 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "essd",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "essd", targets: ["essd"]),
+        .executable(name: "essctl", targets: ["essctl"]),
+        .executable(name: "ess-sim", targets: ["ess-sim"]),
+        .library(name: "ESSCore", targets: ["ESSCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CModbus",
+            pkgConfig: "libmodbus",
+            providers: [.apt(["libmodbus-dev"])]
+        ),
+        // Pure core: no I/O, time always passed in.
+        .target(name: "ESSCore"),
+        .target(name: "ESSConfig", dependencies: ["ESSCore"]),
+        .target(
+            name: "ESSModbus",
+            dependencies: [
+                "CModbus", "ESSCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "ESSSimulator",
+            dependencies: [
+                "CModbus", "ESSCore", "ESSConfig",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "essd",
+            dependencies: [
+                "ESSCore", "ESSConfig", "ESSModbus",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "essctl",
+            dependencies: [
+                "ESSCore", "ESSConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "ess-sim",
+            dependencies: [
+                "ESSSimulator", "ESSConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "ESSCoreTests", dependencies: ["ESSCore"]),
+        .testTarget(name: "ESSConfigTests", dependencies: ["ESSConfig", "ESSCore"]),
+        .testTarget(
+            name: "ESSModbusTests",
+            dependencies: [
+                "ESSModbus", "ESSCore", "ESSConfig",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "ESSSimulatorTests",
+            dependencies: ["ESSSimulator", "ESSCore", "ESSConfig"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
+
+// The same strict settings for every target.
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    target.swiftSettings = settings
+}

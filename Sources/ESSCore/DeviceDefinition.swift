@@ -1,0 +1,150 @@
+/// A register map shared by devices of one model: its points, in file order.
+public struct RegisterProfile: Sendable, Hashable {
+    public var name: String
+    public var vendor: String?
+    public var model: String?
+    public var points: [PointDefinition]
+
+    public init(name: String, vendor: String? = nil, model: String? = nil, points: [PointDefinition]) {
+        self.name = name
+        self.vendor = vendor
+        self.model = model
+        self.points = points
+    }
+
+    /// Index of the point with this name, if any.
+    public func pointIndex(named name: String) -> Int? {
+        points.firstIndex { $0.name == name }
+    }
+}
+
+/// Serial parity for RTU links.
+public enum SerialParity: String, Sendable, Hashable, CaseIterable {
+    case none, even, odd
+
+    /// The character libmodbus expects: N, E or O.
+    public var libmodbusCharacter: Character {
+        switch self {
+        case .none: "N"
+        case .even: "E"
+        case .odd: "O"
+        }
+    }
+}
+
+/// How a device is reached. Devices with equal endpoints share one connection (and one
+/// polling thread): several unit ids behind one TCP gateway, or several slaves on one RTU bus.
+public enum Transport: Sendable, Hashable {
+    case tcp(host: String, port: Int)
+    case rtu(device: String, baud: Int, parity: SerialParity, dataBits: Int, stopBits: Int)
+
+    /// Identifies the physical link: "tcp://host:port" or "rtu:///dev/ttyUSB0".
+    public var endpoint: String {
+        switch self {
+        case .tcp(let host, let port): "tcp://\(host):\(port)"
+        case .rtu(let device, _, _, _, _): "rtu://\(device)"
+        }
+    }
+}
+
+/// One polled controller (BMS, PCS, EMS, meter): how to reach it, how to read it, what it holds.
+public struct DeviceDefinition: Sendable, Hashable {
+    public var id: String
+    public var transport: Transport
+    public var unitID: Int
+    public var profile: RegisterProfile
+    public var pollIntervalMS: Int
+    public var responseTimeoutMS: Int
+    /// Largest register count of one read request (1...125).
+    public var maxRegistersPerRequest: Int
+    /// Largest bit count of one coil/discrete read request (1...2000).
+    public var maxBitsPerRequest: Int
+    /// Largest run of unmapped registers that may be read through when merging requests.
+    public var maxHoleRegisters: Int
+    /// Pause between two requests on the same connection (for slow serial devices).
+    public var interRequestDelayMS: Int
+    /// Keep the connection open between polls (true) or close it after each poll.
+    public var keepConnectionOpen: Bool
+    /// Rated energy of the battery behind this device, for weighting site SoC (optional).
+    public var ratedEnergyKWh: Double?
+    /// Rated power of the converter behind this device (optional).
+    public var ratedPowerKW: Double?
+
+    public init(
+        id: String,
+        transport: Transport,
+        unitID: Int = 1,
+        profile: RegisterProfile,
+        pollIntervalMS: Int = 1000,
+        responseTimeoutMS: Int = 500,
+        maxRegistersPerRequest: Int = 125,
+        maxBitsPerRequest: Int = 2000,
+        maxHoleRegisters: Int = 10,
+        interRequestDelayMS: Int = 0,
+        keepConnectionOpen: Bool = true,
+        ratedEnergyKWh: Double? = nil,
+        ratedPowerKW: Double? = nil
+    ) {
+        self.id = id
+        self.transport = transport
+        self.unitID = unitID
+        self.profile = profile
+        self.pollIntervalMS = pollIntervalMS
+        self.responseTimeoutMS = responseTimeoutMS
+        self.maxRegistersPerRequest = maxRegistersPerRequest
+        self.maxBitsPerRequest = maxBitsPerRequest
+        self.maxHoleRegisters = maxHoleRegisters
+        self.interRequestDelayMS = interRequestDelayMS
+        self.keepConnectionOpen = keepConnectionOpen
+        self.ratedEnergyKWh = ratedEnergyKWh
+        self.ratedPowerKW = ratedPowerKW
+    }
+}
+
+/// Facts about the site that criteria and evidence need; none of them is measured.
+public struct SiteFacts: Sendable, Hashable {
+    public var id: String
+    public var name: String
+    public var province: String
+    public var ratedPowerKW: Double
+    public var ratedEnergyKWh: Double
+    /// e.g. "lithium_iron_phosphate", "sodium_ion", "flow_vanadium", "solid_state_lithium".
+    public var technologyRoute: String
+    /// e.g. "industrial_plant", "logistics_park", "data_center", "grid_side", "user_side".
+    public var locationCategory: String
+    public var totalInvestmentCNY: Double
+    /// ISO date "YYYY-MM-DD".
+    public var commissioningDate: String
+    /// IANA time zone name, e.g. "Asia/Shanghai".
+    public var timeZone: String
+
+    public init(
+        id: String, name: String, province: String, ratedPowerKW: Double, ratedEnergyKWh: Double,
+        technologyRoute: String, locationCategory: String, totalInvestmentCNY: Double,
+        commissioningDate: String, timeZone: String
+    ) {
+        self.id = id
+        self.name = name
+        self.province = province
+        self.ratedPowerKW = ratedPowerKW
+        self.ratedEnergyKWh = ratedEnergyKWh
+        self.technologyRoute = technologyRoute
+        self.locationCategory = locationCategory
+        self.totalInvestmentCNY = totalInvestmentCNY
+        self.commissioningDate = commissioningDate
+        self.timeZone = timeZone
+    }
+}
+
+/// A whole validated site configuration: facts, where state lives, and the devices.
+public struct SiteConfiguration: Sendable, Hashable {
+    public var site: SiteFacts
+    public var stateDirectory: String
+    public var devices: [DeviceDefinition]
+
+    public init(site: SiteFacts, stateDirectory: String, devices: [DeviceDefinition]) {
+        self.site = site
+        self.stateDirectory = stateDirectory
+        self.devices = devices
+    }
+}
