@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "essd",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "essd", targets: ["essd"]),
         .executable(name: "essctl", targets: ["essctl"]),

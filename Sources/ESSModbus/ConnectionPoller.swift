@@ -1,0 +1,207 @@
+import ESSCore
+import Foundation
+import Logging
+import Synchronization
+
+/// One link (a TCP connection, or an RTU serial bus with its slaves) and the thread that owns it.
+///
+/// The thread sleeps on the monotonic clock until the next device is due, polls it, hands the
+/// scan to the sink and schedules the next poll on the next wall-clock boundary of the
+/// device's interval. All libmodbus calls happen on this thread and nowhere else; nothing
+/// here runs on Swift's cooperative pool.
+final class ConnectionPoller: Sendable {
+    let transport: Transport
+    let devices: [DeviceDefinition]
+    private let sink: any ScanSink
+    private let logger: Logger
+    private let policy: ReconnectPolicy
+    private let stopRequested = Atomic<Bool>(false)
+    private let finished = DispatchSemaphore(value: 0)
+    private let recorders: [SharedStatisticsRecorder]
+    /// Wall-clock jump (either way) that counts as a clock step rather than drift.
+    static let clockStepThresholdNS: Int64 = 1_000_000_000
+
+    init(transport: Transport, devices: [DeviceDefinition], sink: any ScanSink, logger: Logger, policy: ReconnectPolicy) {
+        self.transport = transport
+        self.devices = devices
+        self.sink = sink
+        self.policy = policy
+        var logger = logger
+        logger[metadataKey: "endpoint"] = "\(transport.endpoint)"
+        self.logger = logger
+        recorders = devices.map {
+            SharedStatisticsRecorder(DeviceStatisticsRecorder(deviceID: $0.id, endpoint: transport.endpoint, unitID: $0.unitID))
+        }
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            run()
+            finished.signal()
+        }
+        thread.name = "essd-poll \(transport.endpoint)"
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    /// Asks the thread to stop after its current request; returns at once.
+    func requestStop() { stopRequested.store(true, ordering: .releasing) }
+
+    /// Blocks until the thread has closed its connection and ended.
+    func waitUntilStopped() { finished.wait() }
+
+    func statistics() -> [DeviceStatistics] { recorders.map { $0.withLock { $0.snapshot() } } }
+
+    private var shouldStop: Bool { stopRequested.load(ordering: .acquiring) }
+
+    // MARK: - The polling thread
+
+    private func run() {
+        var pollers = devices.map { DevicePoller(device: $0) }
+        var link = LinkState()
+        let maxWords = 2000
+        let buffer = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: maxWords)
+        buffer.initialize(repeating: 0)
+        defer {
+            buffer.deallocate()
+            link.connection?.close()
+        }
+
+        var wallOffsetNS = PollClock.wallNS() - PollClock.monotonicNS()
+        var nextDueMS = devices.map { Self.nextBoundaryMS(after: wallOffsetNS / 1_000_000 + PollClock.monotonicNS() / 1_000_000, intervalMS: $0.pollIntervalMS) }
+
+        while !shouldStop {
+            let index = nextDueMS.indices.min { nextDueMS[$0] < nextDueMS[$1] }!
+            // Sleep in short slices so stop requests and clock steps are seen promptly.
+            var deadlineMonoNS: Int64 = 0
+            while !shouldStop {
+                let offset = PollClock.wallNS() - PollClock.monotonicNS()
+                if abs(offset - wallOffsetNS) > Self.clockStepThresholdNS {
+                    logger.warning(
+                        "wall clock stepped; realigning poll schedule",
+                        metadata: ["step_ms": "\((offset - wallOffsetNS) / 1_000_000)"])
+                    let nowMS = (PollClock.monotonicNS() + offset) / 1_000_000
+                    for k in nextDueMS.indices {
+                        nextDueMS[k] = Self.nextBoundaryMS(after: nowMS, intervalMS: devices[k].pollIntervalMS)
+                    }
+                }
+                wallOffsetNS = offset
+                deadlineMonoNS = nextDueMS[index] * 1_000_000 - offset
+                let now = PollClock.monotonicNS()
+                if now >= deadlineMonoNS { break }
+                PollClock.sleep(untilMonotonicNS: min(deadlineMonoNS, now + 200_000_000))
+            }
+            if shouldStop { break }
+            // The schedule may have been realigned during the sleep; re-pick the due device.
+            let due = nextDueMS.indices.min { nextDueMS[$0] < nextDueMS[$1] }!
+            if due != index || PollClock.monotonicNS() < nextDueMS[due] * 1_000_000 - wallOffsetNS { continue }
+
+            let startMonoNS = PollClock.monotonicNS()
+            let device = devices[index]
+            recorders[index].withLock { $0.recordStart(latenessUS: Int((startMonoNS - deadlineMonoNS) / 1000)) }
+            let timestampMS = (startMonoNS + wallOffsetNS) / 1_000_000
+            let cycle = Int(nextDueMS[index] / Int64(device.pollIntervalMS))
+
+            let connectError = link.ensureConnected(
+                transport: transport, device: device, policy: policy, logger: logger,
+                onReconnect: { recorders[index].withLock { $0.stats.reconnects += 1 } })
+            link.connection?.setResponseTimeout(milliseconds: device.responseTimeoutMS)
+            let wasUp = pollers[index].isUp
+            let recorder = recorders[index]
+            let outcome = pollers[index].poll(
+                connection: connectError == nil ? link.connection : nil, connectError: connectError, cycle: cycle,
+                timestampMS: timestampMS, buffer: buffer,
+                record: { update in recorder.withLock { update(&$0) } })
+            if outcome.connectionSuspect {
+                if case .tcp = transport { link.connection?.close() } else { link.connection?.flush() }
+            }
+            if !device.keepConnectionOpen { link.connection?.close() }
+            recorder.withLock {
+                $0.stats.scans += 1
+                $0.stats.isUp = pollers[index].isUp ?? false
+                if outcome.goodRequests > 0 { $0.stats.lastSuccessMS = timestampMS }
+            }
+            logTransition(device: device, wasUp: wasUp, isUp: pollers[index].isUp, scan: outcome.scan)
+            sink.accept(outcome.scan)
+
+            // Next boundary; count boundaries missed because this poll overran.
+            let nowMS = (PollClock.monotonicNS() + wallOffsetNS) / 1_000_000
+            let interval = Int64(device.pollIntervalMS)
+            var next = nextDueMS[index] + interval
+            if next <= nowMS {
+                let upcoming = Self.nextBoundaryMS(after: nowMS, intervalMS: device.pollIntervalMS)
+                let missed = Int((upcoming - next) / interval)
+                recorder.withLock { $0.stats.missedCycles += missed }
+                next = upcoming
+            }
+            nextDueMS[index] = next
+        }
+    }
+
+    private func logTransition(device: DeviceDefinition, wasUp: Bool?, isUp: Bool?, scan: Scan) {
+        guard let isUp, wasUp != isUp else { return }
+        if isUp {
+            logger.info(
+                "device up", metadata: ["device": "\(device.id)", "good_points": "\(scan.goodCount)/\(scan.values.count)"])
+        } else {
+            let stats = statistics().first { $0.deviceID == device.id }
+            logger.warning(
+                "device down",
+                metadata: [
+                    "device": "\(device.id)",
+                    "errors": "\(stats?.errorsByKind.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",") ?? "")",
+                ])
+        }
+    }
+
+    /// The first multiple of `intervalMS` strictly after `ms`.
+    static func nextBoundaryMS(after ms: Int64, intervalMS: Int) -> Int64 {
+        let interval = Int64(intervalMS)
+        return (ms / interval + 1) * interval
+    }
+}
+
+/// The connection of one link and its reconnect state. Lives on the polling thread.
+private struct LinkState {
+    var connection: ModbusConnection?
+    var hasConnectedBefore = false
+    var consecutiveFailures = 0
+    var nextAttemptMonoNS: Int64 = 0
+    var lastError: ModbusError?
+
+    /// Opens the connection if needed and allowed by the backoff; returns the error that
+    /// keeps it closed, or nil when it is open.
+    mutating func ensureConnected(
+        transport: Transport, device: DeviceDefinition, policy: ReconnectPolicy, logger: Logger, onReconnect: () -> Void
+    ) -> ModbusError? {
+        if let connection, connection.isConnected { return nil }
+        let now = PollClock.monotonicNS()
+        if now < nextAttemptMonoNS, let lastError { return lastError }
+        do {
+            if connection == nil {
+                connection = try ModbusConnection(transport: transport, responseTimeoutMS: device.responseTimeoutMS)
+            }
+            connection!.setResponseTimeout(milliseconds: device.responseTimeoutMS)
+            try connection!.connect()
+            if hasConnectedBefore { onReconnect() }
+            if consecutiveFailures > 0 {
+                logger.info("connected", metadata: ["after_failed_attempts": "\(consecutiveFailures)"])
+            }
+            hasConnectedBefore = true
+            consecutiveFailures = 0
+            lastError = nil
+            return nil
+        } catch {
+            consecutiveFailures += 1
+            let delay = policy.delayMS(afterFailures: consecutiveFailures)
+            nextAttemptMonoNS = now + Int64(delay) * 1_000_000
+            if consecutiveFailures == 1 || lastError?.kind != error.kind {
+                logger.warning(
+                    "cannot connect; retrying with backoff",
+                    metadata: ["error": "\(error)", "retry_in_ms": "\(delay)"])
+            }
+            lastError = error
+            return error
+        }
+    }
+}
