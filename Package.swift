@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "essctl", targets: ["essctl"]),
         .executable(name: "ess-sim", targets: ["ess-sim"]),
         .library(name: "ESSCore", targets: ["ESSCore"]),
+        .library(name: "ESSModbus", targets: ["ESSModbus"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -38,10 +39,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "ESSDaemon",
+            dependencies: [
+                "ESSCore", "ESSConfig", "ESSModbus",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "essd",
             dependencies: [
-                "ESSCore", "ESSConfig", "ESSModbus",
+                "ESSCore", "ESSConfig", "ESSModbus", "ESSDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,0 +1,27 @@
+// swift-tools-version: 6.1
+// Benchmarks live in their own package so the main build stays lean.
+// Run with: scripts/bench.sh (builds release, starts ess-sim, runs ess-bench).
+import PackageDescription
+
+let package = Package(
+    name: "essd-benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // The reference: a plain C loop over libmodbus, nothing of essd in it.
+        .target(name: "CReferenceLoop", linkerSettings: [.linkedLibrary("modbus")]),
+        .executableTarget(
+            name: "ess-bench",
+            dependencies: [
+                "CReferenceLoop",
+                .product(name: "ESSCore", package: "main"),
+                .product(name: "ESSModbus", package: "main"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
