@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The demo: installs what is needed (Debian), builds essd, starts the simulated plant
+# (ess-sim) on loopback and essd polling it, printing live values. Ctrl-C stops both.
+#   scripts/demo.sh            # run until Ctrl-C
+#   DEMO_SECONDS=30 scripts/demo.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! pkg-config --exists libmodbus 2>/dev/null; then scripts/setup-debian.sh; fi
+swift build --product ess-sim
+swift build --product essd
+BIN="$(swift build --show-bin-path)"
+
+"$BIN/essd" --check-config Config/essd.toml
+# A simulated day lasts 10 minutes: valley charging, peak discharging, idle in between.
+"$BIN/ess-sim" --config Config/essd.toml --day-seconds 600 &
+SIM=$!
+trap 'kill $SIM $ESSD 2>/dev/null || true; wait 2>/dev/null || true' EXIT INT TERM
+ESSD=""
+sleep 1
+"$BIN/essd" --config Config/essd.toml --log-scans &
+ESSD=$!
+if [ -n "${DEMO_SECONDS:-}" ]; then sleep "$DEMO_SECONDS"; else wait "$ESSD"; fi
