@@ -54,6 +54,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -72,11 +73,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ESSCoreTests", dependencies: ["ESSCore"]),
-        .testTarget(name: "ESSConfigTests", dependencies: ["ESSConfig", "ESSCore"]),
+        .testTarget(name: "ESSConfigTests", dependencies: ["ESSConfig", "ESSCore"], exclude: ["testcases"]),
         .testTarget(
             name: "ESSModbusTests",
             dependencies: [
-                "ESSModbus", "ESSCore", "ESSConfig",
+                "ESSModbus", "ESSCore", "ESSConfig", "ess-sim",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -6,6 +6,7 @@ import ESSModbus
 import Foundation
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// essd: polls a storage site's controllers over Modbus and keeps their telemetry.
 @main

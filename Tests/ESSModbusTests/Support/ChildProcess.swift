@@ -10,8 +10,7 @@ import Synchronization
 final class ChildProcess: Sendable {
     let process: Process
     private let input: Pipe
-    private let output = Mutex<(lines: [String], partial: String)>(([], ""))
-    private let errorOutput = Mutex<String>("")
+    private let buffers = OutputBuffers()
     let name: String
 
     init(_ executable: String, _ arguments: [String], name: String? = nil) throws {
@@ -25,11 +24,11 @@ final class ChildProcess: Sendable {
         process.standardInput = input
         process.standardOutput = out
         process.standardError = err
-        let output = self.output
+        let buffers = self.buffers
         out.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
             guard !data.isEmpty else { return }
-            output.withLock { state in
+            buffers.output.withLock { state in
                 state.partial += String(decoding: data, as: UTF8.self)
                 while let newline = state.partial.firstIndex(of: "\n") {
                     state.lines.append(String(state.partial[..<newline]))
@@ -37,11 +36,10 @@ final class ChildProcess: Sendable {
                 }
             }
         }
-        let errorOutput = self.errorOutput
         err.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
             guard !data.isEmpty else { return }
-            errorOutput.withLock { $0 += String(decoding: data, as: UTF8.self) }
+            buffers.errorOutput.withLock { $0 += String(decoding: data, as: UTF8.self) }
         }
         try process.run()
     }
@@ -49,15 +47,15 @@ final class ChildProcess: Sendable {
     deinit { terminate() }
 
     /// Everything the process wrote to stderr so far (for failure messages).
-    var standardError: String { errorOutput.withLock { $0 } }
-    var lines: [String] { output.withLock { $0.lines } }
+    var standardError: String { buffers.errorOutput.withLock { $0 } }
+    var lines: [String] { buffers.output.withLock { $0.lines } }
 
     /// Waits for a stdout line containing `text` (after line `index`); returns it.
     @discardableResult
     func waitForLine(containing text: String, after index: Int = 0, timeout: Double = 20) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if let line = output.withLock({ $0.lines.dropFirst(index).first { $0.contains(text) } }) { return line }
+            if let line = buffers.output.withLock({ $0.lines.dropFirst(index).first { $0.contains(text) } }) { return line }
             if !process.isRunning {
                 throw TestFailure("\(name) exited (\(process.terminationStatus)) before printing '\(text)'; stderr:\n\(standardError)")
             }
@@ -72,6 +70,7 @@ final class ChildProcess: Sendable {
     }
 
     /// Sends a command and waits for the next stdout line containing `reply`.
+    @discardableResult
     func request(_ line: String, reply: String, timeout: Double = 10) throws -> String {
         let before = lines.count
         send(line)
@@ -86,6 +85,12 @@ final class ChildProcess: Sendable {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
+}
+
+/// What a child wrote, collected by the pipes' handlers.
+final class OutputBuffers: Sendable {
+    let output = Mutex<(lines: [String], partial: String)>(([], ""))
+    let errorOutput = Mutex<String>("")
 }
 
 struct TestFailure: Error, CustomStringConvertible {

@@ -1,0 +1,291 @@
+internal import ESSCore
+internal import Foundation
+
+/// How the site reader reaches profile files; `ConfigurationLoader` supplies the real file
+/// system, tests may supply a dictionary.
+struct ProfileFiles {
+    /// The text of a file, or nil when it cannot be read.
+    var read: (String) -> String?
+    /// Base names (without ".toml") of the profiles in a directory, or nil when unreadable.
+    var list: (String) -> [String]?
+}
+
+/// Turns a site file's TOML into a `SiteConfiguration`, loading each named profile once and
+/// recording every issue in the site file and in the profiles.
+enum SiteReader {
+    static let topKeys = ["site", "store", "profile_directory", "defaults", "device"]
+    static let siteKeys = [
+        "id", "name", "province", "rated_power_kw", "rated_energy_kwh", "technology_route", "location_category",
+        "total_investment_cny", "commissioning_date", "time_zone",
+    ]
+    static let storeKeys = ["state_directory"]
+    static let pollKeys = [
+        "poll_interval_ms", "response_timeout_ms", "max_registers_per_request", "max_bits_per_request",
+        "max_hole_registers", "inter_request_delay_ms", "keep_connection_open",
+    ]
+    static let tcpKeys = ["host", "port"]
+    static let rtuKeys = ["serial_device", "baud", "parity", "data_bits", "stop_bits"]
+    static let deviceKeys =
+        ["id", "profile", "transport"] + tcpKeys + rtuKeys + ["unit_id"] + pollKeys + ["rated_energy_kwh", "rated_power_kw"]
+    /// Advice for top-level keys written below a table header, where TOML puts them in that table.
+    static let misplaced = [
+        "profile_directory": "profile_directory is a top-level key: move it above the first [table] header"
+    ]
+    static let baudRates = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400]
+
+    static func read(
+        text: String, file: String, profileDirectory: String, files: ProfileFiles, log: IssueLog
+    ) -> SiteConfiguration? {
+        let root: TOMLTable
+        do {
+            root = try TOMLParser.parse(text, file: file)
+        } catch {
+            log.add(error)
+            return nil
+        }
+        let top = TableReader(table: root, file: file, path: "", log: log)
+        top.rejectUnknownKeys(allowed: topKeys)
+
+        let facts = top.table("site", required: true).flatMap(readFacts)
+        var stateDirectory: String?
+        if let store = top.table("store", required: true) {
+            store.rejectUnknownKeys(allowed: storeKeys, hints: misplaced)
+            stateDirectory = store.string("state_directory", required: true)
+        }
+        var profileDir = profileDirectory
+        if let dir = top.string("profile_directory") {
+            profileDir = dir.hasPrefix("/") ? dir : join(directory(of: file), dir)
+        }
+        var defaults = PollSettings()
+        if let d = top.table("defaults") {
+            d.rejectUnknownKeys(allowed: pollKeys, hints: misplaced)
+            defaults = readPoll(d, base: defaults)
+        }
+
+        let deviceReaders = top.tableArray("device")
+        if deviceReaders.isEmpty, top.table["device"] == nil {
+            log.add(file: file, line: 1, key: "device", "no devices; add at least one [[device]] table")
+        }
+        var profiles: [String: LoadedProfile?] = [:]
+        var devices: [DeviceDefinition] = []
+        var allValid = true
+        var seenIDs: [String: Int] = [:]
+        var seenEndpoints: [String: (id: String, line: Int)] = [:]
+        var serialLines: [String: (id: String, line: Int, transport: Transport)] = [:]
+        for r in deviceReaders {
+            let (fields, profileName) = readDevice(r, defaults: defaults)
+            if let profileName, profiles[profileName] == nil {
+                profiles[profileName] = loadProfile(profileName, directory: profileDir, files: files, log: log, site: r)
+            }
+            guard let built = fields else {
+                allValid = false
+                continue
+            }
+            if let first = seenIDs[built.id] {
+                r.issue("id", "duplicate device id \"\(built.id)\"; first defined at line \(first)")
+                allValid = false
+            } else {
+                seenIDs[built.id] = r.line(of: "id")
+            }
+            let endpointKey = "\(built.transport.endpoint)#\(built.unitID)"
+            if let first = seenEndpoints[endpointKey] {
+                r.issue(
+                    "unit_id",
+                    "device \"\(built.id)\" has the same endpoint \(built.transport.endpoint) and unit_id \(built.unitID) as device \"\(first.id)\" (line \(first.line)); give each device on one link its own unit_id"
+                )
+                allValid = false
+            } else {
+                seenEndpoints[endpointKey] = (built.id, r.table.position.line)
+            }
+            if case .rtu(let dev, let baud, let parity, let dataBits, let stopBits) = built.transport {
+                if let first = serialLines[dev], case .rtu(_, let b0, let p0, let d0, let s0) = first.transport {
+                    let mismatches: [(String, String, String)] = [
+                        ("baud", "\(baud)", "\(b0)"), ("parity", parity.rawValue, p0.rawValue),
+                        ("data_bits", "\(dataBits)", "\(d0)"), ("stop_bits", "\(stopBits)", "\(s0)"),
+                    ].filter { $0.1 != $0.2 }
+                    for (key, mine, theirs) in mismatches {
+                        r.issue(
+                            key,
+                            "\(key) \(mine) differs from \(theirs) of device \"\(first.id)\" (line \(first.line)) on the same serial device \(dev); devices on one serial line must agree on baud, parity, data_bits and stop_bits"
+                        )
+                        allValid = false
+                    }
+                } else {
+                    serialLines[dev] = (built.id, r.table.position.line, built.transport)
+                }
+            }
+
+            guard let loaded = profiles[built.profileName] ?? nil else {
+                allValid = false
+                continue
+            }
+            let limits = ReadPlanLimits(maxRegisters: built.poll.maxRegisters, maxBits: built.poll.maxBits, maxHole: built.poll.maxHole)
+            // Points that fail under Modbus' own limits were reported once already.
+            let reported = Set(loaded.baseLimitErrors.map(\.pointName))
+            for e in ReadPlanner.validate(points: loaded.points, limits: limits) where !reported.contains(e.pointName) {
+                ProfileReader.report(e, in: loaded, note: "limits of device \"\(built.id)\" at \(file):\(r.table.position.line)", log: log)
+                allValid = false
+            }
+            guard let profile = loaded.profile else {
+                allValid = false
+                continue
+            }
+            devices.append(built.definition(profile: profile))
+        }
+        guard allValid, log.isEmpty, let facts, let stateDirectory else { return nil }
+        return SiteConfiguration(site: facts, stateDirectory: stateDirectory, devices: devices)
+    }
+
+    // MARK: [site]
+
+    private static func readFacts(_ r: TableReader) -> SiteFacts? {
+        r.rejectUnknownKeys(allowed: siteKeys, hints: misplaced)
+        let id = r.identifier("id", required: true, allowHyphen: true)
+        let name = r.string("name", required: true)
+        let province = r.string("province", required: true)
+        let power = r.double("rated_power_kw", required: true, ruleText: "greater than 0") { $0 > 0 }
+        let energy = r.double("rated_energy_kwh", required: true, ruleText: "greater than 0") { $0 > 0 }
+        let route = r.string("technology_route", required: true)
+        let location = r.string("location_category", required: true)
+        let investment = r.double("total_investment_cny", required: true, ruleText: "of at least 0") { $0 >= 0 }
+        let commissioning = r.date("commissioning_date", required: true)
+        var zone = r.string("time_zone", required: true)
+        if let z = zone, TimeZone(identifier: z) == nil {
+            r.issue("time_zone", "\"\(z)\" is not a known IANA time zone; expected a name such as Asia/Shanghai or UTC")
+            zone = nil
+        }
+        guard let id, let name, let province, let power, let energy, let route, let location, let investment,
+            let commissioning, let zone
+        else { return nil }
+        return SiteFacts(
+            id: id, name: name, province: province, ratedPowerKW: power, ratedEnergyKWh: energy,
+            technologyRoute: route, locationCategory: location, totalInvestmentCNY: investment,
+            commissioningDate: commissioning, timeZone: zone)
+    }
+
+    // MARK: Devices
+
+    struct PollSettings {
+        var pollIntervalMS = 1000
+        var responseTimeoutMS = 500
+        var maxRegisters = 125
+        var maxBits = 2000
+        var maxHole = 10
+        var interRequestDelayMS = 0
+        var keepConnectionOpen = true
+    }
+
+    /// Reads the poll keys present in `r` over `base`; a bad key keeps the base value.
+    static func readPoll(_ r: TableReader, base: PollSettings) -> PollSettings {
+        var p = base
+        if r.has("poll_interval_ms"), let v = r.integer("poll_interval_ms", in: 50...3_600_000) { p.pollIntervalMS = v }
+        if r.has("response_timeout_ms"), let v = r.integer("response_timeout_ms", in: 10...60_000) { p.responseTimeoutMS = v }
+        if r.has("max_registers_per_request"), let v = r.integer("max_registers_per_request", in: 1...125) { p.maxRegisters = v }
+        if r.has("max_bits_per_request"), let v = r.integer("max_bits_per_request", in: 1...2000) { p.maxBits = v }
+        if r.has("max_hole_registers"), let v = r.integer("max_hole_registers", in: 0...125) { p.maxHole = v }
+        if r.has("inter_request_delay_ms"), let v = r.integer("inter_request_delay_ms", in: 0...10_000) { p.interRequestDelayMS = v }
+        if r.has("keep_connection_open"), let v = r.bool("keep_connection_open") { p.keepConnectionOpen = v }
+        return p
+    }
+
+    struct DeviceFields {
+        var id: String
+        var profileName: String
+        var transport: Transport
+        var unitID: Int
+        var poll: PollSettings
+        var ratedEnergyKWh: Double?
+        var ratedPowerKW: Double?
+
+        func definition(profile: RegisterProfile) -> DeviceDefinition {
+            DeviceDefinition(
+                id: id, transport: transport, unitID: unitID, profile: profile, pollIntervalMS: poll.pollIntervalMS,
+                responseTimeoutMS: poll.responseTimeoutMS, maxRegistersPerRequest: poll.maxRegisters,
+                maxBitsPerRequest: poll.maxBits, maxHoleRegisters: poll.maxHole,
+                interRequestDelayMS: poll.interRequestDelayMS, keepConnectionOpen: poll.keepConnectionOpen,
+                ratedEnergyKWh: ratedEnergyKWh, ratedPowerKW: ratedPowerKW)
+        }
+    }
+
+    /// The device's fields when they are all valid, and its profile name when that is valid.
+    private static func readDevice(_ r: TableReader, defaults: PollSettings) -> (DeviceFields?, profileName: String?) {
+        r.rejectUnknownKeys(allowed: deviceKeys, hints: misplaced)
+        let before = r.log.count
+        let id = r.identifier("id", required: true, allowHyphen: true)
+        let profile = r.identifier("profile", required: true, allowHyphen: true)
+        let kind = r.choice("transport", required: true, [("tcp", "tcp"), ("rtu", "rtu")])
+        var transport: Transport?
+        if kind == "tcp" {
+            for key in rtuKeys where r.has(key) {
+                r.issue(key, "\(key) is a serial (rtu) setting but transport is \"tcp\"; tcp devices take: \(tcpKeys.joined(separator: ", "))")
+            }
+            let host = r.string("host", required: true)
+            let port = r.has("port") ? r.integer("port", in: 1...65535) : 502
+            if let host, let port { transport = .tcp(host: host, port: port) }
+        } else if kind == "rtu" {
+            for key in tcpKeys where r.has(key) {
+                r.issue(key, "\(key) is a tcp setting but transport is \"rtu\"; rtu devices take: \(rtuKeys.joined(separator: ", "))")
+            }
+            let device = r.string("serial_device", required: true)
+            var baud: Int? = 9600
+            if r.has("baud") {
+                baud = r.integer("baud", in: 1...10_000_000)
+                if let b = baud, !baudRates.contains(b) {
+                    r.issue("baud", "\(b) is not a standard baud rate; expected one of: \(baudRates.map(String.init).joined(separator: ", "))")
+                    baud = nil
+                }
+            }
+            let parity = r.has("parity") ? r.choice("parity", SerialParity.allCases.map { ($0.rawValue, $0) }) : .even
+            let dataBits = r.has("data_bits") ? r.integer("data_bits", in: 7...8) : 8
+            let stopBits = r.has("stop_bits") ? r.integer("stop_bits", in: 1...2) : 1
+            if let device, let baud, let parity, let dataBits, let stopBits {
+                transport = .rtu(device: device, baud: baud, parity: parity, dataBits: dataBits, stopBits: stopBits)
+            }
+        }
+        var unitID: Int? = 1
+        if r.has("unit_id") {
+            unitID = r.integer("unit_id", in: 0...255)
+            if let u = unitID, u > 247, !(u == 255 && kind == "tcp") {
+                r.issue("unit_id", "must be in 0...247 (tcp also allows 255), found \(u)")
+                unitID = nil
+            }
+        }
+        let poll = readPoll(r, base: defaults)
+        let energy = r.double("rated_energy_kwh", ruleText: "greater than 0") { $0 > 0 }
+        let power = r.double("rated_power_kw", ruleText: "greater than 0") { $0 > 0 }
+        guard r.log.count == before, let id, let profile, let transport, let unitID else { return (nil, profile) }
+        let fields = DeviceFields(
+            id: id, profileName: profile, transport: transport, unitID: unitID, poll: poll, ratedEnergyKWh: energy,
+            ratedPowerKW: power)
+        return (fields, profile)
+    }
+
+    // MARK: Profiles
+
+    private static func loadProfile(
+        _ name: String, directory: String, files: ProfileFiles, log: IssueLog, site: TableReader
+    ) -> LoadedProfile? {
+        let path = join(directory, name + ".toml")
+        guard let text = files.read(path) else {
+            var message = "profile file \(path) not found"
+            if let names = files.list(directory) {
+                message += names.isEmpty ? "; the folder \(directory) holds no .toml profiles" : "; the folder \(directory) holds: \(names.sorted().joined(separator: ", "))"
+            } else {
+                message += "; the profile directory \(directory) cannot be read (set profile_directory)"
+            }
+            site.issue("profile", message)
+            return nil
+        }
+        return ProfileReader.read(text: text, file: path, log: log)
+    }
+
+    static func directory(of file: String) -> String {
+        guard let slash = file.lastIndex(of: "/") else { return "" }
+        return slash == file.startIndex ? "/" : String(file[..<slash])
+    }
+
+    static func join(_ directory: String, _ name: String) -> String {
+        if directory.isEmpty { return name }
+        return directory.hasSuffix("/") ? directory + name : directory + "/" + name
+    }
+}

@@ -1,0 +1,183 @@
+/// A place in a TOML file: 1-based line and 1-based column (counted in Unicode scalars).
+public struct TOMLPosition: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var line: Int
+    public var column: Int
+
+    public init(line: Int, column: Int) {
+        self.line = line
+        self.column = column
+    }
+
+    public var description: String { "\(line):\(column)" }
+
+    public static func < (a: TOMLPosition, b: TOMLPosition) -> Bool {
+        (a.line, a.column) < (b.line, b.column)
+    }
+}
+
+/// A TOML local date (`2025-06-30`), kept as its three fields. It is a calendar date with no
+/// time and no zone; checking that the day exists in the month is done by the parser.
+public struct TOMLLocalDate: Sendable, Hashable, CustomStringConvertible {
+    public var year: Int
+    public var month: Int
+    public var day: Int
+
+    public init(year: Int, month: Int, day: Int) {
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
+    /// "YYYY-MM-DD".
+    public var description: String {
+        func pad(_ n: Int, _ width: Int) -> String {
+            let s = String(n)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+    }
+
+    /// Parses exactly "YYYY-MM-DD" naming a day that exists; nil otherwise.
+    public init?(iso text: String) {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var n = 0
+            for b in bytes[range] {
+                guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return nil }
+                n = n * 10 + Int(b - UInt8(ascii: "0"))
+            }
+            return n
+        }
+        guard let y = number(0..<4), let m = number(5..<7), let d = number(8..<10) else { return nil }
+        guard (1...12).contains(m), d >= 1, d <= Self.daysIn(month: m, year: y) else { return nil }
+        self.init(year: y, month: m, day: d)
+    }
+
+    /// Days in a month of the proleptic Gregorian calendar.
+    public static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+}
+
+/// One parsed TOML value and where it starts in its file. Arrays of tables (`[[x]]`) are
+/// arrays whose elements are tables. Owns no file I/O; `TOMLParser` makes these.
+public struct TOMLValue: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        case string(String)
+        case integer(Int64)
+        case float(Double)
+        case boolean(Bool)
+        case date(TOMLLocalDate)
+        case array([TOMLValue])
+        case table(TOMLTable)
+    }
+
+    public var kind: Kind
+    public var position: TOMLPosition
+
+    public init(_ kind: Kind, at position: TOMLPosition) {
+        self.kind = kind
+        self.position = position
+    }
+
+    /// The TOML type name: string, integer, float, boolean, date, array, table.
+    public var typeName: String {
+        switch kind {
+        case .string: "string"
+        case .integer: "integer"
+        case .float: "float"
+        case .boolean: "boolean"
+        case .date: "date"
+        case .array: "array"
+        case .table: "table"
+        }
+    }
+
+    /// "a string", "an integer", "an array", ...
+    public var typeNameWithArticle: String {
+        switch kind {
+        case .integer, .array: "an \(typeName)"
+        default: "a \(typeName)"
+        }
+    }
+
+    /// A short human description for messages: `string "tcp"`, `integer 5`, `array`.
+    public var summary: String {
+        switch kind {
+        case .string(let s): "string \"\(s)\""
+        case .integer(let i): "integer \(i)"
+        case .float(let d): "float \(d)"
+        case .boolean(let b): "boolean \(b)"
+        case .date(let d): "date \(d)"
+        case .array: "array"
+        case .table: "table"
+        }
+    }
+
+    public var stringValue: String? { if case .string(let s) = kind { s } else { nil } }
+    public var integerValue: Int64? { if case .integer(let i) = kind { i } else { nil } }
+    public var boolValue: Bool? { if case .boolean(let b) = kind { b } else { nil } }
+    public var dateValue: TOMLLocalDate? { if case .date(let d) = kind { d } else { nil } }
+    public var arrayValue: [TOMLValue]? { if case .array(let a) = kind { a } else { nil } }
+    public var tableValue: TOMLTable? { if case .table(let t) = kind { t } else { nil } }
+    /// Floats, and integers read as floats.
+    public var doubleValue: Double? {
+        switch kind {
+        case .float(let d): d
+        case .integer(let i): Double(i)
+        default: nil
+        }
+    }
+}
+
+/// A TOML table: its key/value entries in file order, each with the position of its key.
+public struct TOMLTable: Sendable, Hashable {
+    public struct Entry: Sendable, Hashable {
+        public var key: String
+        public var keyPosition: TOMLPosition
+        public var value: TOMLValue
+
+        public init(key: String, keyPosition: TOMLPosition, value: TOMLValue) {
+            self.key = key
+            self.keyPosition = keyPosition
+            self.value = value
+        }
+    }
+
+    public var entries: [Entry]
+    /// Where the table is defined: its `[header]`, its `{`, or (for tables made implicitly by
+    /// dotted keys) the key that made it. The root table is at 1:1.
+    public var position: TOMLPosition
+
+    public init(entries: [Entry] = [], position: TOMLPosition = TOMLPosition(line: 1, column: 1)) {
+        self.entries = entries
+        self.position = position
+    }
+
+    public subscript(key: String) -> Entry? {
+        entries.first { $0.key == key }
+    }
+
+    public var keys: [String] { entries.map(\.key) }
+}
+
+/// A TOML syntax error: where it is and what was expected there.
+public struct TOMLError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var file: String
+    public var position: TOMLPosition
+    public var message: String
+
+    public init(file: String, position: TOMLPosition, message: String) {
+        self.file = file
+        self.position = position
+        self.message = message
+    }
+
+    /// "FILE:LINE:COLUMN: MESSAGE"
+    public var description: String { "\(file):\(position.line):\(position.column): \(message)" }
+}
