@@ -82,6 +82,8 @@ public enum ValueType: Sendable, Hashable {
             } else {
                 return nil
             }
+            // Only canonical spellings: "bit3", not "bit03" or "bit+3".
+            if self.name != name { return nil }
         }
     }
 }

@@ -128,6 +128,13 @@ public enum ReadPlanner {
                 }
                 j += 1
             }
+            if indices.isEmpty {
+                // Only a point that failed `validate` (wider than the cap) gets here: serve it
+                // alone rather than loop; the device will answer with an exception.
+                served[first] = true
+                indices = [items[first].index]
+                end = items[first].span.upperBound
+            }
             requests.append(ReadRequest(kind: kind, startAddress: start, count: end - start, pointIndices: indices.sorted()))
         }
         return requests
@@ -204,7 +211,13 @@ public struct DevicePollPlan: Sendable {
         // Due multiples must include 1 if present; a cycle divisible by the lcm of the due ones
         // must not be divisible by any excluded multiple. Check the lcm itself.
         var l = 1
-        for (k, m) in multiples.enumerated() where mask & (1 << k) != 0 { l = lcm(l, m) }
+        for (k, m) in multiples.enumerated() where mask & (1 << k) != 0 {
+            let (next, overflow) = (l / gcd(l, m)).multipliedReportingOverflow(by: m)
+            // No cycle number that fits in an Int makes these due together, except cycle 0,
+            // which makes every multiple due. (Six coprime multiples near 3600 overflow.)
+            if overflow { return mask == (1 << multiples.count) - 1 }
+            l = next
+        }
         for (k, m) in multiples.enumerated() {
             let due = l % m == 0
             if due != (mask & (1 << k) != 0) { return false }

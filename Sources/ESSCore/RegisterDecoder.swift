@@ -113,9 +113,13 @@ public enum RegisterDecoder {
         case 9: 1e9
         case 10: 1e10
         default:
-            exponent > 0
-                ? (0..<exponent).reduce(1.0) { r, _ in r * 10 }
-                : (0..<(-exponent)).reduce(1.0) { r, _ in r / 10 }
+            exponent > 308
+                ? .infinity
+                : exponent < -324
+                    ? 0
+                    : exponent > 0
+                        ? (0..<exponent).reduce(1.0) { r, _ in r * 10 }
+                        : (0..<(-exponent)).reduce(1.0) { r, _ in r / 10 }
         }
     }
 }

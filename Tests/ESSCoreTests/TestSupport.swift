@@ -1,0 +1,45 @@
+import ESSCore
+
+/// SplitMix64 (Steele, Lea, Flood 2014): a tiny, fully deterministic generator so that every
+/// property case can be replayed from the seed printed in its failure message.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Decodes a numeric point whose registers start at `words[offset]`.
+func decode(_ point: PointDefinition, _ words: [UInt16], offset: Int = 0, scaleFactorExponent: Int16? = nil) -> Double? {
+    words.withUnsafeBufferPointer {
+        RegisterDecoder.decodeNumber(point, words: $0, offset: offset, scaleFactorExponent: scaleFactorExponent)
+    }
+}
+
+/// The decoder's raw bits for a point whose registers start at `words[0]`.
+func rawBits(_ point: PointDefinition, _ words: [UInt16]) -> UInt64 {
+    words.withUnsafeBufferPointer { RegisterDecoder.rawBits(point, words: $0, offset: 0) }
+}
+
+/// Decodes a string point whose registers start at `words[0]`.
+func decodeText(_ point: PointDefinition, _ words: [UInt16]) -> String {
+    words.withUnsafeBufferPointer { RegisterDecoder.decodeText(point, words: $0, offset: 0) }
+}
+
+/// Powers of ten written out, independent of `RegisterDecoder.powerOfTen`.
+let powersOfTen: [Int: Double] = [-3: 0.001, -2: 0.01, -1: 0.1, 0: 1, 1: 10, 2: 100, 3: 1000]
+
+/// Equal within `relative` of the larger magnitude (or exactly equal, including both NaN).
+func isClose(_ a: Double?, _ b: Double?, relative: Double = 1e-12) -> Bool {
+    guard let a, let b else { return a == nil && b == nil }
+    if a.isNaN || b.isNaN { return a.isNaN && b.isNaN }
+    if a == b { return true }
+    return abs(a - b) <= relative * max(abs(a), abs(b))
+}
