@@ -102,14 +102,15 @@ final class ConnectionPoller: Sendable {
             let timestampMS = (startMonoNS + wallOffsetNS) / 1_000_000
             let cycle = Int(nextDueMS[index] / Int64(device.pollIntervalMS))
 
-            let connectError = link.ensureConnected(
+            let (connectError, attempted) = link.ensureConnected(
                 transport: transport, device: device, policy: policy, logger: logger,
                 onReconnect: { recorders[index].withLock { $0.stats.reconnects += 1 } })
             link.connection?.setResponseTimeout(milliseconds: device.responseTimeoutMS)
             let wasUp = pollers[index].isUp
             let recorder = recorders[index]
             let outcome = pollers[index].poll(
-                connection: connectError == nil ? link.connection : nil, connectError: connectError, cycle: cycle,
+                connection: connectError == nil ? link.connection : nil, connectError: connectError,
+                connectAttempted: attempted, cycle: cycle,
                 timestampMS: timestampMS, buffer: buffer,
                 record: { update in recorder.withLock { update(&$0) } })
             if outcome.connectionSuspect {
@@ -170,13 +171,13 @@ private struct LinkState {
     var lastError: ModbusError?
 
     /// Opens the connection if needed and allowed by the backoff; returns the error that
-    /// keeps it closed, or nil when it is open.
+    /// keeps it closed (nil when it is open) and whether a connect was attempted now.
     mutating func ensureConnected(
         transport: Transport, device: DeviceDefinition, policy: ReconnectPolicy, logger: Logger, onReconnect: () -> Void
-    ) -> ModbusError? {
-        if let connection, connection.isConnected { return nil }
+    ) -> (error: ModbusError?, attempted: Bool) {
+        if let connection, connection.isConnected { return (nil, false) }
         let now = PollClock.monotonicNS()
-        if now < nextAttemptMonoNS, let lastError { return lastError }
+        if now < nextAttemptMonoNS, let lastError { return (lastError, false) }
         do {
             if connection == nil {
                 connection = try ModbusConnection(transport: transport, responseTimeoutMS: device.responseTimeoutMS)
@@ -190,7 +191,7 @@ private struct LinkState {
             hasConnectedBefore = true
             consecutiveFailures = 0
             lastError = nil
-            return nil
+            return (nil, true)
         } catch {
             consecutiveFailures += 1
             let delay = policy.delayMS(afterFailures: consecutiveFailures)
@@ -201,7 +202,7 @@ private struct LinkState {
                     metadata: ["error": "\(error)", "retry_in_ms": "\(delay)"])
             }
             lastError = error
-            return error
+            return (error, true)
         }
     }
 }

@@ -38,10 +38,11 @@ struct DevicePoller {
         var connectionSuspect: Bool
     }
 
-    /// Polls once. `connection` is nil (with `connectError`) when the link could not be opened:
-    /// then every due point is marked bad without any I/O.
+    /// Polls once. `connection` is nil (with `connectError`) when the link could not be opened
+    /// (now, or during the backoff after a failed attempt): then every due point is marked bad
+    /// without any I/O.
     mutating func poll(
-        connection: ModbusConnection?, connectError: ModbusError?, cycle: Int, timestampMS: Int64,
+        connection: ModbusConnection?, connectError: ModbusError?, connectAttempted: Bool, cycle: Int, timestampMS: Int64,
         buffer: UnsafeMutableBufferPointer<UInt16>,
         record: (_ update: (inout DeviceStatisticsRecorder) -> Void) -> Void
     ) -> Outcome {
@@ -55,7 +56,8 @@ struct DevicePoller {
         var failed = 0
         var suspect = false
         var budgetSpent: PointQuality? = connectError.map { Self.quality(for: $0) }
-        if let connectError { record { $0.recordError(connectError) } }
+        // Count a failed connect once per attempt, not once per cycle spent in backoff.
+        if let connectError, connectAttempted { record { $0.recordError(connectError) } }
 
         let requests = plan.requests(cycle: cycle)
         for (n, request) in requests.enumerated() {

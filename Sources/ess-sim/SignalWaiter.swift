@@ -10,6 +10,12 @@ final class SignalWaiter: @unchecked Sendable {
     init(signals: [Int32]) {
         var continuation: AsyncStream<Int32>.Continuation!
         stream = AsyncStream { continuation = $0 }
+        // A parent may have started us with these signals blocked (the mask is inherited
+        // across exec): unblock them, or SIGTERM would never arrive.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for number in signals { sigaddset(&unblock, number) }
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         let queue = DispatchQueue(label: "ess-sim signals")
         let cont = continuation!
         sources = signals.map { number in

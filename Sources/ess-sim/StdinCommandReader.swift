@@ -13,14 +13,15 @@ enum StdinCommandReader {
                 do {
                     command = try SimulatorCommand(parsing: line)
                 } catch {
-                    Output.error("ess-sim: \(error)")
+                    Output.line("error: \(line): \(error)")
                     continue
                 }
                 server.send(command) { result in
                     switch result {
                     case .state(let report): Output.line(report.jsonLine())
-                    case .done: Output.error("ess-sim: ok: \(line)")
-                    case .failed(let error): Output.error("ess-sim: \(line): \(error)")
+                    // Acknowledgements go to stdout so a driving script can wait for them.
+                    case .done: Output.line("ok: \(line)")
+                    case .failed(let error): Output.line("error: \(line): \(error)")
                     }
                 }
             }
