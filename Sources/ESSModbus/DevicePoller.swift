@@ -14,6 +14,7 @@ struct DevicePoller {
     private let scaleFactorIndex: [Int?]
     private var lastGoodValues: [Double]
     private(set) var isUp: Bool?
+    private var hasReadEveryPoint = false
 
     init(device: DeviceDefinition) {
         self.device = device
@@ -59,7 +60,9 @@ struct DevicePoller {
         // Count a failed connect once per attempt, not once per cycle spent in backoff.
         if let connectError, connectAttempted { record { $0.recordError(connectError) } }
 
-        let requests = plan.requests(cycle: cycle)
+        // Until every point has been read once, read them all (cycle 0 of the plan), so slow
+        // points such as serial numbers are known from the first poll, not after 3600 cycles.
+        let requests = plan.requests(cycle: hasReadEveryPoint ? cycle : 0)
         for (n, request) in requests.enumerated() {
             if let spent = budgetSpent {
                 for i in request.pointIndices { qualities[i] = spent; values[i] = .nan }
@@ -104,6 +107,7 @@ struct DevicePoller {
         if good > 0 || failed > 0 || connectError != nil {
             isUp = good > 0
         }
+        if good > 0 && failed == 0 && connectError == nil { hasReadEveryPoint = true }
         let scan = Scan(deviceID: device.id, timestampMS: timestampMS, values: values, qualities: qualities, texts: texts)
         return Outcome(scan: scan, goodRequests: good, failedRequests: failed, connectionSuspect: suspect)
     }

@@ -69,5 +69,7 @@ func waitForScan(
         if let scan = sink.scans(device).last(where: { $0.timestampMS > after && condition($0) }) { return scan }
         usleep(20_000)
     }
-    throw TestFailure("no matching scan of \(device) within \(timeout) s; last: \(String(describing: sink.latest(device)))")
+    let later = sink.scans(device).filter { $0.timestampMS > after }
+    throw TestFailure(
+        "no matching scan of \(device) within \(timeout) s (\(later.count) scans after \(after)); last: \(String(describing: sink.latest(device)))")
 }

@@ -40,16 +40,12 @@ final class SimulatorHarness {
     func state() throws -> [String: [String: Any]] {
         let line = try process.request("state", reply: "{")
         let object = try JSONSerialization.jsonObject(with: Data(line.utf8))
-        guard let root = object as? [String: Any], let devices = root["devices"] as? [String: Any] else {
+        guard let root = object as? [String: Any], let devices = root["devices"] as? [[String: Any]] else {
             throw TestFailure("unexpected state line: \(line)")
         }
         var result: [String: [String: Any]] = [:]
-        for (id, value) in devices {
-            if let points = (value as? [String: Any])?["points"] as? [String: Any] {
-                result[id] = points
-            } else if let points = value as? [String: Any] {
-                result[id] = points
-            }
+        for device in devices {
+            if let id = device["id"] as? String, let points = device["points"] as? [String: Any] { result[id] = points }
         }
         return result
     }
