@@ -7,7 +7,7 @@ let package = Package(
     name: "essd-benchmarks",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(path: ".."),
+        .package(name: "essd", path: ".."),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
@@ -17,8 +17,8 @@ let package = Package(
             name: "ess-bench",
             dependencies: [
                 "CReferenceLoop",
-                .product(name: "ESSCore", package: "main"),
-                .product(name: "ESSModbus", package: "main"),
+                .product(name: "ESSCore", package: "essd"),
+                .product(name: "ESSModbus", package: "essd"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

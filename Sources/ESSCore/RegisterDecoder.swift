@@ -8,17 +8,7 @@ public enum RegisterDecoder {
     /// register first. Strings are not meaningful here. `words[offset]` is the point's first register.
     @inlinable
     public static func rawBits(_ point: PointDefinition, words: UnsafeBufferPointer<UInt16>, offset: Int) -> UInt64 {
-        if point.kind.isBitTable { return words[offset] != 0 ? 1 : 0 }
-        let count = point.type.registerCount
-        let swapBytes = point.wordOrder.swapsBytes
-        let swapWords = point.wordOrder.swapsWords
-        var bits: UInt64 = 0
-        for i in 0..<min(count, 4) {
-            var word = words[offset + (swapWords ? count - 1 - i : i)]
-            if swapBytes { word = word.byteSwapped }
-            bits = bits << 16 | UInt64(word)
-        }
-        return bits
+        CompiledPoint(point).rawBits(words: words, at: offset)
     }
 
     /// The unscaled numeric value of `bits` read as `type`.
@@ -49,21 +39,7 @@ public enum RegisterDecoder {
         _ point: PointDefinition, words: UnsafeBufferPointer<UInt16>, offset: Int,
         scaleFactorExponent: Int16? = nil
     ) -> Double? {
-        let bits = rawBits(point, words: words, offset: offset)
-        var raw = numericValue(bits: bits, type: point.type)
-        if let sentinel = point.notImplemented {
-            switch sentinel {
-            case .rawBits(let pattern):
-                if bits == pattern { return nil }
-            case .nan:
-                if raw.isNaN { return nil }
-            }
-        }
-        if let exponent = scaleFactorExponent {
-            if exponent == Int16.min { return nil }
-            raw *= powerOfTen(Int(exponent))
-        }
-        return raw * point.scale + point.offset
+        CompiledPoint(point).decode(words: words, at: offset, scaleFactorExponent: scaleFactorExponent)
     }
 
     /// Decodes the scale-factor register at `words[offset]` (int16, SunSpec `sunssf`).

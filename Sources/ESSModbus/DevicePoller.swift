@@ -12,6 +12,9 @@ struct DevicePoller {
     let plan: DevicePollPlan
     /// For each point, the index of its scale-factor point, if any.
     private let scaleFactorIndex: [Int?]
+    /// The points reduced for decoding (no strings: no retain/release per point).
+    private let compiled: [CompiledPoint]
+    private let addresses: [Int]
     private var lastGoodValues: [Double]
     private(set) var isUp: Bool?
     private var hasReadEveryPoint = false
@@ -28,6 +31,8 @@ struct DevicePoller {
             point.scaleFactorPoint.flatMap { name in points.firstIndex { $0.name == name } }
         }
         lastGoodValues = [Double](repeating: .nan, count: points.count)
+        compiled = points.map(CompiledPoint.init)
+        addresses = points.map(\.address)
     }
 
     /// Outcome of one poll, for the connection's bookkeeping.
@@ -116,21 +121,20 @@ struct DevicePoller {
         request: ReadRequest, words: UnsafeBufferPointer<UInt16>, values: inout [Double],
         qualities: inout [PointQuality], texts: inout [Int: String]
     ) {
-        let points = device.profile.points
         for i in request.pointIndices {
-            let point = points[i]
-            let offset = point.address - request.startAddress
+            let point = compiled[i]
+            let offset = addresses[i] - request.startAddress
             if case .string = point.type {
-                texts[i] = RegisterDecoder.decodeText(point, words: words, offset: offset)
+                texts[i] = RegisterDecoder.decodeText(device.profile.points[i], words: words, offset: offset)
                 qualities[i] = .ok
                 values[i] = .nan
                 continue
             }
             var exponent: Int16? = nil
             if let sf = scaleFactorIndex[i] {
-                exponent = RegisterDecoder.scaleFactorExponent(words: words, offset: points[sf].address - request.startAddress)
+                exponent = RegisterDecoder.scaleFactorExponent(words: words, offset: addresses[sf] - request.startAddress)
             }
-            if let value = RegisterDecoder.decodeNumber(point, words: words, offset: offset, scaleFactorExponent: exponent) {
+            if let value = point.decode(words: words, at: offset, scaleFactorExponent: exponent) {
                 values[i] = value
                 qualities[i] = .ok
                 lastGoodValues[i] = value

@@ -90,13 +90,16 @@ for i in 0..<1000 {
     address += type.registerCount
 }
 let words = (0..<address).map { UInt16(truncatingIfNeeded: $0 &* 2_654_435_761) }
+// The poll loop decodes compiled points (no strings, no reference counting), as measured here.
+let compiled = points.map(CompiledPoint.init)
+let addresses = points.map(\.address)
 let rounds = 20_000
 var checksum = 0.0
 let decodeNS: Double = words.withUnsafeBufferPointer { buffer in
     let start = PollClock.monotonicNS()
     for _ in 0..<rounds {
-        for point in points {
-            checksum += RegisterDecoder.decodeNumber(point, words: buffer, offset: point.address) ?? 0
+        for i in compiled.indices {
+            checksum += compiled[i].decode(words: buffer, at: addresses[i]) ?? 0
         }
     }
     return Double(PollClock.monotonicNS() - start) / Double(rounds * points.count)
@@ -105,7 +108,7 @@ let decodeNS: Double = words.withUnsafeBufferPointer { buffer in
 let referenceNS: Double = words.withUnsafeBufferPointer { buffer in
     let start = PollClock.monotonicNS()
     for _ in 0..<rounds {
-        for point in points { checksum += Double(buffer[point.address]) * 0.1 + 1 }
+        for i in addresses.indices { checksum += Double(buffer[addresses[i]]) * 0.1 + 1 }
     }
     return Double(PollClock.monotonicNS() - start) / Double(rounds * points.count)
 }
@@ -125,18 +128,21 @@ let devices = (0..<options.devices).map {
 var logger = Logger(label: "ess-bench")
 logger.logLevel = .warning
 let engine = PollEngine(devices: devices, sink: NullSink(), logger: logger)
-var referenceLateness = [Int64](repeating: 0, count: options.jitterSeconds)
+let referenceBuffer = UnsafeMutableBufferPointer<Int64>.allocate(capacity: options.jitterSeconds)
+referenceBuffer.initialize(repeating: 0)
+nonisolated(unsafe) let referenceSlots = referenceBuffer
+let jitterSeconds = options.jitterSeconds
 engine.start()
 // The reference sleeper runs at the same time, on its own thread, as one more "device".
 let referenceDone = DispatchSemaphore(value: 0)
 Thread.detachNewThread {
-    referenceLateness.withUnsafeMutableBufferPointer {
-        essd_reference_sleep_jitter(Int32(options.jitterSeconds), 1000, $0.baseAddress)
-    }
+    essd_reference_sleep_jitter(Int32(jitterSeconds), 1000, referenceSlots.baseAddress)
     referenceDone.signal()
 }
 referenceDone.wait()
 engine.stop()
+let referenceLateness = Array(referenceBuffer)
+referenceBuffer.deallocate()
 let stats = engine.statistics()
 let p50 = stats.compactMap(\.startLatenessP50US).max() ?? -1
 let p99 = stats.compactMap(\.startLatenessP99US).max() ?? -1
