@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "ess-sim", targets: ["ess-sim"]),
         .library(name: "ESSCore", targets: ["ESSCore"]),
         .library(name: "ESSModbus", targets: ["ESSModbus"]),
+        .library(name: "ESSStore", targets: ["ESSStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,6 +30,13 @@ let package = Package(
             name: "ESSModbus",
             dependencies: [
                 "CModbus", "ESSCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "ESSStore",
+            dependencies: [
+                "ESSCore",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -80,6 +88,10 @@ let package = Package(
                 "ESSModbus", "ESSCore", "ESSConfig", "ess-sim",
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "ESSStoreTests",
+            dependencies: ["ESSStore", "ESSCore", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "ESSSimulatorTests",

@@ -1,0 +1,311 @@
+public import ESSCore
+
+/// A row that failed its checksum on every attempt: reported, and read as unknown.
+public struct DamagedRow: Sendable, Hashable, CustomStringConvertible {
+    public var path: String
+    /// Byte offset of the row in the file.
+    public var offset: Int
+    public var tier: String
+    public var groupID: String?
+    /// The slot start (consolidated) or raw sequence the row was read for.
+    public var expected: Int64
+
+    public var description: String {
+        "damaged row in \(path) at byte \(offset) (tier \(tier)\(groupID.map { ", group \($0)" } ?? ""), expected \(expected)): read as unknown"
+    }
+}
+
+/// One consolidated slot as read from a tier file.
+public enum StoredSlot: Sendable, Hashable {
+    /// The row holds this slot (its signals may still be unknown: no valid data).
+    case stored(ConsolidatedSlot)
+    /// The row was never written for this slot, or holds another lap's slot.
+    case missing(startMS: Int64)
+    /// The row failed its checksum: its values are unknown.
+    case damaged(startMS: Int64, DamagedRow)
+
+    public var startMS: Int64 {
+        switch self {
+        case .stored(let slot): slot.startMS
+        case .missing(let start), .damaged(let start, _): start
+        }
+    }
+
+    /// The stored slot, or nil when missing or damaged.
+    public var slot: ConsolidatedSlot? {
+        if case .stored(let slot) = self { return slot }
+        return nil
+    }
+}
+
+/// One raw row as read back.
+public struct RawRow: Sendable, Hashable {
+    public var timestampMS: Int64
+    public var sequence: UInt64
+    /// In schema order; NaN for signals the raw tier does not keep.
+    public var values: [Double]
+    /// In schema order; nil for signals the raw tier does not keep (or the row predates).
+    public var qualities: [PointQuality?]
+}
+
+/// Raw rows of a range, with the rows that were damaged.
+public struct RawRange: Sendable, Hashable {
+    public var rows: [RawRow]
+    public var damaged: [DamagedRow]
+}
+
+/// Reads a store another process writes: maps the tier files read-only and checks every row it
+/// reads (slot number or sequence, then CRC, copied again up to 3 times when the CRC fails).
+/// Takes no locks and never writes. Not thread-safe: one per thread.
+public final class StoreReader {
+    public let directory: String
+    public let siteID: String
+    public let storeID: String
+    public let schemas: [SeriesSchema]
+    public let tiers: [TierDefinition]
+    public let plan: StorePlan
+    public let createdAtMS: Int64
+
+    let tierFiles: [TierFile]
+    let tierIndex: [String: Int]
+    let groupIndex: [String: Int]
+    /// Every damaged row met so far (deduplicated by file and offset).
+    public private(set) var damagedRows: [DamagedRow] = []
+    private var damagedKeys = Set<String>()
+    /// Damaged rows met since the last `beginCall()` (for the result of one query).
+    var damagedInCall: [DamagedRow] = []
+
+    /// How many times a row is copied again when its CRC fails before it is reported damaged.
+    static let retries = 3
+
+    /// Opens the store in `directory`; refuses when the catalogue, a header or a file size is wrong.
+    public init(directory: String) throws(StoreError) {
+        guard let catalog = try Catalog.read(directory: directory) else {
+            throw StoreError(
+                .notFound, "\(directory) holds no store (no \(Catalog.fileName)): check the state directory path")
+        }
+        let schemas = try catalog.schemas(path: directory + "/" + Catalog.fileName)
+        let tiers = catalog.tierDefinitions
+        let plan = try StoreWriter.plan(
+            siteID: catalog.siteID, schemas: schemas, tiers: tiers, rawBudgetBytes: catalog.rawBudgetBytes,
+            pollIntervalsMS: catalog.pollIntervalsMS)
+        var files: [TierFile] = []
+        for file in plan.files {
+            let path = directory + "/" + file.fileName
+            let mapped = try MappedFile(path: path, writable: false)
+            try TierHeader.verify(mapped.base, fileBytes: Int64(mapped.bytes), expected: file, plan: plan, path: path)
+            files.append(TierFile(plan: file, file: mapped))
+        }
+        self.directory = directory
+        siteID = catalog.siteID
+        storeID = catalog.storeID
+        createdAtMS = catalog.createdAtMS
+        self.schemas = schemas
+        self.tiers = tiers
+        self.plan = plan
+        tierFiles = files
+        var tierIndex: [String: Int] = [:]
+        for (index, file) in files.enumerated() { tierIndex[file.plan.tier.name] = index }
+        self.tierIndex = tierIndex
+        var groupIndex: [String: Int] = [:]
+        for (index, schema) in schemas.enumerated() { groupIndex[schema.groupID] = index }
+        self.groupIndex = groupIndex
+    }
+
+    func group(_ id: String) throws(StoreError) -> Int {
+        guard let g = groupIndex[id] else {
+            throw StoreError(.invalidArgument, "unknown group '\(id)'; the store holds \(groupIndex.keys.sorted())")
+        }
+        return g
+    }
+
+    func tier(_ name: String) throws(StoreError) -> Int {
+        guard let t = tierIndex[name] else {
+            throw StoreError(.invalidArgument, "unknown tier '\(name)'; the store holds \(tierIndex.keys.sorted())")
+        }
+        return t
+    }
+
+    func beginCall() { damagedInCall.removeAll() }
+
+    func record(_ row: DamagedRow) {
+        damagedInCall.append(row)
+        if damagedKeys.insert("\(row.path)#\(row.offset)").inserted { damagedRows.append(row) }
+    }
+
+    // MARK: consolidated rows
+
+    /// Reads the row of slot `number` of tier `t` into `buffer`: valid (and for this slot), missing or damaged.
+    func readRow(tier t: Int, number: UInt32, groupID: String?, into buffer: UnsafeMutableRawBufferPointer) -> RowRead {
+        let file = tierFiles[t]
+        let offset = file.rowOffset(slotNumber: number)
+        let row = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<file.plan.rowBytes])
+        let state = RowCheck.copy(
+            from: file.file.base + offset, into: row, crcOffset: RowCheck.consolidatedCRCOffset, retries: Self.retries)
+        switch state {
+        case .empty: return .missing
+        case .damaged:
+            let row = DamagedRow(
+                path: file.path, offset: offset, tier: file.plan.tier.name, groupID: groupID,
+                expected: Int64(number) * file.plan.tier.slotMS)
+            record(row)
+            return .damaged(row)
+        case .valid:
+            let stored = UInt32(littleEndian: buffer.loadUnaligned(as: UInt32.self))
+            return stored == number ? .valid : .missing
+        }
+    }
+
+    enum RowRead {
+        case valid
+        case missing
+        case damaged(DamagedRow)
+    }
+
+    /// Decodes group `g`'s part of a valid row in `buffer` as a full-schema slot.
+    func decode(tier t: Int, group g: Int, startMS: Int64, row: UnsafeRawPointer) -> ConsolidatedSlot {
+        let file = tierFiles[t]
+        let layout = file.plan.groups[g]
+        let slotMS = file.plan.tier.slotMS
+        var signals = [SlotSummary](repeating: .unknown, count: schemas[g].signals.count)
+        for (position, index) in layout.signalIndices.enumerated() {
+            signals[index] = SlotCodec.decode(row + layout.offset + position * Layout.signalBytes, slotMS: slotMS)
+        }
+        let energy =
+            layout.hasEnergy
+            ? SlotCodec.decodeEnergy(
+                row + layout.offset + layout.signalIndices.count * Layout.signalBytes, slotMS: slotMS)
+            : nil
+        return ConsolidatedSlot(
+            groupID: schemas[g].groupID, tier: file.plan.tier.name, startMS: startMS, signals: signals, energy: energy)
+    }
+
+    /// Every slot of `tier` whose start lies in `fromMS..<toMS` (rounded down to the slot), in time order.
+    public func slots(tier: String, group: String, fromMS: Int64, toMS: Int64) throws(StoreError) -> [StoredSlot] {
+        let t = try self.tier(tier)
+        let g = try self.group(group)
+        let file = tierFiles[t]
+        guard !file.plan.tier.isRaw else {
+            throw StoreError(.invalidArgument, "slots: '\(tier)' is the raw tier; use raw(group:fromMS:toMS:)")
+        }
+        let slotMS = file.plan.tier.slotMS
+        var result: [StoredSlot] = []
+        var buffer = [UInt8](repeating: 0, count: file.plan.rowBytes)
+        let first = max(1, Self.floorDiv(fromMS, slotMS))
+        let last = Self.floorDiv(toMS - 1, slotMS)
+        guard first <= last else { return [] }
+        buffer.withUnsafeMutableBytes { buffer in
+            for number in first...last {
+                let start = number * slotMS
+                guard number <= Int64(UInt32.max) else { break }
+                switch readRow(tier: t, number: UInt32(number), groupID: group, into: buffer) {
+                case .missing: result.append(.missing(startMS: start))
+                case .damaged(let row): result.append(.damaged(startMS: start, row))
+                case .valid:
+                    result.append(
+                        .stored(decode(tier: t, group: g, startMS: start, row: UnsafeRawPointer(buffer.baseAddress!))))
+                }
+            }
+        }
+        return result
+    }
+
+    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+        a >= 0 ? a / b : -((-a + b - 1) / b)
+    }
+
+    // MARK: raw rows
+
+    /// Reads raw row `sequence` of group `g`; nil when it holds another sequence or was never written.
+    func rawRow(group g: Int, sequence: UInt64, into buffer: UnsafeMutableRawBufferPointer) -> RawRow?? {
+        guard let t = tierFiles.firstIndex(where: { $0.plan.tier.isRaw }), sequence > 0 else { return .some(nil) }
+        let file = tierFiles[t]
+        let offset = file.rawRowOffset(group: g, sequence: sequence)
+        switch RowCheck.copy(
+            from: file.file.base + offset, into: buffer, crcOffset: RowCheck.rawCRCOffset, retries: Self.retries)
+        {
+        case .empty: return .some(nil)
+        case .damaged:
+            record(
+                DamagedRow(
+                    path: file.path, offset: offset, tier: file.plan.tier.name, groupID: schemas[g].groupID,
+                    expected: Int64(truncatingIfNeeded: sequence)))
+            return nil
+        case .valid: break
+        }
+        let row = UnsafeRawPointer(buffer.baseAddress!)
+        guard
+            UInt32(littleEndian: row.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+                == UInt32(truncatingIfNeeded: sequence)
+        else { return .some(nil) }
+        var values = [Double](repeating: .nan, count: schemas[g].signals.count)
+        var qualities = [PointQuality?](repeating: nil, count: values.count)
+        for (position, index) in file.plan.groups[g].signalIndices.enumerated() {
+            let field = row + Layout.rawPrefixBytes + position * Layout.rawSignalBytes
+            values[index] = Double(bitPattern: UInt64(littleEndian: field.loadUnaligned(as: UInt64.self)))
+            qualities[index] = RawQualityCode.quality(field.load(fromByteOffset: 8, as: UInt8.self))
+        }
+        return RawRow(
+            timestampMS: Int64(littleEndian: row.loadUnaligned(as: Int64.self)), sequence: sequence, values: values,
+            qualities: qualities)
+    }
+
+    /// The newest intact raw row of `group`, or nil when there is none.
+    public func latest(group: String) throws(StoreError) -> RawRow? {
+        let g = try self.group(group)
+        guard let raw = tierFiles.first(where: { $0.plan.tier.isRaw }) else { return nil }
+        var buffer = [UInt8](repeating: 0, count: raw.plan.groups[g].bytes)
+        return buffer.withUnsafeMutableBytes { buffer -> RawRow? in
+            var sequence = raw.rawHeadSequence(group: g)
+            while case .some(.some) = rawRow(group: g, sequence: sequence + 1, into: buffer) { sequence += 1 }
+            var steps = 0
+            while sequence > 0 && steps < raw.plan.groups[g].capacity {
+                if case .some(.some(let row)) = rawRow(group: g, sequence: sequence, into: buffer) { return row }
+                sequence -= 1
+                steps += 1
+            }
+            return nil
+        }
+    }
+
+    /// The raw rows of `group` with `fromMS <= timestamp < toMS`, oldest first, and the damaged
+    /// rows met. Binary search by timestamp (the writer keeps them non-decreasing).
+    public func raw(group: String, fromMS: Int64, toMS: Int64) throws(StoreError) -> RawRange {
+        let g = try self.group(group)
+        guard let raw = tierFiles.first(where: { $0.plan.tier.isRaw }) else { return RawRange(rows: [], damaged: []) }
+        beginCall()
+        guard let newest = try latest(group: group) else { return RawRange(rows: [], damaged: damagedInCall) }
+        let capacity = UInt64(raw.plan.groups[g].capacity)
+        let oldest = newest.sequence >= capacity ? newest.sequence - capacity + 1 : 1
+        var buffer = [UInt8](repeating: 0, count: raw.plan.groups[g].bytes)
+        var rows: [RawRow] = []
+        buffer.withUnsafeMutableBytes { buffer in
+            // Timestamp of the nearest readable row at or after `sequence` (within the ring).
+            func time(_ sequence: UInt64) -> Int64? {
+                var s = sequence
+                while s <= newest.sequence {
+                    if case .some(.some(let row)) = rawRow(group: g, sequence: s, into: buffer) {
+                        return row.timestampMS
+                    }
+                    s += 1
+                }
+                return nil
+            }
+            var low = oldest
+            var high = newest.sequence + 1
+            while low < high {
+                let middle = low + (high - low) / 2
+                if let t = time(middle), t < fromMS { low = middle + 1 } else { high = middle }
+            }
+            var sequence = low
+            while sequence <= newest.sequence {
+                if case .some(.some(let row)) = rawRow(group: g, sequence: sequence, into: buffer) {
+                    if row.timestampMS >= toMS { break }
+                    if row.timestampMS >= fromMS { rows.append(row) }
+                }
+                sequence += 1
+            }
+        }
+        return RawRange(rows: rows, damaged: damagedInCall)
+    }
+}

@@ -1,0 +1,202 @@
+public import ESSCore
+public import Logging
+
+/// The one writer of a store: creates or opens the state directory, maps every tier file and
+/// writes raw rows and consolidated slots into them; `checkpoint` makes them durable.
+///
+/// One per process and per state directory, owned by one task or thread (not `Sendable`, no
+/// locks). It does not consolidate (that is `ESSCore`'s job) and does not decide when to
+/// checkpoint (the caller does, e.g. every 5 s).
+public final class StoreWriter {
+    public let directory: String
+    public let plan: StorePlan
+    /// Random UUID made when the store was created.
+    public let storeID: String
+    public let schemas: [SeriesSchema]
+
+    let logger: Logger
+    let tierFiles: [TierFile]
+    let tierIndex: [String: Int]
+    let rawTier: Int?
+    let groupIndex: [String: Int]
+    /// Per group: last raw sequence and timestamp written.
+    var rawSequence: [UInt64]
+    var rawTimestampMS: [Int64]
+    /// Per tier, per group: newest slot number written (0: none).
+    var newestSlot: [[UInt32]]
+    /// Per tier, per group: whether the last write was refused (logs once per episode).
+    var refusing: [[Bool]]
+    var rawRefusing: [Bool]
+    /// Per consolidated tier: a row with every group unknown (the slot number is set per use).
+    let unknownRows: [[UInt8]]
+    var lastCheckpointMS: Int64?
+
+    /// Opens the store in `directory`, creating it when there is none.
+    ///
+    /// An existing store must be for the same site and tiers; when the schemas only add signals
+    /// or groups, the files are migrated to the new layout keeping every row. Signals or groups
+    /// that disappear are refused unless `allowDroppingSignals` (their history is then deleted).
+    public init(
+        directory: String, siteID: String, schemas: [SeriesSchema], tiers: [TierDefinition],
+        pollIntervalsMS: [String: Int64], rawBudgetBytes: Int64? = nil, allowDroppingSignals: Bool = false,
+        nowMS: Int64, logger: Logger
+    ) throws(StoreError) {
+        let plan = try Self.plan(
+            siteID: siteID, schemas: schemas, tiers: tiers, rawBudgetBytes: rawBudgetBytes,
+            pollIntervalsMS: pollIntervalsMS)
+        try SystemCalls.makeDirectory(directory)
+        try StoreMigration.finishInterrupted(directory: directory, tierNames: tiers.map(\.name), logger: logger)
+        let catalog: Catalog
+        if let stored = try Catalog.read(directory: directory) {
+            let storedSchemas = try stored.schemas(path: directory + "/" + Catalog.fileName)
+            let change = try Compatibility.compare(
+                stored: stored, storedSchemas: storedSchemas, siteID: siteID, schemas: schemas, tiers: tiers,
+                rawBudgetBytes: rawBudgetBytes, allowDroppingSignals: allowDroppingSignals, directory: directory)
+            let storedPlan = try Self.plan(
+                siteID: stored.siteID, schemas: storedSchemas, tiers: stored.tierDefinitions,
+                rawBudgetBytes: stored.rawBudgetBytes, pollIntervalsMS: stored.pollIntervalsMS)
+            let updated = Catalog(
+                plan: plan, schemas: schemas, tiers: tiers, pollIntervalsMS: pollIntervalsMS, storeID: stored.storeID,
+                createdAtMS: stored.createdAtMS)
+            if storedPlan != plan {
+                logger.notice(
+                    "store layout changes: migrating tier files",
+                    metadata: ["directory": "\(directory)", "change": "\(change)"])
+                try StoreMigration.migrate(
+                    directory: directory, from: storedPlan, oldSchemas: storedSchemas, to: plan, newSchemas: schemas,
+                    catalog: updated, logger: logger)
+            } else if updated != stored {
+                try updated.write(directory: directory)
+            }
+            catalog = updated
+        } else {
+            catalog = Catalog(
+                plan: plan, schemas: schemas, tiers: tiers, pollIntervalsMS: pollIntervalsMS, storeID: nil,
+                createdAtMS: nowMS)
+            try Self.create(directory: directory, plan: plan, catalog: catalog, logger: logger)
+        }
+        var files: [TierFile] = []
+        for file in plan.files {
+            let path = directory + "/" + file.fileName
+            let mapped = try MappedFile(path: path, writable: true)
+            try TierHeader.verify(mapped.base, fileBytes: Int64(mapped.bytes), expected: file, plan: plan, path: path)
+            files.append(TierFile(plan: file, file: mapped))
+        }
+        self.directory = directory
+        self.plan = plan
+        self.storeID = catalog.storeID
+        self.schemas = schemas
+        self.logger = logger
+        self.tierFiles = files
+        var tierIndex: [String: Int] = [:]
+        for (index, file) in files.enumerated() { tierIndex[file.plan.tier.name] = index }
+        self.tierIndex = tierIndex
+        rawTier = files.firstIndex { $0.plan.tier.isRaw }
+        var groupIndex: [String: Int] = [:]
+        for (index, schema) in schemas.enumerated() { groupIndex[schema.groupID] = index }
+        self.groupIndex = groupIndex
+        unknownRows = files.map { Self.unknownRow($0.plan) }
+        let checkpoint = try? CheckpointRecord.read(directory: directory)
+        lastCheckpointMS = checkpoint?.checkpointMS
+        rawSequence = [UInt64](repeating: 0, count: schemas.count)
+        rawTimestampMS = [Int64](repeating: .min, count: schemas.count)
+        rawRefusing = [Bool](repeating: false, count: schemas.count)
+        newestSlot = files.map { file in
+            schemas.map { checkpoint?.newestSlots[file.plan.tier.name]?[$0.groupID] ?? 0 }
+        }
+        refusing = files.map { _ in [Bool](repeating: false, count: schemas.count) }
+        if let rawTier {
+            for group in schemas.indices {
+                let last = RawRecovery.lastRow(in: files[rawTier], group: group)
+                rawSequence[group] = last?.sequence ?? 0
+                rawTimestampMS[group] = last?.timestampMS ?? .min
+            }
+        }
+        logger.info(
+            "store open",
+            metadata: [
+                "directory": "\(directory)", "store_id": "\(storeID)", "bytes": "\(plan.totalBytes)",
+                "checkpoint_ms": "\(lastCheckpointMS.map(String.init) ?? "none")",
+            ])
+    }
+
+    /// Creates every tier file at its full size (header first), then the catalogue last: a
+    /// directory without `catalog.json` holds no store, whatever else is in it.
+    static func create(directory: String, plan: StorePlan, catalog: Catalog, logger: Logger) throws(StoreError) {
+        try SystemCalls.removeIfExists(directory + "/" + CheckpointRecord.fileName)
+        for file in plan.files {
+            try MappedFile.create(
+                path: directory + "/" + file.fileName, bytes: file.bytes, header: TierHeader.encode(file, plan: plan))
+        }
+        try SystemCalls.fsyncDirectory(directory)
+        try catalog.write(directory: directory)
+        logger.notice(
+            "store created",
+            metadata: ["directory": "\(directory)", "store_id": "\(catalog.storeID)", "bytes": "\(plan.totalBytes)"])
+    }
+
+    static func unknownRow(_ file: TierFilePlan) -> [UInt8] {
+        guard !file.tier.isRaw else { return [] }
+        var row = [UInt8](repeating: 0, count: file.rowBytes)
+        row.withUnsafeMutableBytes { buffer in
+            let base = buffer.baseAddress!
+            for group in file.groups {
+                for position in group.signalIndices.indices {
+                    SlotCodec.encodeUnknown(to: base + group.offset + position * Layout.signalBytes)
+                }
+                if group.hasEnergy {
+                    SlotCodec.encodeUnknownEnergy(
+                        to: base + group.offset + group.signalIndices.count * Layout.signalBytes)
+                }
+            }
+        }
+        return row
+    }
+
+    /// Time of the last checkpoint (from the `checkpoint` file at open, then from `checkpoint(nowMS:)`).
+    public var lastCheckpoint: Int64? { lastCheckpointMS }
+}
+
+/// Finds the last raw row of a group after a restart: from the writer's head hint, forward while
+/// rows continue, backward past torn rows.
+enum RawRecovery {
+    struct Position {
+        var sequence: UInt64
+        var timestampMS: Int64
+    }
+
+    static func lastRow(in file: TierFile, group: Int) -> Position? {
+        let layout = file.plan.groups[group]
+        var buffer = [UInt8](repeating: 0, count: layout.bytes)
+        return buffer.withUnsafeMutableBytes { buffer -> Position? in
+            func row(_ sequence: UInt64) -> Position? {
+                guard sequence > 0 else { return nil }
+                let source = file.file.base + file.rawRowOffset(group: group, sequence: sequence)
+                guard RowCheck.copy(from: source, into: buffer, crcOffset: RowCheck.rawCRCOffset, retries: 0) == .valid
+                else {
+                    return nil
+                }
+                let stored = UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+                guard stored == UInt32(truncatingIfNeeded: sequence) else { return nil }
+                return Position(
+                    sequence: sequence,
+                    timestampMS: Int64(littleEndian: buffer.loadUnaligned(fromByteOffset: 0, as: Int64.self)))
+            }
+            var hint = file.rawHeadSequence(group: group)
+            if hint == 0 { return nil }
+            // Forward: rows written after the hint was last stored.
+            while let next = row(hint + 1) { hint = next.sequence }
+            if let found = row(hint) { return found }
+            // Backward: the hint points at a torn row; take the newest intact one.
+            var sequence = hint
+            var steps = 0
+            while sequence > 1 && steps < layout.capacity {
+                sequence -= 1
+                steps += 1
+                if let found = row(sequence) { return found }
+            }
+            // Nothing intact: continue numbering after the hint so no old row looks current.
+            return Position(sequence: hint, timestampMS: .min)
+        }
+    }
+}
