@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "ESSDaemon",
             dependencies: [
-                "ESSCore", "ESSConfig", "ESSModbus",
+                "ESSCore", "ESSConfig", "ESSModbus", "ESSStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -58,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "essd",
             dependencies: [
-                "ESSCore", "ESSConfig", "ESSModbus", "ESSDaemon",
+                "ESSCore", "ESSConfig", "ESSModbus", "ESSStore", "ESSDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -68,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "essctl",
             dependencies: [
-                "ESSCore", "ESSConfig",
+                "ESSCore", "ESSConfig", "ESSStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -79,6 +79,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .executableTarget(
+            name: "ess-store-crashtest",
+            dependencies: ["ESSStore", "ESSCore", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "ESSCoreTests", dependencies: ["ESSCore"]),
         .testTarget(name: "ESSConfigTests", dependencies: ["ESSConfig", "ESSCore"], exclude: ["testcases"]),
@@ -91,7 +95,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ESSStoreTests",
-            dependencies: ["ESSStore", "ESSCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["ESSStore", "ESSCore", "ess-store-crashtest", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "ESSSimulatorTests",

@@ -21,7 +21,7 @@ enum ProfileReader {
     static let profileKeys = ["name", "vendor", "model", "description"]
     static let pointKeys = [
         "name", "role", "kind", "address", "type", "order", "scale", "offset", "unit", "scale_factor",
-        "not_implemented", "poll_multiple", "description",
+        "not_implemented", "poll_multiple", "description", "tiers",
     ]
     static let typeList = "bool, bit0..bit15, int16, uint16, int32, uint32, int64, uint64, float32, float64, string1..string125"
 
@@ -128,6 +128,8 @@ enum ProfileReader {
         let scaleFactor = r.has("scale_factor") ? need(r.identifier("scale_factor", allowHyphen: false)) : nil
         let pollMultiple = r.has("poll_multiple") ? need(r.integer("poll_multiple", in: 1...3600)) : 1
         let description = r.string("description")
+        // Tier names are checked against the site's tiers by the site reader.
+        let tiers = r.stringArray("tiers").map(Set.init)
 
         if let kind, let type, kind.isBitTable, type != .bool {
             r.issue("type", "\(kind.rawValue) points are single bits and must have type bool; found \(type.name)")
@@ -151,7 +153,7 @@ enum ProfileReader {
         return PointDefinition(
             name: name, role: role, kind: kind, address: address, type: type, wordOrder: order, scale: scale,
             offset: offset, unit: unit, scaleFactorPoint: scaleFactor, notImplemented: sentinel,
-            pollMultiple: pollMultiple, description: description)
+            pollMultiple: pollMultiple, description: description, tiers: tiers)
     }
 
     /// Types with a register width: everything but bool, bitN and strings.

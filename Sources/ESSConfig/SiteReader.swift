@@ -18,7 +18,8 @@ enum SiteReader {
         "id", "name", "province", "rated_power_kw", "rated_energy_kwh", "technology_route", "location_category",
         "total_investment_cny", "commissioning_date", "time_zone",
     ]
-    static let storeKeys = ["state_directory"]
+    static let storeKeys = ["state_directory", "checkpoint_interval_ms", "raw_budget_mb", "meter_device", "tier"]
+    static let tierKeys = ["name", "slot_seconds", "retention_days"]
     static let pollKeys = [
         "poll_interval_ms", "response_timeout_ms", "max_registers_per_request", "max_bits_per_request",
         "max_hole_registers", "inter_request_delay_ms", "keep_connection_open",
@@ -48,9 +49,13 @@ enum SiteReader {
 
         let facts = top.table("site", required: true).flatMap(readFacts)
         var stateDirectory: String?
+        var storeSettings = StoreSettings()
+        var storeReader: TableReader?
         if let store = top.table("store", required: true) {
+            storeReader = store
             store.rejectUnknownKeys(allowed: storeKeys, hints: misplaced)
             stateDirectory = store.string("state_directory", required: true)
+            storeSettings = readStore(store)
         }
         var profileDir = profileDirectory
         if let dir = top.string("profile_directory") {
@@ -132,8 +137,67 @@ enum SiteReader {
             }
             devices.append(built.definition(profile: profile))
         }
+        if let store = storeReader {
+            checkStoreReferences(storeSettings, devices: devices, store: store, profiles: profiles, log: log)
+        }
         guard allValid, log.isEmpty, let facts, let stateDirectory else { return nil }
-        return SiteConfiguration(site: facts, stateDirectory: stateDirectory, devices: devices)
+        return SiteConfiguration(site: facts, stateDirectory: stateDirectory, devices: devices, store: storeSettings)
+    }
+
+    // MARK: [store]
+
+    /// Checkpoint cadence, raw byte budget, storage meter and tiers (defaults: raw 48 h,
+    /// 1 min for 400 days, 15 min for 10 years, 1 day for 30 years).
+    static func readStore(_ store: TableReader) -> StoreSettings {
+        var settings = StoreSettings()
+        if let ms = store.integer("checkpoint_interval_ms", in: 1000...600_000) { settings.checkpointIntervalMS = ms }
+        if let mb = store.integer("raw_budget_mb", in: 1...10_000_000) { settings.rawBudgetBytes = Int64(mb) * 1_048_576 }
+        settings.meterDeviceID = store.string("meter_device")
+        let tierReaders = store.tableArray("tier")
+        guard !tierReaders.isEmpty else { return settings }
+        var tiers: [TierDefinition] = []
+        var names: [String: Int] = [:]
+        for r in tierReaders {
+            r.rejectUnknownKeys(allowed: tierKeys)
+            guard let name = r.identifier("name", required: true, allowHyphen: true),
+                let slotSeconds = r.integer("slot_seconds", required: true, in: 0...31_622_400),
+                let days = r.double("retention_days", required: true, ruleText: "> 0 and at most 36525", { $0 > 0 && $0 <= 36525 })
+            else { continue }
+            if let first = names[name] {
+                r.issue("name", "tier \"\(name)\" is defined twice (first at line \(first)); tier names must be unique")
+                continue
+            }
+            if slotSeconds == 0 && tiers.contains(where: \.isRaw) {
+                r.issue("slot_seconds", "only one raw tier (slot_seconds = 0) is allowed")
+                continue
+            }
+            names[name] = r.line(of: "name")
+            tiers.append(TierDefinition(name: name, slotMS: Int64(slotSeconds) * 1000, retentionMS: Int64(days * 86_400_000)))
+        }
+        settings.tiers = tiers
+        return settings
+    }
+
+    /// The storage meter must be a device; every point's `tiers` must name tiers of the store.
+    static func checkStoreReferences(
+        _ settings: StoreSettings, devices: [DeviceDefinition], store: TableReader, profiles: [String: LoadedProfile?],
+        log: IssueLog
+    ) {
+        if let meter = settings.meterDeviceID, !devices.contains(where: { $0.id == meter }) {
+            store.issue("meter_device", "names no device \"\(meter)\"; expected one of: \(devices.map(\.id).joined(separator: ", "))")
+        }
+        let known = Set(settings.tiers.map(\.name))
+        var reported = Set<String>()
+        for device in devices {
+            for point in device.profile.points {
+                guard let tiers = point.tiers else { continue }
+                for tier in tiers.sorted() where !known.contains(tier) && reported.insert("\(device.profile.name)/\(point.name)/\(tier)").inserted {
+                    store.issue(
+                        "tier",
+                        "point \"\(point.name)\" of profile \"\(device.profile.name)\" keeps tier \"\(tier)\", which the store does not define; defined tiers: \(settings.tiers.map(\.name).joined(separator: ", "))")
+                }
+            }
+        }
     }
 
     // MARK: [site]

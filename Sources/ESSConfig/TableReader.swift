@@ -148,6 +148,24 @@ struct TableReader {
         }
     }
 
+    /// An array of strings, or nil (with an issue when present but not one).
+    func stringArray(_ key: String) -> [String]? {
+        guard let entry = table[key] else { return nil }
+        guard let elements = entry.value.arrayValue else {
+            issue(key, "expected an array of strings, found \(entry.value.summary)")
+            return nil
+        }
+        var strings: [String] = []
+        for element in elements {
+            guard case .string(let text) = element.kind else {
+                issue(key, "expected an array of strings, found \(element.summary) in it")
+                return nil
+            }
+            strings.append(text)
+        }
+        return strings
+    }
+
     // MARK: Tables
 
     /// The sub-table `key`, or nil (with an issue when it is present but not a table, or

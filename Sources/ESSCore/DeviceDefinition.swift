@@ -136,15 +136,51 @@ public struct SiteFacts: Sendable, Hashable {
     }
 }
 
+/// How the store keeps data: tiers, the raw tier's byte budget, checkpoint cadence.
+public struct StoreSettings: Sendable, Hashable {
+    public var tiers: [TierDefinition]
+    /// When set, the raw tier's file is this size and its retention follows from it.
+    public var rawBudgetBytes: Int64?
+    /// Everything written before a checkpoint is durable (msync + fsync).
+    public var checkpointIntervalMS: Int
+    /// The storage meter whose power and counters stand for the site, if any.
+    public var meterDeviceID: String?
+
+    public init(
+        tiers: [TierDefinition] = TierDefinition.defaults, rawBudgetBytes: Int64? = nil,
+        checkpointIntervalMS: Int = 5000, meterDeviceID: String? = nil
+    ) {
+        self.tiers = tiers
+        self.rawBudgetBytes = rawBudgetBytes
+        self.checkpointIntervalMS = checkpointIntervalMS
+        self.meterDeviceID = meterDeviceID
+    }
+}
+
 /// A whole validated site configuration: facts, where state lives, and the devices.
 public struct SiteConfiguration: Sendable, Hashable {
     public var site: SiteFacts
     public var stateDirectory: String
     public var devices: [DeviceDefinition]
+    public var store: StoreSettings
 
-    public init(site: SiteFacts, stateDirectory: String, devices: [DeviceDefinition]) {
+    public init(site: SiteFacts, stateDirectory: String, devices: [DeviceDefinition], store: StoreSettings = StoreSettings()) {
         self.site = site
         self.stateDirectory = stateDirectory
         self.devices = devices
+        self.store = store
+    }
+
+    /// The series groups the store keeps: one per device, then the site's derived signals.
+    public var seriesSchemas: [SeriesSchema] {
+        devices.map { SeriesSchema.device($0, tiers: store.tiers) }
+            + [SiteAggregator(devices: devices, meterDeviceID: store.meterDeviceID, tiers: store.tiers).schema]
+    }
+
+    /// Poll interval of every group; the site is sampled as often as its fastest device.
+    public var seriesPollIntervalsMS: [String: Int64] {
+        var intervals = Dictionary(devices.map { ($0.id, Int64($0.pollIntervalMS)) }, uniquingKeysWith: { a, _ in a })
+        intervals["site"] = Int64(devices.map(\.pollIntervalMS).min() ?? 1000)
+        return intervals
     }
 }

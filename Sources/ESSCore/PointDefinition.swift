@@ -135,6 +135,9 @@ public struct PointDefinition: Sendable, Hashable {
     public var pollMultiple: Int
     /// Free text shown to people.
     public var description: String?
+    /// Names of the store tiers this point is kept in; nil for the default of its role
+    /// (a role: every tier; `other`: raw and 15 min).
+    public var tiers: Set<String>?
 
     public init(
         name: String,
@@ -149,7 +152,8 @@ public struct PointDefinition: Sendable, Hashable {
         scaleFactorPoint: String? = nil,
         notImplemented: NotImplementedSentinel? = nil,
         pollMultiple: Int = 1,
-        description: String? = nil
+        description: String? = nil,
+        tiers: Set<String>? = nil
     ) {
         self.name = name
         self.role = role
@@ -164,6 +168,7 @@ public struct PointDefinition: Sendable, Hashable {
         self.notImplemented = notImplemented
         self.pollMultiple = pollMultiple
         self.description = description
+        self.tiers = tiers
     }
 
     /// Number of registers (or bits) this point occupies.

@@ -3,6 +3,7 @@ import ESSConfig
 import ESSCore
 import ESSDaemon
 import ESSModbus
+import ESSStore
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -25,6 +26,9 @@ struct Essd: AsyncParsableCommand {
     @Flag(name: .long, help: "Log one line per scan with the values of role points (demo, debugging).")
     var logScans = false
 
+    @Option(name: .long, help: "Keep the store here instead of [store] state_directory (demos, tests).")
+    var stateDirectory: String?
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -41,20 +45,28 @@ struct Essd: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "essd")
-        let site: SiteConfiguration
+        var site: SiteConfiguration
         do {
             site = try ConfigurationLoader.loadSite(path: config)
         } catch {
             FileHandle.standardError.write(Data("essd: invalid configuration:\n\(error)\n".utf8))
             throw ExitCode(78)
         }
-        let memory = InMemoryScanSink(capacityPerDevice: 3600)
-        var sinks: [any ScanSink] = [memory]
+        if let stateDirectory { site.stateDirectory = stateDirectory }
+        let store: ScanStore
+        do {
+            store = try ScanStore(site: site, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("essd: cannot open the store: \(error)\n".utf8))
+            throw ExitCode(73)  // EX_CANTCREAT
+        }
+        var sinks: [any ScanSink] = [store]
         if logScans { sinks.append(LoggingScanSink(devices: site.devices, logger: logger)) }
         let polling = PollingService(devices: site.devices, sink: FanOutScanSink(sinks), logger: logger)
+        // Started in order, stopped in reverse: polling stops first, then the store drains.
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: polling)],
+                services: [.init(service: StoreService(store: store)), .init(service: polling)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         logger.info("essd starting", metadata: ["site": "\(site.site.id)", "devices": "\(site.devices.count)"])

@@ -71,7 +71,7 @@ public struct SeriesSchema: Sendable, Hashable {
             SignalDefinition(
                 name: point.name, role: point.role,
                 heartbeatMS: Int64(3 * device.pollIntervalMS * max(1, point.pollMultiple)),
-                tiers: SignalDefinition.defaultTiers(for: point.role, all: tiers))
+                tiers: point.tiers ?? SignalDefinition.defaultTiers(for: point.role, all: tiers))
         }
         return SeriesSchema(groupID: device.id, signals: signals, energy: EnergySources(points: points))
     }

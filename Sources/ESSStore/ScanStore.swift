@@ -1,0 +1,258 @@
+public import ESSCore
+import Foundation
+public import Logging
+import Synchronization
+
+/// Stores every scan the poll engine produces: raw rows, consolidated tiers for each device
+/// and for the site's derived signals, and a checkpoint every `checkpointIntervalMS`.
+///
+/// `accept` (called on polling threads) only copies the scan into a bounded queue; one store
+/// thread owns the `StoreWriter`, the consolidators and the site aggregator, so no lock is
+/// held while writing and no polling thread ever waits on the disk. On start it replays the
+/// raw rows of the slots still open, so a restart (even after `kill -9`) resumes the open
+/// slots instead of losing their first part. On stop it drains the queue, writes the open
+/// slots as they are and checkpoints.
+public final class ScanStore: ScanSink, Sendable {
+    /// Counters for status queries and metrics.
+    public struct Statistics: Sendable, Hashable {
+        public var scansStored = 0
+        /// Scans dropped because the queue was full (the disk could not keep up).
+        public var scansDropped = 0
+        /// Samples held back because the wall clock stepped behind the last stored time.
+        public var clockStepHolds = 0
+        public var slotsWritten = 0
+        public var lastCheckpointMS: Int64?
+        public var checkpointFailures = 0
+        public var queueHighWater = 0
+    }
+
+    private struct Queue {
+        var scans: [Scan] = []
+        var stopping = false
+        var stats = Statistics()
+    }
+
+    public let directory: String
+    public let checkpointIntervalMS: Int
+    private let queue = Mutex(Queue())
+    private let wakeUp = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    private let capacity: Int
+    private let logger: Logger
+    private let owned: OwnedState
+
+    /// Opens (or creates) the store for `site` in its state directory. Throws before anything
+    /// is started when the files do not match the configuration.
+    public init(site: SiteConfiguration, queueCapacity: Int = 100_000, logger: Logger) throws(StoreError) {
+        directory = site.stateDirectory
+        checkpointIntervalMS = site.store.checkpointIntervalMS
+        capacity = queueCapacity
+        self.logger = logger
+        let schemas = site.seriesSchemas
+        let writer = try StoreWriter(
+            directory: site.stateDirectory, siteID: site.site.id, schemas: schemas, tiers: site.store.tiers,
+            pollIntervalsMS: site.seriesPollIntervalsMS, rawBudgetBytes: site.store.rawBudgetBytes,
+            nowMS: PollClockForStore.wallMS(), logger: logger)
+        owned = OwnedState(writer: writer, site: site, schemas: schemas, logger: logger)
+        try owned.replayOpenSlots(directory: site.stateDirectory)
+    }
+
+    public func accept(_ scan: Scan) {
+        let accepted = queue.withLock { state -> Bool in
+            guard !state.stopping, state.scans.count < capacity else {
+                state.stats.scansDropped += 1
+                return false
+            }
+            state.scans.append(scan)
+            state.stats.queueHighWater = max(state.stats.queueHighWater, state.scans.count)
+            return true
+        }
+        if accepted { wakeUp.signal() }
+    }
+
+    public func statistics() -> Statistics { queue.withLock { $0.stats } }
+
+    /// Starts the store thread.
+    public func start() {
+        let thread = Thread { [self] in
+            runLoop()
+            finished.signal()
+        }
+        thread.name = "essd-store"
+        thread.start()
+    }
+
+    /// Drains the queue, writes the open slots, checkpoints and ends the store thread. Blocks.
+    public func stop() {
+        queue.withLock { $0.stopping = true }
+        wakeUp.signal()
+        finished.wait()
+    }
+
+    private func runLoop() {
+        var nextCheckpointMS = PollClockForStore.wallMS() + Int64(checkpointIntervalMS)
+        while true {
+            _ = wakeUp.wait(timeout: .now() + .milliseconds(min(checkpointIntervalMS, 1000)))
+            let (batch, stopping) = queue.withLock { state -> ([Scan], Bool) in
+                defer { state.scans.removeAll(keepingCapacity: true) }
+                return (state.scans, state.stopping)
+            }
+            var written = 0
+            var holds = 0
+            for scan in batch {
+                let outcome = owned.store(scan)
+                written += outcome.slots
+                holds += outcome.held ? 1 : 0
+            }
+            if !batch.isEmpty || holds > 0 {
+                queue.withLock {
+                    $0.stats.scansStored += batch.count
+                    $0.stats.slotsWritten += written
+                    $0.stats.clockStepHolds += holds
+                }
+            }
+            let now = PollClockForStore.wallMS()
+            if stopping {
+                owned.writeOpenSlots(nowMS: now)
+                checkpoint(nowMS: now)
+                logger.info("store closed", metadata: ["directory": "\(directory)"])
+                return
+            }
+            if now >= nextCheckpointMS {
+                checkpoint(nowMS: now)
+                nextCheckpointMS = now + Int64(checkpointIntervalMS)
+            }
+        }
+    }
+
+    private func checkpoint(nowMS: Int64) {
+        do {
+            try owned.writer.checkpoint(nowMS: nowMS)
+            queue.withLock { $0.stats.lastCheckpointMS = nowMS }
+        } catch {
+            let failures = queue.withLock { state -> Int in
+                state.stats.checkpointFailures += 1
+                return state.stats.checkpointFailures
+            }
+            if failures == 1 || failures % 100 == 0 {
+                logger.error("checkpoint failed", metadata: ["error": "\(error)", "failures": "\(failures)"])
+            }
+        }
+    }
+}
+
+/// What only the store thread touches (and `init`, before the thread exists).
+private final class OwnedState: @unchecked Sendable {
+    let writer: StoreWriter
+    var consolidators: [String: SeriesConsolidator]
+    var siteAggregator: SiteAggregator
+    var siteConsolidator: SeriesConsolidator
+    let siteIntervalMS: Int64
+    var lastSiteSampleMS: Int64 = 0
+    let logger: Logger
+    var holdingBack: Set<String> = []
+
+    init(writer: StoreWriter, site: SiteConfiguration, schemas: [SeriesSchema], logger: Logger) {
+        self.writer = writer
+        self.logger = logger
+        let tiers = site.store.tiers.filter { !$0.isRaw }
+        var consolidators: [String: SeriesConsolidator] = [:]
+        for schema in schemas where schema.groupID != "site" {
+            consolidators[schema.groupID] = SeriesConsolidator(schema: schema, tiers: tiers)
+        }
+        self.consolidators = consolidators
+        siteAggregator = SiteAggregator(devices: site.devices, meterDeviceID: site.store.meterDeviceID, tiers: site.store.tiers)
+        siteConsolidator = SeriesConsolidator(schema: siteAggregator.schema, tiers: tiers)
+        siteIntervalMS = site.seriesPollIntervalsMS["site"] ?? 1000
+    }
+
+    /// Raw row, consolidation and (when due) a site sample for one scan.
+    func store(_ scan: Scan) -> (slots: Int, held: Bool) {
+        var slots = 0
+        var held = false
+        do {
+            if case .refusedClockStepBack(let last) = try writer.appendRaw(
+                group: scan.deviceID, timestampMS: scan.timestampMS, values: scan.values, qualities: scan.qualities)
+            {
+                held = true
+                noteHold(scan.deviceID, lastMS: last, atMS: scan.timestampMS)
+            }
+            if var consolidator = consolidators[scan.deviceID] {
+                let outcome = consolidator.ingest(scan) { slot in slots += write(slot) }
+                consolidators[scan.deviceID] = consolidator
+                if case .heldBackClockStep = outcome { held = true }
+            }
+            siteAggregator.accept(scan)
+            let boundary = scan.timestampMS / siteIntervalMS * siteIntervalMS
+            if boundary > lastSiteSampleMS {
+                lastSiteSampleMS = boundary
+                let sample = siteAggregator.sample(atMS: scan.timestampMS)
+                try writer.appendRaw(group: "site", timestampMS: sample.timestampMS, values: sample.values, qualities: sample.qualities)
+                _ = siteConsolidator.ingest(timestampMS: sample.timestampMS, values: sample.values, qualities: sample.qualities) {
+                    slots += write($0)
+                }
+            }
+            if !held { holdingBack.remove(scan.deviceID) }
+        } catch {
+            logger.error("cannot store scan", metadata: ["device": "\(scan.deviceID)", "error": "\(error)"])
+        }
+        return (slots, held)
+    }
+
+    private func write(_ slot: ConsolidatedSlot) -> Int {
+        do {
+            if case .written = try writer.write(slot) { return 1 }
+        } catch {
+            logger.error("cannot write slot", metadata: ["group": "\(slot.groupID)", "tier": "\(slot.tier)", "error": "\(error)"])
+        }
+        return 0
+    }
+
+    private func noteHold(_ group: String, lastMS: Int64, atMS: Int64) {
+        if holdingBack.insert(group).inserted {
+            logger.warning(
+                "wall clock is behind the last stored time; holding samples until it passes it",
+                metadata: ["group": "\(group)", "behind_ms": "\(lastMS - atMS)"])
+        }
+    }
+
+    /// Writes every open slot as it stands (on shutdown: data up to the last poll is visible).
+    func writeOpenSlots(nowMS: Int64) {
+        for consolidator in consolidators.values {
+            for slot in consolidator.openSlots(nowMS: nowMS) { _ = write(slot) }
+        }
+        for slot in siteConsolidator.openSlots(nowMS: nowMS) { _ = write(slot) }
+    }
+
+    /// Rebuilds the open slots from the raw tier after a restart: raw rows since the start of
+    /// the longest tier's current slot are fed to the consolidators again (slots already
+    /// stored are refused by the writer as older, never overwritten).
+    func replayOpenSlots(directory: String) throws(StoreError) {
+        let longest = consolidators.values.first?.tiers.map(\.slotMS).max() ?? 0
+        guard longest > 0 else { return }
+        let now = PollClockForStore.wallMS()
+        let from = now / longest * longest
+        let reader = try StoreReader(directory: directory)
+        var replayed = 0
+        for group in Array(consolidators.keys) + ["site"] {
+            let rows = try reader.raw(group: group, fromMS: from, toMS: now).rows
+            for row in rows {
+                let qualities = row.qualities.map { $0 ?? .communicationFailure }
+                if group == "site" {
+                    _ = siteConsolidator.ingest(timestampMS: row.timestampMS, values: row.values, qualities: qualities) { _ in }
+                    lastSiteSampleMS = max(lastSiteSampleMS, row.timestampMS / siteIntervalMS * siteIntervalMS)
+                } else if var consolidator = consolidators[group] {
+                    _ = consolidator.ingest(timestampMS: row.timestampMS, values: row.values, qualities: qualities) { _ in }
+                    consolidators[group] = consolidator
+                }
+                replayed += 1
+            }
+        }
+        if replayed > 0 { logger.info("resumed open slots from the raw tier", metadata: ["rows": "\(replayed)"]) }
+    }
+}
+
+/// Wall-clock milliseconds (UTC) for the store's checkpoints and replays.
+enum PollClockForStore {
+    static func wallMS() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+}

@@ -1,0 +1,148 @@
+import ArgumentParser
+import ESSConfig
+import ESSCore
+import ESSStore
+import Foundation
+
+/// essctl: questions to essd and its store, from the shell.
+@main
+struct Essctl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "essctl",
+        abstract: "Query and check an essd site: configuration, store.",
+        subcommands: [ConfigCommand.self, StoreCommand.self])
+}
+
+/// Options every command that reads the site shares.
+struct SiteOptions: ParsableArguments {
+    @Option(name: .long, help: "Site configuration file.")
+    var config: String = "/etc/essd/essd.toml"
+
+    @Flag(name: .long, help: "Machine-readable JSON instead of a table.")
+    var json = false
+
+    func loadSite() throws -> SiteConfiguration {
+        do {
+            return try ConfigurationLoader.loadSite(path: config)
+        } catch {
+            throw CommandFailure(message: "\(error)", exitCode: 78)
+        }
+    }
+}
+
+/// A failure with its message and exit status (78 = configuration, 74 = I/O).
+struct CommandFailure: Error, CustomStringConvertible {
+    var message: String
+    var exitCode: Int32
+    var description: String { message }
+}
+
+extension ParsableCommand {
+    /// Runs `body`, printing a `CommandFailure` to stderr and exiting with its status.
+    func reporting(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let failure as CommandFailure {
+            FileHandle.standardError.write(Data("essctl: \(failure.message)\n".utf8))
+            throw ExitCode(failure.exitCode)
+        }
+    }
+}
+
+struct ConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config", abstract: "Configuration files.", subcommands: [Check.self])
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate a site file and its profiles like essd does; exit 0 when valid, 78 when not.")
+
+        @Argument(help: "Site configuration file.")
+        var file: String
+
+        func run() throws {
+            do {
+                let site = try ConfigurationLoader.loadSite(path: file)
+                let points = site.devices.reduce(0) { $0 + $1.profile.points.count }
+                print("\(file): valid: site \(site.site.id), \(site.devices.count) devices, \(points) points")
+            } catch {
+                FileHandle.standardError.write(Data("\(error)\n\(file): \(error.issues.count) problem(s)\n".utf8))
+                throw ExitCode(78)
+            }
+        }
+    }
+}
+
+struct StoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store", abstract: "The store's files.", subcommands: [Plan.self, Health.self])
+
+    struct Plan: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the size of every tier file the configuration makes, before anything is written.")
+
+        @OptionGroup var options: SiteOptions
+
+        func run() throws {
+            try reporting {
+                let site = try options.loadSite()
+                let plan: StorePlan
+                do {
+                    plan = try StoreWriter.plan(
+                        siteID: site.site.id, schemas: site.seriesSchemas, tiers: site.store.tiers,
+                        rawBudgetBytes: site.store.rawBudgetBytes, pollIntervalsMS: site.seriesPollIntervalsMS)
+                } catch {
+                    throw CommandFailure(message: "\(error)", exitCode: 78)
+                }
+                if options.json {
+                    let files: [[String: Any]] = plan.files.map {
+                        [
+                            "tier": $0.tier.name, "file": $0.fileName, "slot_ms": $0.tier.slotMS, "rows": $0.capacity,
+                            "row_bytes": $0.rowBytes, "bytes": $0.bytes, "retention_ms": $0.retentionMS,
+                        ]
+                    }
+                    let object: [String: Any] = [
+                        "site": plan.siteID, "directory": site.stateDirectory, "total_bytes": plan.totalBytes, "files": files,
+                    ]
+                    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                    print(String(decoding: data, as: UTF8.self))
+                    return
+                }
+                print("store plan for site \(plan.siteID) in \(site.stateDirectory)")
+                let rows = plan.files.map { file in
+                    [
+                        file.fileName, file.tier.isRaw ? "poll" : Format.duration(ms: file.tier.slotMS), "\(file.capacity)",
+                        "\(file.rowBytes)", Format.bytes(file.bytes), Format.duration(ms: file.retentionMS),
+                    ]
+                }
+                print(Format.table(header: ["FILE", "SLOT", "ROWS", "ROW BYTES", "SIZE", "RETENTION"], rows: rows))
+                print("total \(Format.bytes(plan.totalBytes)) (\(plan.totalBytes) bytes); the files are created at full size")
+            }
+        }
+    }
+
+    struct Health: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check every row of the store files (read-only; works while essd runs).")
+
+        @OptionGroup var options: SiteOptions
+
+        func run() throws {
+            try reporting {
+                let site = try options.loadSite()
+                do {
+                    let reader = try StoreReader(directory: site.stateDirectory)
+                    let damaged = reader.verify()
+                    let health = try reader.health()
+                    print("store \(health.storeID) for site \(health.siteID)")
+                    print("last checkpoint: \(health.lastCheckpointMS.map { Format.utc(ms: $0) } ?? "none")")
+                    print("damaged rows: \(damaged.count)")
+                    for row in damaged.prefix(20) { print("  \(row)") }
+                    if !damaged.isEmpty { throw ExitCode(1) }
+                } catch let error as StoreError {
+                    throw CommandFailure(message: "\(error)", exitCode: 74)
+                }
+            }
+        }
+    }
+}
