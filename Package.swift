@@ -84,18 +84,24 @@ let package = Package(
             name: "ess-store-crashtest",
             dependencies: ["ESSStore", "ESSCore", .product(name: "Logging", package: "swift-log")]
         ),
+        // Helpers for tests that start real processes: child processes, free ports, paths.
+        .target(name: "ESSTestSupport", path: "Tests/ESSTestSupport"),
         .testTarget(name: "ESSCoreTests", dependencies: ["ESSCore"]),
         .testTarget(name: "ESSConfigTests", dependencies: ["ESSConfig", "ESSCore"], exclude: ["testcases"]),
         .testTarget(
             name: "ESSModbusTests",
             dependencies: [
-                "ESSModbus", "ESSCore", "ESSConfig", "ess-sim",
+                "ESSModbus", "ESSCore", "ESSConfig", "ESSTestSupport", "ess-sim",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "ESSStoreTests",
             dependencies: ["ESSStore", "ESSCore", "ess-store-crashtest", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["ESSConfig", "ESSCore", "ESSStore", "ESSTestSupport", "essd", "essctl", "ess-sim"]
         ),
         .testTarget(
             name: "ESSSimulatorTests",

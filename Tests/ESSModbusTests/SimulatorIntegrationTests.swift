@@ -1,6 +1,7 @@
 import ESSConfig
 import ESSCore
 import ESSModbus
+import ESSTestSupport
 import Foundation
 import Logging
 import Testing

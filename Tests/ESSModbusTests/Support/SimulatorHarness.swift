@@ -1,5 +1,6 @@
 import ESSConfig
 import ESSCore
+import ESSTestSupport
 import Foundation
 
 /// A running `ess-sim` serving a three-device site (pcs1 and bms1 behind one TCP port as

@@ -5,13 +5,13 @@ import Foundation
 #endif
 
 /// Where things are when tests run: the repository, the built products, Python for peers.
-enum TestEnvironment {
-    /// The repository root (three levels above this file).
-    static let repository: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+public enum TestEnvironment {
+    /// The repository root (two levels above this file's folder).
+    public static let repository: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// The folder holding the built executables (`ess-sim`, `essd`, ...) next to the test bundle.
-    static var productsDirectory: URL {
+    public static var productsDirectory: URL {
         var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         while url.path != "/" {
             url.deleteLastPathComponent()
@@ -20,17 +20,17 @@ enum TestEnvironment {
         return repository.appendingPathComponent(".build/debug")
     }
 
-    static func product(_ name: String) -> String { productsDirectory.appendingPathComponent(name).path }
+    public static func product(_ name: String) -> String { productsDirectory.appendingPathComponent(name).path }
 
     /// The Python with pymodbus that `scripts/test.sh` prepares (`ESSD_TEST_PYTHON` overrides).
-    static var python: String? {
+    public static var python: String? {
         if let explicit = ProcessInfo.processInfo.environment["ESSD_TEST_PYTHON"] { return explicit }
         let venv = repository.appendingPathComponent(".venv-peers/bin/python").path
         return FileManager.default.isExecutableFile(atPath: venv) ? venv : nil
     }
 
     /// Path of an installed command, or nil.
-    static func which(_ command: String) -> String? {
+    public static func which(_ command: String) -> String? {
         for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
             let path = "\(dir)/\(command)"
             if FileManager.default.isExecutableFile(atPath: path) { return path }
@@ -39,7 +39,7 @@ enum TestEnvironment {
     }
 
     /// A TCP port on 127.0.0.1 that was free a moment ago (the kernel picks it).
-    static func freePort() -> Int {
+    public static func freePort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var addr = sockaddr_in()
@@ -57,7 +57,7 @@ enum TestEnvironment {
     }
 
     /// A fresh temporary folder, removed by the caller with `removeItem`.
-    static func temporaryDirectory(_ prefix: String) throws -> URL {
+    public static func temporaryDirectory(_ prefix: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url

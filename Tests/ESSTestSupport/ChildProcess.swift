@@ -7,16 +7,17 @@ import Synchronization
 
 /// A real process started by a test, with its stdout collected line by line and stdin open
 /// for commands. Terminated (SIGTERM, then SIGKILL) when the test lets go of it.
-final class ChildProcess: Sendable {
-    let process: Process
+public final class ChildProcess: Sendable {
+    public let process: Process
     private let input: Pipe
     private let buffers = OutputBuffers()
-    let name: String
+    public let name: String
 
-    init(_ executable: String, _ arguments: [String], name: String? = nil) throws {
+    public init(_ executable: String, _ arguments: [String], name: String? = nil, environment: [String: String]? = nil) throws {
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let environment { process.environment = environment }
         self.name = name ?? URL(fileURLWithPath: executable).lastPathComponent
         input = Pipe()
         let out = Pipe()
@@ -47,12 +48,12 @@ final class ChildProcess: Sendable {
     deinit { terminate() }
 
     /// Everything the process wrote to stderr so far (for failure messages).
-    var standardError: String { buffers.errorOutput.withLock { $0 } }
-    var lines: [String] { buffers.output.withLock { $0.lines } }
+    public var standardError: String { buffers.errorOutput.withLock { $0 } }
+    public var lines: [String] { buffers.output.withLock { $0.lines } }
 
     /// Waits for a stdout line containing `text` (after line `index`); returns it.
     @discardableResult
-    func waitForLine(containing text: String, after index: Int = 0, timeout: Double = 20) throws -> String {
+    public func waitForLine(containing text: String, after index: Int = 0, timeout: Double = 20) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let line = buffers.output.withLock({ $0.lines.dropFirst(index).first { $0.contains(text) } }) { return line }
@@ -65,19 +66,19 @@ final class ChildProcess: Sendable {
     }
 
     /// Sends one command line to the process' stdin.
-    func send(_ line: String) {
+    public func send(_ line: String) {
         input.fileHandleForWriting.write(Data((line + "\n").utf8))
     }
 
     /// Sends a command and waits for the next stdout line containing `reply`.
     @discardableResult
-    func request(_ line: String, reply: String, timeout: Double = 10) throws -> String {
+    public func request(_ line: String, reply: String, timeout: Double = 10) throws -> String {
         let before = lines.count
         send(line)
         return try waitForLine(containing: reply, after: before, timeout: timeout)
     }
 
-    func terminate() {
+    public func terminate() {
         guard process.isRunning else { return }
         process.terminate()
         let deadline = Date().addingTimeInterval(3)
@@ -93,7 +94,7 @@ final class OutputBuffers: Sendable {
     let errorOutput = Mutex<String>("")
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct TestFailure: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }

@@ -1,0 +1,171 @@
+import ESSConfig
+import ESSCore
+import ESSStore
+import ESSTestSupport
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// essd, ess-sim and essctl as real processes on loopback, with a temp state directory.
+@Suite(.serialized) struct EssdEndToEndTests {
+    /// A site file for the demo profiles on free ports, with small tiers so files stay small.
+    static func writeSite(in directory: URL, ports: [Int], stateDirectory: URL) throws -> URL {
+        let profiles = TestEnvironment.repository.appendingPathComponent("Config/profiles").path
+        let text = """
+            profile_directory = "\(profiles)"
+
+            [site]
+            id = "e2e-site"
+            name = "end-to-end plant"
+            province = "guangdong"
+            rated_power_kw = 100.0
+            rated_energy_kwh = 5.0
+            technology_route = "lithium_iron_phosphate"
+            location_category = "industrial_plant"
+            total_investment_cny = 1000000.0
+            commissioning_date = 2025-06-30
+            time_zone = "Asia/Shanghai"
+
+            [store]
+            state_directory = "\(stateDirectory.path)"
+            checkpoint_interval_ms = 1000
+
+            [[store.tier]]
+            name = "raw"
+            slot_seconds = 0
+            retention_days = 0.5
+
+            [[store.tier]]
+            name = "1m"
+            slot_seconds = 60
+            retention_days = 2
+
+            [[store.tier]]
+            name = "15m"
+            slot_seconds = 900
+            retention_days = 30
+
+            [defaults]
+            poll_interval_ms = 500
+            response_timeout_ms = 300
+
+            [[device]]
+            id = "pcs1"
+            profile = "ess-sim-pcs"
+            transport = "tcp"
+            host = "127.0.0.1"
+            port = \(ports[0])
+            unit_id = 1
+
+            [[device]]
+            id = "bms1"
+            profile = "ess-sim-bms"
+            transport = "tcp"
+            host = "127.0.0.1"
+            port = \(ports[0])
+            unit_id = 2
+
+            [[device]]
+            id = "ems1"
+            profile = "ess-sim-ems"
+            transport = "tcp"
+            host = "127.0.0.1"
+            port = \(ports[1])
+            unit_id = 1
+
+            """
+        let file = directory.appendingPathComponent("site.toml")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    /// Runs a command to completion; returns (status, stdout, stderr).
+    static func run(_ executable: String, _ arguments: [String]) throws -> (Int32, String, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test func essdStoresWhatItPollsAndStopsCleanly() throws {
+        let work = try TestEnvironment.temporaryDirectory("essd-e2e")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let state = work.appendingPathComponent("state")
+        let site = try Self.writeSite(in: work, ports: [TestEnvironment.freePort(), TestEnvironment.freePort()], stateDirectory: state)
+
+        // The plan is known before anything is written.
+        let (planStatus, planJSON, planErr) = try Self.run(TestEnvironment.product("essctl"), ["store", "plan", "--config", site.path, "--json"])
+        #expect(planStatus == 0, "\(planErr)")
+        let plan = try #require(try JSONSerialization.jsonObject(with: Data(planJSON.utf8)) as? [String: Any])
+        let files = try #require(plan["files"] as? [[String: Any]])
+        #expect(files.count == 3)
+        #expect(!FileManager.default.fileExists(atPath: state.path), "planning writes nothing")
+
+        let sim = try ChildProcess(TestEnvironment.product("ess-sim"), ["--config", site.path], name: "ess-sim")
+        defer { sim.terminate() }
+        try sim.waitForLine(containing: "ess-sim ready")
+        let essd = try ChildProcess(TestEnvironment.product("essd"), ["--config", site.path], name: "essd")
+        defer { essd.terminate() }
+        Thread.sleep(forTimeInterval: 4)
+
+        // SIGTERM: exit 0 within 5 s, after a final checkpoint.
+        let stopAsked = Date()
+        kill(essd.process.processIdentifier, SIGTERM)
+        while essd.process.isRunning && Date().timeIntervalSince(stopAsked) < 5 { usleep(20_000) }
+        #expect(!essd.process.isRunning, "essd did not stop within 5 s")
+        essd.process.waitUntilExit()
+        #expect(essd.process.terminationStatus == 0, "essd exit status; stderr:\n\(essd.standardError)")
+        let stoppedMS = Int64(Date().timeIntervalSince1970 * 1000)
+
+        // The files are exactly the planned sizes.
+        for file in files {
+            let name = try #require(file["file"] as? String)
+            let bytes = try #require((file["bytes"] as? NSNumber)?.int64Value)
+            let attributes = try FileManager.default.attributesOfItem(atPath: state.appendingPathComponent(name).path)
+            #expect((attributes[.size] as? NSNumber)?.int64Value == bytes, "\(name)")
+        }
+
+        // Data up to the last poll is there, read by another process' view of the files.
+        let reader = try StoreReader(directory: state.path)
+        for device in ["pcs1", "bms1", "ems1"] {
+            let latest = try #require(try reader.latest(group: device), "no raw row for \(device)")
+            #expect(stoppedMS - latest.timestampMS < 1500, "\(device)'s last stored poll is \(stoppedMS - latest.timestampMS) ms old")
+            let rows = try reader.raw(group: device, fromMS: stoppedMS - 10_000, toMS: stoppedMS).rows
+            #expect(rows.count >= 6, "\(device): \(rows.count) raw rows")
+        }
+        let site1m = try reader.slots(tier: "1m", group: "site", fromMS: stoppedMS - 120_000, toMS: stoppedMS)
+        #expect(site1m.contains { $0.slot.map { !$0.signals.allSatisfy(\.isUnknown) } ?? false }, "the open 1-minute slot was written at shutdown")
+        let (healthStatus, health, healthErr) = try Self.run(TestEnvironment.product("essctl"), ["store", "health", "--config", site.path])
+        #expect(healthStatus == 0, "\(health)\(healthErr)")
+        #expect(health.contains("damaged rows: 0"))
+    }
+
+    @Test func anInvalidConfigurationExits78AndNamesTheProblem() throws {
+        let work = try TestEnvironment.temporaryDirectory("essd-e2e-bad")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let site = try Self.writeSite(in: work, ports: [1502, 1503], stateDirectory: work.appendingPathComponent("state"))
+        var text = try String(contentsOf: site, encoding: .utf8)
+        text = text.replacingOccurrences(of: "poll_interval_ms = 500", with: "poll_interval_ms = 500\npoll_intervall_ms = 5")
+        try text.write(to: site, atomically: true, encoding: .utf8)
+        let (status, _, stderr) = try Self.run(TestEnvironment.product("essd"), ["--check-config", site.path])
+        #expect(status == 78)
+        #expect(stderr.contains("site.toml:"), "\(stderr)")
+        #expect(stderr.contains("poll_intervall_ms"), "\(stderr)")
+        let (runStatus, _, _) = try Self.run(TestEnvironment.product("essd"), ["--config", site.path])
+        #expect(runStatus == 78)
+        #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("state").path), "nothing was created")
+        let (ctlStatus, _, _) = try Self.run(TestEnvironment.product("essctl"), ["config", "check", site.path])
+        #expect(ctlStatus == 78)
+    }
+}
