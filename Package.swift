@@ -53,6 +53,7 @@ let package = Package(
                 "ESSCore", "ESSConfig", "ESSModbus", "ESSStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(

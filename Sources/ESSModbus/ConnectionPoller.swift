@@ -16,6 +16,8 @@ final class ConnectionPoller: Sendable {
     private let logger: Logger
     private let policy: ReconnectPolicy
     private let stopRequested = Atomic<Bool>(false)
+    /// Monotonic ns of the last completed poll or of the last schedule check (0: none yet).
+    private let progressNS = Atomic<Int64>(0)
     private let finished = DispatchSemaphore(value: 0)
     private let recorders: [SharedStatisticsRecorder]
     /// Wall-clock jump (either way) that counts as a clock step rather than drift.
@@ -51,6 +53,12 @@ final class ConnectionPoller: Sendable {
     func waitUntilStopped() { finished.wait() }
 
     func statistics() -> [DeviceStatistics] { recorders.map { $0.withLock { $0.snapshot() } } }
+
+    /// When this link last showed progress (a poll completed, or its scheduler woke), or nil.
+    func lastProgressMonotonicNS() -> Int64? {
+        let value = progressNS.load(ordering: .acquiring)
+        return value == 0 ? nil : value
+    }
 
     private var shouldStop: Bool { stopRequested.load(ordering: .acquiring) }
 
@@ -88,6 +96,7 @@ final class ConnectionPoller: Sendable {
                 wallOffsetNS = offset
                 deadlineMonoNS = nextDueMS[index] * 1_000_000 - offset
                 let now = PollClock.monotonicNS()
+                progressNS.store(now, ordering: .releasing)
                 if now >= deadlineMonoNS { break }
                 PollClock.sleep(untilMonotonicNS: min(deadlineMonoNS, now + 200_000_000))
             }
@@ -124,6 +133,7 @@ final class ConnectionPoller: Sendable {
             }
             logTransition(device: device, wasUp: wasUp, isUp: pollers[index].isUp, scan: outcome.scan)
             sink.accept(outcome.scan)
+            progressNS.store(PollClock.monotonicNS(), ordering: .releasing)
 
             // Next boundary; count boundaries missed because this poll overran.
             let nowMS = (PollClock.monotonicNS() + wallOffsetNS) / 1_000_000

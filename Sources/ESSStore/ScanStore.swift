@@ -30,6 +30,12 @@ public final class ScanStore: ScanSink, Sendable {
         var scans: [Scan] = []
         var stopping = false
         var stats = Statistics()
+        var reconfigure: Reconfiguration?
+    }
+
+    private struct Reconfiguration: @unchecked Sendable {
+        var site: SiteConfiguration
+        var reply: (StoreError?) -> Void
     }
 
     public let directory: String
@@ -39,7 +45,7 @@ public final class ScanStore: ScanSink, Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let capacity: Int
     private let logger: Logger
-    private let owned: OwnedState
+    private let box: OwnedBox
 
     /// Opens (or creates) the store for `site` in its state directory. Throws before anything
     /// is started when the files do not match the configuration.
@@ -48,13 +54,55 @@ public final class ScanStore: ScanSink, Sendable {
         checkpointIntervalMS = site.store.checkpointIntervalMS
         capacity = queueCapacity
         self.logger = logger
+        box = OwnedBox(state: try Self.open(site: site, logger: logger))
+    }
+
+    private static func open(site: SiteConfiguration, logger: Logger) throws(StoreError) -> OwnedState {
         let schemas = site.seriesSchemas
         let writer = try StoreWriter(
             directory: site.stateDirectory, siteID: site.site.id, schemas: schemas, tiers: site.store.tiers,
             pollIntervalsMS: site.seriesPollIntervalsMS, rawBudgetBytes: site.store.rawBudgetBytes,
             nowMS: PollClockForStore.wallMS(), logger: logger)
-        owned = OwnedState(writer: writer, site: site, schemas: schemas, logger: logger)
+        let owned = OwnedState(writer: writer, site: site, schemas: schemas, logger: logger)
         try owned.replayOpenSlots(directory: site.stateDirectory)
+        return owned
+    }
+
+    /// Applies a new configuration (SIGHUP): the open slots are written, the files migrated to
+    /// the new schema (added devices or points; history kept) and the open slots rebuilt from
+    /// the raw tier. On error the store keeps running on the old configuration. Blocks until
+    /// the store thread has done it (or at once when the thread is not running).
+    public func reconfigure(site: SiteConfiguration) throws(StoreError) {
+        guard site.stateDirectory == directory else {
+            throw StoreError(
+                .invalidConfiguration,
+                "state_directory changed from \(directory) to \(site.stateDirectory); that needs a restart of essd")
+        }
+        let done = DispatchSemaphore(value: 0)
+        let result = Mutex<StoreError?>(nil)
+        let queued = queue.withLock { state -> Bool in
+            guard !state.stopping, started else { return false }
+            state.reconfigure = Reconfiguration(site: site) { error in
+                result.withLock { $0 = error }
+                done.signal()
+            }
+            return true
+        }
+        if queued {
+            wakeUp.signal()
+            done.wait()
+            if let error = result.withLock({ $0 }) { throw error }
+        } else {
+            try replaceState(site: site)
+        }
+    }
+
+    private func replaceState(site: SiteConfiguration) throws(StoreError) {
+        let now = PollClockForStore.wallMS()
+        box.state.writeOpenSlots(nowMS: now)
+        try box.state.writer.checkpoint(nowMS: now)
+        box.state = try Self.open(site: site, logger: logger)
+        logger.notice("store reconfigured", metadata: ["groups": "\(site.seriesSchemas.count)"])
     }
 
     public func accept(_ scan: Scan) {
@@ -72,8 +120,12 @@ public final class ScanStore: ScanSink, Sendable {
 
     public func statistics() -> Statistics { queue.withLock { $0.stats } }
 
+    private var started: Bool { startedFlag.load(ordering: .acquiring) }
+    private let startedFlag = Atomic<Bool>(false)
+
     /// Starts the store thread.
     public func start() {
+        startedFlag.store(true, ordering: .releasing)
         let thread = Thread { [self] in
             runLoop()
             finished.signal()
@@ -93,10 +145,14 @@ public final class ScanStore: ScanSink, Sendable {
         var nextCheckpointMS = PollClockForStore.wallMS() + Int64(checkpointIntervalMS)
         while true {
             _ = wakeUp.wait(timeout: .now() + .milliseconds(min(checkpointIntervalMS, 1000)))
-            let (batch, stopping) = queue.withLock { state -> ([Scan], Bool) in
-                defer { state.scans.removeAll(keepingCapacity: true) }
-                return (state.scans, state.stopping)
+            let (batch, stopping, reconfiguration) = queue.withLock { state -> ([Scan], Bool, Reconfiguration?) in
+                defer {
+                    state.scans.removeAll(keepingCapacity: true)
+                    state.reconfigure = nil
+                }
+                return (state.scans, state.stopping, state.reconfigure)
             }
+            let owned = box.state
             var written = 0
             var holds = 0
             for scan in batch {
@@ -111,9 +167,18 @@ public final class ScanStore: ScanSink, Sendable {
                     $0.stats.clockStepHolds += holds
                 }
             }
+            if let reconfiguration {
+                do {
+                    try replaceState(site: reconfiguration.site)
+                    reconfiguration.reply(nil)
+                } catch {
+                    logger.error("store reconfiguration refused; keeping the old one", metadata: ["error": "\(error)"])
+                    reconfiguration.reply(error)
+                }
+            }
             let now = PollClockForStore.wallMS()
             if stopping {
-                owned.writeOpenSlots(nowMS: now)
+                box.state.writeOpenSlots(nowMS: now)
                 checkpoint(nowMS: now)
                 logger.info("store closed", metadata: ["directory": "\(directory)"])
                 return
@@ -127,7 +192,7 @@ public final class ScanStore: ScanSink, Sendable {
 
     private func checkpoint(nowMS: Int64) {
         do {
-            try owned.writer.checkpoint(nowMS: nowMS)
+            try box.state.writer.checkpoint(nowMS: nowMS)
             queue.withLock { $0.stats.lastCheckpointMS = nowMS }
         } catch {
             let failures = queue.withLock { state -> Int in
@@ -139,6 +204,13 @@ public final class ScanStore: ScanSink, Sendable {
             }
         }
     }
+}
+
+/// The store thread's state, replaced on reconfiguration. Touched only by the store thread
+/// (and by `init` and `reconfigure` before the thread runs).
+private final class OwnedBox: @unchecked Sendable {
+    var state: OwnedState
+    init(state: OwnedState) { self.state = state }
 }
 
 /// What only the store thread touches (and `init`, before the thread exists).
@@ -170,6 +242,10 @@ private final class OwnedState: @unchecked Sendable {
     func store(_ scan: Scan) -> (slots: Int, held: Bool) {
         var slots = 0
         var held = false
+        // A device removed by a reload may still deliver its last scan: not stored.
+        guard consolidators[scan.deviceID] != nil || writer.schemas.contains(where: { $0.groupID == scan.deviceID }) else {
+            return (0, false)
+        }
         do {
             if case .refusedClockStepBack(let last) = try writer.appendRaw(
                 group: scan.deviceID, timestampMS: scan.timestampMS, values: scan.values, qualities: scan.qualities)

@@ -63,10 +63,16 @@ struct Essd: AsyncParsableCommand {
         var sinks: [any ScanSink] = [store]
         if logScans { sinks.append(LoggingScanSink(devices: site.devices, logger: logger)) }
         let polling = PollingService(devices: site.devices, sink: FanOutScanSink(sinks), logger: logger)
+        let reloader = SiteReloader(
+            configPath: config, site: site, engine: polling.engine, store: store, stateDirectoryOverride: stateDirectory,
+            logger: logger)
         // Started in order, stopped in reverse: polling stops first, then the store drains.
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: StoreService(store: store)), .init(service: polling)],
+                services: [
+                    .init(service: StoreService(store: store)), .init(service: polling),
+                    .init(service: ReloadService { reloader.reload() }),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         logger.info("essd starting", metadata: ["site": "\(site.site.id)", "devices": "\(site.devices.count)"])
