@@ -1,0 +1,145 @@
+/// The private state of `SeriesConsolidator`: holds, open slot accumulators, power integration.
+extension SeriesConsolidator {
+    enum SampleClass {
+        case valid(Double)
+        case invalid
+        case stale
+    }
+
+    /// The active-power integration state.
+    enum PowerState: Sendable {
+        /// No valid power sample yet (or none since the last gap began): nothing to account.
+        case idle
+        /// The last valid power sample; the interval after it is not decided yet.
+        case pending(sinceMS: Int64, powerKW: Double)
+        /// Inside a gap; its time before `sinceMS` is already counted as unaccounted.
+        case gap(sinceMS: Int64)
+    }
+
+    /// One signal's current sample-and-hold.
+    struct Hold: Sendable {
+        var heartbeatMS: Int64
+        var isActive = false
+        var value = Double.nan
+        var endMS: Int64 = 0
+        var distributedUntilMS: Int64 = 0
+
+        init(heartbeatMS: Int64) { self.heartbeatMS = heartbeatMS }
+
+        mutating func start(value: Double, at t: Int64) {
+            isActive = true
+            self.value = value
+            endMS = t + heartbeatMS
+            distributedUntilMS = t
+        }
+    }
+
+    /// The open slots of one tier: `open[i]` starts at `firstStartMS + i * slotMS`, and
+    /// `firstStartMS` is the oldest slot not yet emitted (its accumulator may not exist yet).
+    struct TierState: Sendable {
+        var name: String
+        var slotMS: Int64
+        var kept: [Bool]
+        var firstStartMS: Int64 = 0
+        var open: [SlotAccumulator] = []
+
+        init(name: String, slotMS: Int64, kept: [Bool], signalCount: Int) {
+            self.name = name
+            self.slotMS = slotMS
+            self.kept = kept
+        }
+
+        /// Index in `open` of the slot containing `t` (created, empty, when needed).
+        mutating func index(ofSlotAt t: Int64, signalCount: Int) -> Int {
+            let k = Int((SeriesConsolidator.floorSlot(t, slotMS) - firstStartMS) / slotMS)
+            precondition(k >= 0, "slot at \(t) of tier \(name) is already closed")
+            while open.count <= k { open.append(SlotAccumulator(signalCount: signalCount)) }
+            return k
+        }
+    }
+
+    struct SlotAccumulator: Sendable {
+        var signals: [SignalAccumulator]
+        var energy = EnergyAccumulator()
+
+        init(signalCount: Int) {
+            signals = Array(repeating: SignalAccumulator(), count: signalCount)
+        }
+    }
+
+    struct SignalAccumulator: Sendable {
+        var count = 0
+        var coveredMS: Int64 = 0
+        var integral = 0.0
+        var min = Double.nan
+        var max = Double.nan
+        var first = Double.nan
+        var last = Double.nan
+        var heldValue = Double.nan
+
+        mutating func sample(_ v: Double) {
+            if count == 0 {
+                min = v
+                max = v
+                first = v
+            } else {
+                min = Swift.min(min, v)
+                max = Swift.max(max, v)
+            }
+            last = v
+            count += 1
+        }
+
+        mutating func covered(_ ms: Int64, value: Double) {
+            coveredMS += ms
+            integral += value * Double(ms)
+            heldValue = value
+        }
+
+        var summary: SlotSummary {
+            if count == 0 {
+                guard coveredMS > 0 else { return .unknown }
+                let v = heldValue
+                return SlotSummary(count: 0, coveredMS: coveredMS, min: v, max: v, mean: v, first: v, last: v)
+            }
+            let mean = coveredMS > 0 ? integral / Double(coveredMS) : .nan
+            return SlotSummary(count: count, coveredMS: coveredMS, min: min, max: max, mean: mean, first: first, last: last)
+        }
+    }
+
+    struct EnergyAccumulator: Sendable {
+        var counterChargeKWh = 0.0
+        var counterDischargeKWh = 0.0
+        var hasChargeDelta = false
+        var hasDischargeDelta = false
+        var counterResets = 0
+        var integratedChargeKWh = 0.0
+        var integratedDischargeKWh = 0.0
+        var integratedMS: Int64 = 0
+        var unaccountedMS: Int64 = 0
+
+        mutating func addCounter(_ delta: Double, charge: Bool, reset: Bool) {
+            if reset { counterResets += 1 }
+            if charge {
+                counterChargeKWh += delta
+                hasChargeDelta = true
+            } else {
+                counterDischargeKWh += delta
+                hasDischargeDelta = true
+            }
+        }
+
+        mutating func integrate(dischargeKWh: Double, chargeKWh: Double, ms: Int64) {
+            integratedDischargeKWh += dischargeKWh
+            integratedChargeKWh += chargeKWh
+            integratedMS += ms
+        }
+    }
+
+    /// The start of the slot of length `slotMS` containing `t` (floor, also for negative `t`).
+    @inline(__always)
+    static func floorSlot(_ t: Int64, _ slotMS: Int64) -> Int64 {
+        let r = t % slotMS
+        return r < 0 ? t - r - slotMS : t - r
+    }
+}
