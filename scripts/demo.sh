@@ -17,6 +17,7 @@ SIM=$!
 trap 'kill $SIM $ESSD 2>/dev/null || true; wait 2>/dev/null || true' EXIT INT TERM
 ESSD=""
 sleep 1
-"$BIN/essd" --config Config/essd.toml --log-scans &
+mkdir -p .essd-demo-state
+"$BIN/essd" --config Config/essd.toml --state-directory .essd-demo-state --log-scans &
 ESSD=$!
 if [ -n "${DEMO_SECONDS:-}" ]; then sleep "$DEMO_SECONDS"; else wait "$ESSD"; fi
