@@ -151,6 +151,52 @@ import Testing
         #expect(health.contains("damaged rows: 0"))
     }
 
+    @Test func sighupAppliesAValidConfigurationAndKeepsTheOldOneOnErrors() throws {
+        let work = try TestEnvironment.temporaryDirectory("essd-e2e-hup")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let state = work.appendingPathComponent("state")
+        let site = try Self.writeSite(in: work, ports: [TestEnvironment.freePort(), TestEnvironment.freePort()], stateDirectory: state)
+        let good = try String(contentsOf: site, encoding: .utf8)
+        let sim = try ChildProcess(TestEnvironment.product("ess-sim"), ["--config", site.path], name: "ess-sim")
+        defer { sim.terminate() }
+        try sim.waitForLine(containing: "ess-sim ready")
+        let essd = try ChildProcess(TestEnvironment.product("essd"), ["--config", site.path], name: "essd")
+        defer { essd.terminate() }
+        Thread.sleep(forTimeInterval: 1.5)
+
+        // A broken file: essd keeps running on the old configuration and logs every error.
+        try (good + "\n[[device]]\nid = \"bad\"\nbogus_key = 1\n").write(to: site, atomically: true, encoding: .utf8)
+        kill(essd.process.processIdentifier, SIGHUP)
+        try waitForStderr(essd, containing: "reload rejected")
+        #expect(essd.process.isRunning)
+        #expect(essd.standardError.contains("bogus_key"), "every error is logged")
+
+        // A valid change to one device: only that device's poller restarts.
+        try good.replacingOccurrences(of: "unit_id = 2\n", with: "unit_id = 2\nresponse_timeout_ms = 400\n")
+            .write(to: site, atomically: true, encoding: .utf8)
+        kill(essd.process.processIdentifier, SIGHUP)
+        try waitForStderr(essd, containing: "reload applied")
+        #expect(essd.standardError.contains("kept=2"), "\(essd.standardError.suffix(800))")
+        #expect(essd.standardError.contains("started=1"))
+        let before = Int64(Date().timeIntervalSince1970 * 1000)
+        Thread.sleep(forTimeInterval: 1.5)
+        kill(essd.process.processIdentifier, SIGTERM)
+        essd.process.waitUntilExit()
+        #expect(essd.process.terminationStatus == 0)
+        let reader = try StoreReader(directory: state.path)
+        let bms = try #require(try reader.latest(group: "bms1"))
+        #expect(bms.timestampMS > before, "the restarted poller stores again")
+    }
+
+    func waitForStderr(_ process: ChildProcess, containing text: String, timeout: Double = 15) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if process.standardError.contains(text) { return }
+            usleep(50_000)
+        }
+        throw TestFailure("essd did not log '\(text)' within \(timeout) s; stderr:\n\(process.standardError.suffix(2000))")
+    }
+
     @Test func anInvalidConfigurationExits78AndNamesTheProblem() throws {
         let work = try TestEnvironment.temporaryDirectory("essd-e2e-bad")
         defer { try? FileManager.default.removeItem(at: work) }
