@@ -69,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "essctl",
             dependencies: [
-                "ESSCore", "ESSConfig", "ESSStore",
+                "ESSCore", "ESSConfig", "ESSStore", "ESSDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -88,6 +88,7 @@ let package = Package(
         // Helpers for tests that start real processes: child processes, free ports, paths.
         .target(name: "ESSTestSupport", path: "Tests/ESSTestSupport"),
         .testTarget(name: "ESSCoreTests", dependencies: ["ESSCore"]),
+        .testTarget(name: "ESSDaemonTests", dependencies: ["ESSDaemon", "ESSTestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ESSConfigTests", dependencies: ["ESSConfig", "ESSCore"], exclude: ["testcases"]),
         .testTarget(
             name: "ESSModbusTests",

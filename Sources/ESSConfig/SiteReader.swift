@@ -13,7 +13,9 @@ struct ProfileFiles {
 /// Turns a site file's TOML into a `SiteConfiguration`, loading each named profile once and
 /// recording every issue in the site file and in the profiles.
 enum SiteReader {
-    static let topKeys = ["site", "store", "profile_directory", "defaults", "device"]
+    static let topKeys = ["site", "store", "profile_directory", "defaults", "device", "daemon", "metrics"]
+    static let daemonKeys = ["status_socket"]
+    static let metricsKeys = ["enabled", "listen_address", "port"]
     static let siteKeys = [
         "id", "name", "province", "rated_power_kw", "rated_energy_kwh", "technology_route", "location_category",
         "total_investment_cny", "commissioning_date", "time_zone",
@@ -56,6 +58,19 @@ enum SiteReader {
             store.rejectUnknownKeys(allowed: storeKeys, hints: misplaced)
             stateDirectory = store.string("state_directory", required: true)
             storeSettings = readStore(store)
+        }
+        var daemonSettings = DaemonSettings()
+        if let d = top.table("daemon") {
+            d.rejectUnknownKeys(allowed: daemonKeys, hints: misplaced)
+            if let path = d.string("status_socket") {
+                if path.hasPrefix("/") { daemonSettings.statusSocketPath = path } else { d.issue("status_socket", "must be an absolute path, e.g. \"/run/essd/essd.sock\"") }
+            }
+        }
+        if let m = top.table("metrics") {
+            m.rejectUnknownKeys(allowed: metricsKeys, hints: misplaced)
+            if let address = m.string("listen_address") { daemonSettings.metricsListenAddress = address }
+            if let port = m.integer("port", in: 1...65535) { daemonSettings.metricsPort = port }
+            if m.bool("enabled") == false { daemonSettings.metricsPort = nil }
         }
         var profileDir = profileDirectory
         if let dir = top.string("profile_directory") {
@@ -141,7 +156,8 @@ enum SiteReader {
             checkStoreReferences(storeSettings, devices: devices, store: store, profiles: profiles, log: log)
         }
         guard allValid, log.isEmpty, let facts, let stateDirectory else { return nil }
-        return SiteConfiguration(site: facts, stateDirectory: stateDirectory, devices: devices, store: storeSettings)
+        return SiteConfiguration(
+            site: facts, stateDirectory: stateDirectory, devices: devices, store: storeSettings, daemon: daemonSettings)
     }
 
     // MARK: [store]

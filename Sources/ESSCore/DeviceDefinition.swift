@@ -157,19 +157,42 @@ public struct StoreSettings: Sendable, Hashable {
     }
 }
 
+/// Where essd answers: its status socket and its Prometheus endpoint.
+public struct DaemonSettings: Sendable, Hashable {
+    public var statusSocketPath: String
+    /// nil: metrics off.
+    public var metricsPort: Int?
+    public var metricsListenAddress: String
+
+    public init(statusSocketPath: String = "/run/essd/essd.sock", metricsPort: Int? = 9464, metricsListenAddress: String = "127.0.0.1") {
+        self.statusSocketPath = statusSocketPath
+        self.metricsPort = metricsPort
+        self.metricsListenAddress = metricsListenAddress
+    }
+}
+
 /// A whole validated site configuration: facts, where state lives, and the devices.
 public struct SiteConfiguration: Sendable, Hashable {
     public var site: SiteFacts
     public var stateDirectory: String
     public var devices: [DeviceDefinition]
     public var store: StoreSettings
+    public var daemon: DaemonSettings
 
-    public init(site: SiteFacts, stateDirectory: String, devices: [DeviceDefinition], store: StoreSettings = StoreSettings()) {
+    public init(
+        site: SiteFacts, stateDirectory: String, devices: [DeviceDefinition], store: StoreSettings = StoreSettings(),
+        daemon: DaemonSettings = DaemonSettings()
+    ) {
         self.site = site
         self.stateDirectory = stateDirectory
         self.devices = devices
         self.store = store
+        self.daemon = daemon
     }
+
+    public var statusSocketPath: String { daemon.statusSocketPath }
+    public var metricsPort: Int? { daemon.metricsPort }
+    public var metricsListenAddress: String { daemon.metricsListenAddress }
 
     /// The series groups the store keeps: one per device, then the site's derived signals.
     public var seriesSchemas: [SeriesSchema] {

@@ -12,6 +12,8 @@ import UnixSignals
 /// essd: polls a storage site's controllers over Modbus and keeps their telemetry.
 @main
 struct Essd: AsyncParsableCommand {
+    static let version = "0.1.0"
+
     static let configuration = CommandConfiguration(
         commandName: "essd",
         abstract: "Telemetry collector for battery energy-storage sites (Modbus TCP/RTU).",
@@ -28,6 +30,12 @@ struct Essd: AsyncParsableCommand {
 
     @Option(name: .long, help: "Keep the store here instead of [store] state_directory (demos, tests).")
     var stateDirectory: String?
+
+    @Option(name: .long, help: "Serve the status socket here instead of [daemon] status_socket.")
+    var socketPath: String?
+
+    @Option(name: .long, help: "Serve metrics on this port instead of [metrics] port.")
+    var metricsPort: Int?
 
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
@@ -60,21 +68,42 @@ struct Essd: AsyncParsableCommand {
             FileHandle.standardError.write(Data("essd: cannot open the store: \(error)\n".utf8))
             throw ExitCode(73)  // EX_CANTCREAT
         }
-        var sinks: [any ScanSink] = [store]
+        let latestValues = LatestValues(devices: site.devices, meterDeviceID: site.store.meterDeviceID)
+        var sinks: [any ScanSink] = [store, latestValues]
         if logScans { sinks.append(LoggingScanSink(devices: site.devices, logger: logger)) }
         let polling = PollingService(devices: site.devices, sink: FanOutScanSink(sinks), logger: logger)
+        let engine = polling.engine
+        let statusProvider = SiteStatusProvider(
+            site: site, latestValues: latestValues,
+            deviceStatistics: { engine.statistics() }, storeStatistics: { store.statistics() })
+        let statusServer = StatusSocketServer(path: socketPath ?? site.statusSocketPath, provider: statusProvider, logger: logger)
         let reloader = SiteReloader(
-            configPath: config, site: site, engine: polling.engine, store: store, stateDirectoryOverride: stateDirectory,
+            configPath: config, site: site, engine: engine, store: store, stateDirectoryOverride: stateDirectory,
             logger: logger)
         // Started in order, stopped in reverse: polling stops first, then the store drains.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: StoreService(store: store)), .init(service: polling),
+            .init(service: ThreadServerService(statusServer)),
+            .init(service: ReloadService {
+                if case .applied = reloader.reload() {
+                    let new = reloader.site
+                    latestValues.reconfigure(devices: new.devices, meterDeviceID: new.store.meterDeviceID)
+                    statusProvider.update(site: new)
+                }
+            }),
+        ]
+        if let port = metricsPort ?? site.metricsPort {
+            let siteID = site.site.id
+            let metrics = MetricsServer(host: site.metricsListenAddress, port: port, logger: logger) {
+                MetricsExposition.render(
+                    MetricsSnapshot.collect(
+                        version: Essd.version, siteID: siteID, latestValues: latestValues, statistics: engine.statistics(),
+                        store: store.statistics(), nowMS: Int64(Date().timeIntervalSince1970 * 1000)))
+            }
+            services.append(.init(service: ThreadServerService(metrics)))
+        }
         let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: StoreService(store: store)), .init(service: polling),
-                    .init(service: ReloadService { reloader.reload() }),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("essd starting", metadata: ["site": "\(site.site.id)", "devices": "\(site.devices.count)"])
         try await group.run()
     }

@@ -1,0 +1,179 @@
+import Foundation
+public import Logging
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A minimal HTTP/1.1 server for Prometheus: `GET /metrics` answers the text `body()` returns,
+/// any other path 404, any other method 405; one request per connection (`Connection: close`).
+/// Its blocking accept loop runs on its own thread and answers connections one at a time, each
+/// bounded by `timeoutMS` (scrapes are rare and small). Bound to 127.0.0.1 by default. Owns the
+/// listening socket; not the metrics (`MetricsExposition`).
+public final class MetricsServer: Sendable {
+    public let host: String
+    public let requestedPort: Int
+    public let timeoutMS: Int
+    private let body: @Sendable () -> String
+    private let logger: Logger
+
+    private struct State {
+        var listener: Int32 = -1
+        var port = 0
+        var stopping = false
+        var done: DispatchSemaphore?
+    }
+    private let state = Mutex(State())
+
+    /// Requests larger than this (headers included) are refused.
+    static let maxRequestBytes = 8192
+
+    /// - Parameters:
+    ///   - port: 0 lets the kernel pick one (see `port` after `start()`).
+    ///   - body: the exposition, rendered on the server's thread at every scrape.
+    public init(
+        host: String = "127.0.0.1", port: Int, timeoutMS: Int = 5000, logger: Logger,
+        body: @escaping @Sendable () -> String
+    ) {
+        self.host = host
+        requestedPort = port
+        self.timeoutMS = timeoutMS
+        self.logger = logger
+        self.body = body
+    }
+
+    /// The port listened on (after `start()`).
+    public var port: Int { state.withLock { $0.port } }
+
+    /// Binds, listens and starts the accept thread.
+    public func start() throws(SocketError) {
+        let fd = try SocketCalls.socket(family: AF_INET, target: "\(host):\(requestedPort)")
+        let port: Int
+        do {
+            try SocketCalls.bind(fd, host: host, port: requestedPort)
+            try SocketCalls.listen(fd, backlog: 16, target: "\(host):\(requestedPort)")
+            port = try SocketCalls.boundPort(fd)
+        } catch {
+            SocketCalls.close(fd)
+            throw error
+        }
+        let done = DispatchSemaphore(value: 0)
+        state.withLock {
+            $0.listener = fd
+            $0.port = port
+            $0.stopping = false
+            $0.done = done
+        }
+        let thread = Thread { [self] in
+            acceptLoop(fd)
+            done.signal()
+        }
+        thread.name = "essd-metrics"
+        thread.start()
+        logger.info("metrics listening", metadata: ["address": "http://\(host):\(port)/metrics"])
+    }
+
+    /// Stops accepting and waits for the thread (at most one scrape in progress).
+    public func stop() {
+        let (fd, done) = state.withLock { state -> (Int32, DispatchSemaphore?) in
+            state.stopping = true
+            defer {
+                state.listener = -1
+                state.done = nil
+            }
+            return (state.listener, state.done)
+        }
+        guard fd >= 0 else { return }
+        SocketCalls.shutdown(fd)
+        done?.wait()
+        SocketCalls.close(fd)
+    }
+
+    private func acceptLoop(_ listener: Int32) {
+        while true {
+            let client: Int32
+            do {
+                client = try SocketCalls.accept(listener, target: "\(host):\(port)")
+            } catch {
+                if state.withLock({ $0.stopping }) { return }
+                if error.errorNumber == ECONNABORTED { continue }
+                if error.errorNumber == EMFILE || error.errorNumber == ENFILE || error.errorNumber == ENOMEM
+                    || error.errorNumber == ENOBUFS
+                {
+                    logger.warning("metrics endpoint cannot accept", metadata: ["error": "\(error)"])
+                    usleep(100_000)
+                    continue
+                }
+                logger.error("metrics endpoint stopped accepting", metadata: ["error": "\(error)"])
+                return
+            }
+            serve(client)
+            SocketCalls.close(client)
+        }
+    }
+
+    private func serve(_ fd: Int32) {
+        SocketCalls.setTimeouts(fd, ms: timeoutMS)
+        var request: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 2048)
+        let end: [UInt8] = Array("\r\n\r\n".utf8)
+        while request.count <= Self.maxRequestBytes {
+            let n: Int
+            do {
+                n = try chunk.withUnsafeMutableBytes { buffer throws(SocketError) in
+                    try SocketCalls.read(fd, into: buffer, target: "metrics client")
+                }
+            } catch {
+                return
+            }
+            if n == 0 { break }
+            request.append(contentsOf: chunk[0..<n])
+            if Self.headerEnd(request, end) { break }
+        }
+        let response = Self.respond(to: request, body: body)
+        try? SocketCalls.writeAll(fd, response, target: "metrics client")
+    }
+
+    static func headerEnd(_ bytes: [UInt8], _ end: [UInt8]) -> Bool {
+        guard bytes.count >= end.count else { return false }
+        for start in 0...(bytes.count - end.count) where bytes[start..<(start + end.count)].elementsEqual(end) {
+            return true
+        }
+        return false
+    }
+
+    /// The whole HTTP response for a request's bytes (pure apart from `body`).
+    static func respond(to request: [UInt8], body: () -> String) -> [UInt8] {
+        guard request.count <= maxRequestBytes else {
+            return response(status: "431 Request Header Fields Too Large", contentType: "text/plain", body: "request too large\n")
+        }
+        let firstLine = String(decoding: request.prefix { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+        let parts = firstLine.split(separator: " ")
+        guard parts.count == 3, parts[2].hasPrefix("HTTP/1.") else {
+            return response(status: "400 Bad Request", contentType: "text/plain", body: "malformed request line\n")
+        }
+        let method = parts[0]
+        let path = parts[1].split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
+        guard path == "/metrics" else {
+            return response(status: "404 Not Found", contentType: "text/plain", body: "not found: only /metrics is served\n")
+        }
+        guard method == "GET" || method == "HEAD" else {
+            return response(
+                status: "405 Method Not Allowed", contentType: "text/plain", body: "only GET is allowed\n",
+                extra: "Allow: GET, HEAD\r\n")
+        }
+        let text = body()
+        return response(
+            status: "200 OK", contentType: MetricsExposition.contentType, body: text, omitBody: method == "HEAD")
+    }
+
+    static func response(
+        status: String, contentType: String, body: String, extra: String = "", omitBody: Bool = false
+    ) -> [UInt8] {
+        let payload = Array(body.utf8)
+        let head =
+            "HTTP/1.1 \(status)\r\nContent-Type: \(contentType)\r\nContent-Length: \(payload.count)\r\n\(extra)Connection: close\r\n\r\n"
+        return Array(head.utf8) + (omitBody ? [] : payload)
+    }
+}
