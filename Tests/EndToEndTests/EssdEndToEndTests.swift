@@ -12,7 +12,7 @@ import Testing
 /// essd, ess-sim and essctl as real processes on loopback, with a temp state directory.
 @Suite(.serialized) struct EssdEndToEndTests {
     /// A site file for the demo profiles on free ports, with small tiers so files stay small.
-    static func writeSite(in directory: URL, ports: [Int], stateDirectory: URL) throws -> URL {
+    static func writeSite(in directory: URL, ports: [Int], stateDirectory: URL, metricsPort: Int? = nil) throws -> URL {
         let profiles = TestEnvironment.repository.appendingPathComponent("Config/profiles").path
         let text = """
             profile_directory = "\(profiles)"
@@ -28,6 +28,12 @@ import Testing
             total_investment_cny = 1000000.0
             commissioning_date = 2025-06-30
             time_zone = "Asia/Shanghai"
+
+            [daemon]
+            status_socket = "\(directory.appendingPathComponent("essd.sock").path)"
+
+            [metrics]
+            port = \(metricsPort ?? TestEnvironment.freePort())
 
             [store]
             state_directory = "\(stateDirectory.path)"
@@ -195,6 +201,75 @@ import Testing
             usleep(50_000)
         }
         throw TestFailure("essd did not log '\(text)' within \(timeout) s; stderr:\n\(process.standardError.suffix(2000))")
+    }
+
+    @Test func essctlStatusAndMetricsShowTheSimulatorsState() throws {
+        let work = try TestEnvironment.temporaryDirectory("essd-e2e-status")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let metricsPort = TestEnvironment.freePort()
+        let site = try Self.writeSite(
+            in: work, ports: [TestEnvironment.freePort(), TestEnvironment.freePort()],
+            stateDirectory: work.appendingPathComponent("state"), metricsPort: metricsPort)
+        let sim = try ChildProcess(TestEnvironment.product("ess-sim"), ["--config", site.path], name: "ess-sim")
+        defer { sim.terminate() }
+        try sim.waitForLine(containing: "ess-sim ready")
+        try sim.request("freeze on", reply: "ok")
+        let essd = try ChildProcess(TestEnvironment.product("essd"), ["--config", site.path], name: "essd")
+        defer { essd.terminate() }
+        Thread.sleep(forTimeInterval: 2.5)
+
+        let stateLine = try sim.request("state", reply: "{")
+        let state = try #require(try JSONSerialization.jsonObject(with: Data(stateLine.utf8)) as? [String: Any])
+        let devices = try #require(state["devices"] as? [[String: Any]])
+        let bms = try #require(devices.first { $0["id"] as? String == "bms1" }?["points"] as? [String: Any])
+        let servedSoC = try #require((bms["soc"] as? NSNumber)?.doubleValue)
+
+        let (status, json, err) = try Self.run(TestEnvironment.product("essctl"), ["status", "--config", site.path, "--json"])
+        #expect(status == 0, "\(err)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any], "\(json)")
+        let soc = try #require((summary["soc_percent"] as? NSNumber)?.doubleValue, "\(json)")
+        #expect(abs(soc - servedSoC) <= 0.05 + 1e-9, "essctl SoC \(soc), simulator \(servedSoC)")
+        #expect(summary["devices_up"] as? Int == 3, "\(json)")
+
+        let (tableStatus, table, _) = try Self.run(TestEnvironment.product("essctl"), ["devices", "--config", site.path])
+        #expect(tableStatus == 0)
+        for id in ["pcs1", "bms1", "ems1"] { #expect(table.contains(id), "\(table)") }
+
+        let metrics = try Self.httpGet(port: metricsPort, path: "/metrics")
+        #expect(metrics.contains("essd_device_up{"), "\(metrics.prefix(500))")
+        #expect(metrics.contains("essd_build_info{"))
+        #expect(metrics.contains("role=\"soc_percent\""))
+
+        // Unreachable daemon: a clear message and exit 69.
+        kill(essd.process.processIdentifier, SIGTERM)
+        essd.process.waitUntilExit()
+        let (downStatus, _, downErr) = try Self.run(TestEnvironment.product("essctl"), ["status", "--config", site.path])
+        #expect(downStatus == 69)
+        #expect(downErr.contains("essd is not running"), "\(downErr)")
+    }
+
+    /// A plain HTTP/1.1 GET over a socket (no client library between the test and essd).
+    static func httpGet(port: Int, path: String) throws -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw TestFailure("cannot connect to metrics port \(port): errno \(errno)") }
+        let request = "GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        _ = request.withCString { send(fd, $0, strlen($0), 0) }
+        var response = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { break }
+            response += buffer[0..<n]
+        }
+        return String(decoding: response, as: UTF8.self)
     }
 
     @Test func anInvalidConfigurationExits78AndNamesTheProblem() throws {
