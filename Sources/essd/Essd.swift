@@ -47,12 +47,11 @@ struct Essd: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("--log-level must be one of: trace, debug, info, notice, warning, error, critical")
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        // Under systemd: journald priority prefixes, no timestamps; on a terminal: readable lines.
+        JournalLogHandler.bootstrap(level: level)
         let logger = Logger(label: "essd")
+        let notifier = SystemdNotifier(logger: logger)
+        let watchdog = WatchdogGate(notifier: notifier)
         var site: SiteConfiguration
         do {
             site = try ConfigurationLoader.loadSite(path: config)
@@ -69,10 +68,16 @@ struct Essd: AsyncParsableCommand {
             throw ExitCode(73)  // EX_CANTCREAT
         }
         let latestValues = LatestValues(devices: site.devices, meterDeviceID: site.store.meterDeviceID)
-        var sinks: [any ScanSink] = [store, latestValues]
+        // Every completed poll (good or failed) is progress for the watchdog.
+        var sinks: [any ScanSink] = [store, latestValues, WatchdogProgressSink(gate: watchdog)]
         if logScans { sinks.append(LoggingScanSink(devices: site.devices, logger: logger)) }
         let polling = PollingService(devices: site.devices, sink: FanOutScanSink(sinks), logger: logger)
         let engine = polling.engine
+        let statusLine: @Sendable () -> String = {
+            ServiceStatusText.format(
+                devices: engine.statistics(), lastCheckpointMS: store.statistics().lastCheckpointMS,
+                nowMS: Int64(Date().timeIntervalSince1970 * 1000))
+        }
         let statusProvider = SiteStatusProvider(
             site: site, latestValues: latestValues,
             deviceStatistics: { engine.statistics() }, storeStatistics: { store.statistics() })
@@ -85,11 +90,13 @@ struct Essd: AsyncParsableCommand {
             .init(service: StoreService(store: store)), .init(service: polling),
             .init(service: ThreadServerService(statusServer)),
             .init(service: ReloadService {
+                notifier.reloading()
                 if case .applied = reloader.reload() {
                     let new = reloader.site
                     latestValues.reconfigure(devices: new.devices, meterDeviceID: new.store.meterDeviceID)
                     statusProvider.update(site: new)
                 }
+                notifier.ready(status: statusLine())
             }),
         ]
         if let port = metricsPort ?? site.metricsPort {
@@ -102,6 +109,10 @@ struct Essd: AsyncParsableCommand {
             }
             services.append(.init(service: ThreadServerService(metrics)))
         }
+        // Pollers are scheduled before READY=1; the notifier is last so it stops first
+        // (STOPPING=1 goes out as soon as SIGTERM arrives).
+        engine.start()
+        services.append(.init(service: SystemdNotifyService(notifier: notifier, gate: watchdog, status: statusLine)))
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("essd starting", metadata: ["site": "\(site.site.id)", "devices": "\(site.devices.count)"])

@@ -272,6 +272,34 @@ import Testing
         return String(decoding: response, as: UTF8.self)
     }
 
+    @Test func essdTalksToSystemdOverNotifySocket() throws {
+        let work = try TestEnvironment.temporaryDirectory("essd-e2e-notify")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let site = try Self.writeSite(
+            in: work, ports: [TestEnvironment.freePort(), TestEnvironment.freePort()], stateDirectory: work.appendingPathComponent("state"))
+        let sim = try ChildProcess(TestEnvironment.product("ess-sim"), ["--config", site.path], name: "ess-sim")
+        defer { sim.terminate() }
+        try sim.waitForLine(containing: "ess-sim ready")
+        let listener = try NotifyListener()
+        var environment = ProcessInfo.processInfo.environment
+        for (key, value) in listener.environment(watchdogUS: 1_000_000) { environment[key] = value }
+        let essd = try ChildProcess(TestEnvironment.product("essd"), ["--config", site.path], name: "essd", environment: environment)
+        defer { essd.terminate() }
+        let firstTwoSeconds = listener.drain(window: 2.5).joined(separator: "\n")
+        #expect(firstTwoSeconds.contains("READY=1"), "\(firstTwoSeconds)")
+        #expect(firstTwoSeconds.contains("STATUS=polling 3 devices"), "\(firstTwoSeconds)")
+        #expect(firstTwoSeconds.contains("WATCHDOG=1"), "the watchdog is fed while polls progress: \(firstTwoSeconds)")
+        kill(essd.process.processIdentifier, SIGHUP)
+        let reload = listener.drain(window: 1.5).joined(separator: "\n")
+        #expect(reload.contains("RELOADING=1"), "\(reload)")
+        #expect(reload.contains("MONOTONIC_USEC="), "\(reload)")
+        kill(essd.process.processIdentifier, SIGTERM)
+        let stop = listener.drain(window: 1.5).joined(separator: "\n")
+        #expect(stop.contains("STOPPING=1"), "\(stop)")
+        essd.process.waitUntilExit()
+        #expect(essd.process.terminationStatus == 0)
+    }
+
     @Test func anInvalidConfigurationExits78AndNamesTheProblem() throws {
         let work = try TestEnvironment.temporaryDirectory("essd-e2e-bad")
         defer { try? FileManager.default.removeItem(at: work) }
