@@ -82,7 +82,9 @@ public final class SiteStatusProvider: StatusProvider {
             state: s.isUp ? "up" : (s.lastSuccessMS == nil ? "never" : "down"), lastSuccessMS: s.lastSuccessMS,
             scans: s.scans, requests: s.requests, errors: s.totalErrors, errorsByKind: s.errorsByKind,
             latencyP50MS: s.latencyP50US.map { Double($0) / 1000 }, latencyP99MS: s.latencyP99US.map { Double($0) / 1000 },
-            reconnects: s.reconnects, missedCycles: s.missedCycles)
+            reconnects: s.reconnects, missedCycles: s.missedCycles,
+            startLatenessP50MS: s.startLatenessP50US.map { Double($0) / 1000 },
+            startLatenessP99MS: s.startLatenessP99US.map { Double($0) / 1000 })
     }
 
     public func latest(nowMS: Int64) -> [LatestDevice] {

@@ -190,12 +190,17 @@ public struct DeviceStatus: Sendable, Hashable, Codable {
     public var latencyP99MS: Double?
     public var reconnects: Int
     public var missedCycles: Int
+    /// How late polls started after their wall-clock boundary (scheduler jitter), ms.
+    public var startLatenessP50MS: Double?
+    public var startLatenessP99MS: Double?
 
     public init(
         deviceID: String, endpoint: String, unitID: Int, state: String, lastSuccessMS: Int64?, scans: Int,
         requests: Int, errors: Int, errorsByKind: [String: Int], latencyP50MS: Double?, latencyP99MS: Double?,
-        reconnects: Int, missedCycles: Int
+        reconnects: Int, missedCycles: Int, startLatenessP50MS: Double? = nil, startLatenessP99MS: Double? = nil
     ) {
+        self.startLatenessP50MS = startLatenessP50MS
+        self.startLatenessP99MS = startLatenessP99MS
         self.deviceID = deviceID
         self.endpoint = endpoint
         self.unitID = unitID
@@ -215,6 +220,7 @@ public struct DeviceStatus: Sendable, Hashable, Codable {
         case deviceID = "device_id", endpoint, unitID = "unit_id", state, lastSuccessMS = "last_success_ms", scans
         case requests, errors, errorsByKind = "errors_by_kind", latencyP50MS = "latency_p50_ms"
         case latencyP99MS = "latency_p99_ms", reconnects, missedCycles = "missed_cycles"
+        case startLatenessP50MS = "start_lateness_p50_ms", startLatenessP99MS = "start_lateness_p99_ms"
     }
 }
 
