@@ -1,6 +1,7 @@
 // swift-tools-version: 6.1
 // Benchmarks live in their own package so the main build stays lean.
-// Run with: scripts/bench.sh (builds release, starts ess-sim, runs ess-bench).
+// Run with: scripts/bench.sh (builds release, starts ess-sim, runs ess-bench) and
+// scripts/bench-store.sh (ess-store-bench: the store against librrd).
 import PackageDescription
 
 let package = Package(
@@ -19,6 +20,17 @@ let package = Package(
                 "CReferenceLoop",
                 .product(name: "ESSCore", package: "essd"),
                 .product(name: "ESSModbus", package: "essd"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The store benchmark's reference: librrd (Debian librrd-dev), called from plain C.
+        .target(name: "CRRD", linkerSettings: [.linkedLibrary("rrd")]),
+        .executableTarget(
+            name: "ess-store-bench",
+            dependencies: [
+                "CRRD",
+                .product(name: "ESSCore", package: "essd"),
+                .product(name: "ESSStore", package: "essd"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -152,6 +152,16 @@ import Testing
         }
         let site1m = try reader.slots(tier: "1m", group: "site", fromMS: stoppedMS - 120_000, toMS: stoppedMS)
         #expect(site1m.contains { $0.slot.map { !$0.signals.allSatisfy(\.isUnknown) } ?? false }, "the open 1-minute slot was written at shutdown")
+        // essctl series reads the files with essd stopped: data up to the last poll.
+        let (seriesStatus, seriesJSON, seriesErr) = try Self.run(
+            TestEnvironment.product("essctl"), ["series", "bms1/soc", "--from", "-1m", "--to", "now", "--config", site.path, "--json"])
+        #expect(seriesStatus == 0, "\(seriesErr)")
+        let series = try #require(try JSONSerialization.jsonObject(with: Data(seriesJSON.utf8)) as? [String: Any])
+        #expect(series["tier"] as? String == "raw")
+        let seriesRows = try #require(series["rows"] as? [[String: Any]])
+        let lastRowMS = try #require((seriesRows.last?["time_ms"] as? NSNumber)?.int64Value)
+        #expect(stoppedMS - lastRowMS < 1500, "essctl series ends \(stoppedMS - lastRowMS) ms before the stop")
+        #expect(seriesRows.allSatisfy { $0["value"] is NSNumber }, "every raw row of a healthy device has a value")
         let (healthStatus, health, healthErr) = try Self.run(TestEnvironment.product("essctl"), ["store", "health", "--config", site.path])
         #expect(healthStatus == 0, "\(health)\(healthErr)")
         #expect(health.contains("damaged rows: 0"))
@@ -246,6 +256,48 @@ import Testing
         let (downStatus, _, downErr) = try Self.run(TestEnvironment.product("essctl"), ["status", "--config", site.path])
         #expect(downStatus == 69)
         #expect(downErr.contains("essd is not running"), "\(downErr)")
+    }
+
+    @Test func aDeviceThatStopsAnsweringGoesDownWhileTheOthersKeepPolling() throws {
+        let work = try TestEnvironment.temporaryDirectory("essd-e2e-down")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let site = try Self.writeSite(
+            in: work, ports: [TestEnvironment.freePort(), TestEnvironment.freePort()], stateDirectory: work.appendingPathComponent("state"))
+        let sim = try ChildProcess(TestEnvironment.product("ess-sim"), ["--config", site.path], name: "ess-sim")
+        defer { sim.terminate() }
+        try sim.waitForLine(containing: "ess-sim ready")
+        let essd = try ChildProcess(TestEnvironment.product("essd"), ["--config", site.path], name: "essd")
+        defer { essd.terminate() }
+        Thread.sleep(forTimeInterval: 1.5)
+
+        func devices() throws -> [String: [String: Any]] {
+            let (status, json, err) = try Self.run(TestEnvironment.product("essctl"), ["devices", "--config", site.path, "--json"])
+            guard status == 0 else { throw TestFailure("essctl devices: \(status) \(err)") }
+            let object = try JSONSerialization.jsonObject(with: Data(json.utf8))
+            let list = (object as? [[String: Any]]) ?? ((object as? [String: Any])?["devices"] as? [[String: Any]]) ?? []
+            return Dictionary(uniqueKeysWithValues: list.compactMap { d in (d["device_id"] as? String).map { ($0, d) } })
+        }
+        #expect(try devices().values.allSatisfy { $0["state"] as? String == "up" })
+
+        try sim.request("silent bms1 on", reply: "ok")
+        Thread.sleep(forTimeInterval: 2)
+        let during = try devices()
+        #expect(during["bms1"]?["state"] as? String == "down", "\(during["bms1"] ?? [:])")
+        #expect(during["pcs1"]?["state"] as? String == "up")
+        #expect(during["ems1"]?["state"] as? String == "up")
+        let pcsScansBefore = during["pcs1"]?["scans"] as? Int ?? 0
+
+        try sim.request("silent bms1 off", reply: "ok")
+        Thread.sleep(forTimeInterval: 2)
+        let after = try devices()
+        #expect(after["bms1"]?["state"] as? String == "up", "\(after["bms1"] ?? [:])")
+        // The others polled on time meanwhile: 500 ms interval, 2 s, so about 4 scans, none missed.
+        #expect((after["pcs1"]?["scans"] as? Int ?? 0) - pcsScansBefore >= 3)
+        #expect(after["pcs1"]?["missed_cycles"] as? Int == 0)
+        let lateness = (after["pcs1"]?["start_lateness_p99_ms"] as? NSNumber)?.doubleValue ?? .infinity
+        #expect(lateness < 50, "pcs1 poll-start lateness p99 \(lateness) ms")
+        #expect(essd.standardError.contains("device down"))
+        #expect(essd.standardError.contains("device up"))
     }
 
     /// A plain HTTP/1.1 GET over a socket (no client library between the test and essd).

@@ -1,0 +1,444 @@
+// ess-store-bench: essd's store (SeriesConsolidator + StoreWriter/StoreReader) side by side
+// with librrd doing the same work, in one run, one table. Release build expected.
+//
+//   ess-store-bench [--samples 1000000] [--checkpoint-every 5000] [--rrd-batch 10000]
+//                   [--one-per-call 100000] [--dir /tmp]
+//
+// Writes everything under a fresh folder in --dir and removes it at the end. The 1,000-signal
+// store uses the default tiers (raw 48 h, 1m 400 d, 15m 10 y, 1d 30 y): about 17 GB reserved
+// with posix_fallocate while it exists.
+import CRRD
+import ESSCore
+import ESSStore
+import Foundation
+import Logging
+
+struct Options {
+    var samples = 1_000_000
+    /// essd checkpoints every this many samples (5,000 = what a 1,000-signal site polled every
+    /// second produces in 5 s, the daemon's checkpoint interval).
+    var checkpointEvery = 5_000
+    var rrdBatch = 10_000
+    var onePerCall = 100_000
+    var directory = NSTemporaryDirectory()
+
+    init(_ arguments: [String]) {
+        var it = arguments.dropFirst().makeIterator()
+        while let argument = it.next() {
+            let value = it.next() ?? ""
+            switch argument {
+            case "--samples": samples = Int(value)!
+            case "--checkpoint-every": checkpointEvery = Int(value)!
+            case "--rrd-batch": rrdBatch = Int(value)!
+            case "--one-per-call": onePerCall = Int(value)!
+            case "--dir": directory = value
+            default: fatalError("unknown option \(argument)")
+            }
+        }
+    }
+}
+
+/// Resident memory from /proc/self/status, in KiB.
+struct Resident {
+    var rssKiB = 0
+    var anonKiB = 0
+    var fileKiB = 0
+
+    static func now() -> Resident {
+        var result = Resident()
+        let text = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        for line in text.split(separator: "\n") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard fields.count >= 2, let kib = Int(fields[1]) else { continue }
+            switch fields[0] {
+            case "VmRSS:": result.rssKiB = kib
+            case "RssAnon:": result.anonKiB = kib
+            case "RssFile:": result.fileKiB = kib
+            default: break
+            }
+        }
+        return result
+    }
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+}
+
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+func fileBytes(_ path: String) -> Int64 {
+    ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? -1
+}
+
+func rate(_ perSecond: Double) -> String {
+    perSecond >= 1e6 ? String(format: "%.2f M/s", perSecond / 1e6) : String(format: "%.1f k/s", perSecond / 1e3)
+}
+
+func row(_ name: String, _ essd: String, _ rrd: String, _ target: String) {
+    func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+    }
+    print(pad(name, 46) + pad(essd, 20) + pad(rrd, 20) + target)
+}
+
+func check(_ status: Int32, _ what: String) {
+    guard status == 0 else { fatalError("\(what): \(String(cString: essd_rrd_error()))") }
+}
+
+/// The value at sample `i` (kW-like, smooth with a little noise): the same for essd and librrd.
+func value(_ i: Int) -> Double { 50 + 40 * sin(Double(i) / 900) + Double(i % 7) * 0.1 }
+
+@main
+struct StoreBench {
+    static let logger = Logger(label: "ess-store-bench", factory: { _ in SwiftLogNoOpLogHandler() })
+    /// An hour boundary in November 2023, UTC.
+    static let t0MS: Int64 = 1_700_000_000_000 / 3_600_000 * 3_600_000
+    static let hour: Int64 = 3_600_000
+    static let day: Int64 = 86_400_000
+    /// The one series' tiers: raw 48 h, 1m 400 days, 1h 10 years (librrd: the same RRAs).
+    static let tiers = [
+        TierDefinition(name: "raw", slotMS: 0, retentionMS: 48 * hour),
+        TierDefinition(name: "1m", slotMS: 60_000, retentionMS: 400 * day),
+        TierDefinition(name: "1h", slotMS: hour, retentionMS: 3650 * day),
+    ]
+
+    static func main() throws {
+        let options = Options(CommandLine.arguments)
+        let root = (options.directory as NSString).appendingPathComponent("ess-store-bench-\(getpid())")
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        print("ess-store-bench  \(ProcessInfo.processInfo.activeProcessorCount) cores, scratch \(root)")
+        // First, in a process that has done nothing else yet: memory of a 1,000-signal store.
+        let memory = try memoryOf1000Signals(root: root + "/site1000")
+        let ingest = try ingestOneSeries(options, root: root)
+        let aggregate = try aggregateOneYear(root: root)
+        let rrdBytes = try rrdBytesPerSlot(root: root)
+
+        print("")
+        row("measure", "essd", "librrd", "target")
+        row(
+            "ingest, \(options.samples) samples, samples/s", rate(ingest.essd),
+            rate(ingest.rrdBatched) + " b", String(format: "≥ 50× librrd b: %.1f×", ingest.essd / ingest.rrdBatched))
+        row(
+            "  librrd one update per call (\(options.onePerCall))", "", rate(ingest.rrdOnePerCall),
+            String(format: "essd %.0f×", ingest.essd / ingest.rrdOnePerCall))
+        row(
+            "  essd, checkpoint every 5 samples (\(ingest.shortSamples))", rate(ingest.essdEvery5), "",
+            String(format: "%.2f× librrd b", ingest.essdEvery5 / ingest.rrdBatched))
+        row("  essd, final checkpoint only", rate(ingest.noCheckpoints), "", "")
+        row("  essd, StoreWriter.appendRaw alone", rate(ingest.rawOnly), "", "")
+        row("  essd, SeriesConsolidator.ingest alone", rate(ingest.consolidatorOnly), "", "")
+        row(
+            "aggregate 1 year of 1m slots, ms (median)", String(format: "%.3f", aggregate.essdMS * 1e3),
+            String(format: "%.3f", aggregate.rrdMS * 1e3), "≤ 1 ms")
+        row(
+            "  slots read (tiers 1m + 1h)", "\(aggregate.essdSlotsRead)", "\(aggregate.rrdRows) rows", "")
+        row(
+            "  essd with the 1m tier only, ms (median)", String(format: "%.3f", aggregate.essdOnly1mMS * 1e3), "",
+            "\(aggregate.essdOnly1mSlotsRead) slots read")
+        row(
+            "  mean over the year", String(format: "%.4f", aggregate.essdMean),
+            String(format: "%.4f", aggregate.rrdMean),
+            "")
+        row(
+            "bytes per 1m slot per signal, 1 signal", String(format: "%.2f", ingest.bytesPerSlot),
+            String(format: "%.2f", rrdBytes.oneSignal), "≤ 16")
+        row(
+            "  1,000 signals (25 × 40, energy on)", String(format: "%.3f", memory.bytesPerSlot),
+            String(format: "%.3f", rrdBytes.thousandSignals), "≤ 16")
+        row(
+            "memory, store open for 1,000 signals: RSS", "\(memory.after.rssKiB / 1024) MiB", "",
+            "+\((memory.after.rssKiB - memory.before.rssKiB) / 1024) MiB from process start")
+        row(
+            "  anonymous RSS (RssAnon)", "\(memory.after.anonKiB / 1024) MiB", "",
+            "+\((memory.after.anonKiB - memory.before.anonKiB) / 1024) MiB from process start")
+        row("  file-backed RSS (RssFile)", "\(memory.after.fileKiB / 1024) MiB", "", "mapped tier pages touched")
+        print("")
+        print(
+            "ingest: one series, raw 48 h + 1m (avg/min/max…) 400 d + 1h 10 y, \(options.samples) samples 1 s apart;"
+                + " essd = SeriesConsolidator + StoreWriter.appendRaw/write, checkpoint(msync+fsync) every \(options.checkpointEvery) samples;"
+                + " librrd = rrd_update_r, b = \(options.rrdBatch) \"t:v\" per call (strings formatted before timing), no fsync."
+        )
+        print(
+            "aggregate: StoreReader.aggregate over 525,600 min of a store filled by SeriesConsolidator (1 sample/min, 366 d);"
+                + " librrd = rrd_fetch_r(AVERAGE, step 60) + sum of the values, same data.")
+        print(
+            "bytes: file size / slots / signals of the 1m tier file (essd: 1 signal 400 d; 1,000 signals default tiers, 400 d);"
+                + " librrd: a file with only the 1m AVERAGE/MIN/MAX RRAs (1 signal 400 d; 1,000 signals 1 d of rows).")
+        print(
+            "memory: 25 devices × 40 signals, default tiers (files \(memory.storeBytes / 1_000_000) MB), 1 h of 1 s scans"
+                + " through 25 consolidators and the writer, checkpoint every 5 s of data; /proc/self/status after.")
+    }
+
+    // MARK: ingest
+
+    struct IngestFigures {
+        var essd: Double
+        var essdEvery5: Double
+        var shortSamples: Int
+        var noCheckpoints: Double
+        var rawOnly: Double
+        var consolidatorOnly: Double
+        var rrdBatched: Double
+        var rrdOnePerCall: Double
+        var bytesPerSlot: Double
+    }
+
+    static let series = SeriesSchema(
+        groupID: "bess1",
+        signals: [
+            SignalDefinition(name: "soc", role: .socPercent, heartbeatMS: 3000, tiers: Set(tiers.map(\.name)))
+        ],
+        energy: EnergySources())
+
+    /// What `essdIngest` does per sample (the parts are timed alone to show where time goes).
+    enum IngestWork {
+        case all
+        case rawOnly
+        case consolidatorOnly
+    }
+
+    /// Feeds `count` samples through a consolidator and the writer; samples/s.
+    static func essdIngest(
+        directory: String, count: Int, checkpointEvery: Int, work: IngestWork = .all
+    ) throws -> Double {
+        let writer = try StoreWriter(
+            directory: directory, siteID: "bench", schemas: [series], tiers: tiers, pollIntervalsMS: ["bess1": 1000],
+            nowMS: t0MS, logger: logger)
+        var consolidator = SeriesConsolidator(schema: series, tiers: tiers)
+        var values = [0.0]
+        let qualities: [PointQuality] = [.ok]
+        var closed: [ConsolidatedSlot] = []
+        closed.reserveCapacity(4)
+        let start = ContinuousClock.now
+        for i in 0..<count {
+            let t = t0MS + Int64(i) * 1000
+            values[0] = value(i)
+            if work != .consolidatorOnly {
+                try writer.appendRaw(group: "bess1", timestampMS: t, values: values, qualities: qualities)
+            }
+            if work != .rawOnly {
+                closed.removeAll(keepingCapacity: true)
+                consolidator.ingest(timestampMS: t, values: values, qualities: qualities) { closed.append($0) }
+                if work == .all { for slot in closed { try writer.write(slot) } }
+            }
+            if (i + 1) % checkpointEvery == 0 { try writer.checkpoint(nowMS: t) }
+        }
+        try writer.checkpoint(nowMS: t0MS + Int64(count - 1) * 1000)
+        return Double(count) / seconds(ContinuousClock.now - start)
+    }
+
+    static func rrdCreateOneSeries(_ path: String) {
+        let rras = [
+            "RRA:AVERAGE:0.5:1:172800", "RRA:AVERAGE:0.5:60:576000", "RRA:MIN:0.5:60:576000",
+            "RRA:MAX:0.5:60:576000", "RRA:AVERAGE:0.5:3600:87600",
+        ]
+        withCStrings(rras) { pointers in
+            check(
+                essd_rrd_create(path, 1, Int(t0MS / 1000) - 1, 1, 3, pointers, Int32(rras.count)),
+                "rrd_create_r \(path)")
+        }
+    }
+
+    static func ingestOneSeries(_ options: Options, root: String) throws -> IngestFigures {
+        let essd = try essdIngest(
+            directory: root + "/ingest", count: options.samples, checkpointEvery: options.checkpointEvery)
+        let oneMinute = fileBytes(root + "/ingest/1m.tier")
+        let capacity = Double(tiers[1].retentionMS / tiers[1].slotMS)
+        let short = min(options.samples, 20_000)
+        let essdEvery5 = try essdIngest(directory: root + "/ingest-every5", count: short, checkpointEvery: 5)
+        let noCheckpoints = try essdIngest(
+            directory: root + "/ingest-nockpt", count: options.samples, checkpointEvery: .max)
+        let rawOnly = try essdIngest(
+            directory: root + "/ingest-raw", count: options.samples, checkpointEvery: .max, work: .rawOnly)
+        let consolidatorOnly = try essdIngest(
+            directory: root + "/ingest-cons", count: options.samples, checkpointEvery: .max, work: .consolidatorOnly)
+
+        let values = (0..<options.samples).map(value)
+        rrdCreateOneSeries(root + "/batched.rrd")
+        var batchedSeconds = 0.0
+        check(
+            essd_rrd_ingest(
+                root + "/batched.rrd", Int(t0MS / 1000), 1, values, options.samples, Int32(options.rrdBatch),
+                &batchedSeconds), "rrd_update_r batched")
+        rrdCreateOneSeries(root + "/single.rrd")
+        var singleSeconds = 0.0
+        check(
+            essd_rrd_ingest(root + "/single.rrd", Int(t0MS / 1000), 1, values, options.onePerCall, 1, &singleSeconds),
+            "rrd_update_r one per call")
+        return IngestFigures(
+            essd: essd, essdEvery5: essdEvery5, shortSamples: short, noCheckpoints: noCheckpoints, rawOnly: rawOnly,
+            consolidatorOnly: consolidatorOnly,
+            rrdBatched: Double(options.samples) / batchedSeconds,
+            rrdOnePerCall: Double(options.onePerCall) / singleSeconds, bytesPerSlot: Double(oneMinute) / capacity)
+    }
+
+    // MARK: aggregate
+
+    struct AggregateFigures {
+        var essdMS: Double
+        var essdSlotsRead: Int
+        var essdOnly1mMS: Double
+        var essdOnly1mSlotsRead: Int
+        var essdMean: Double
+        var rrdMS: Double
+        var rrdRows: Int
+        var rrdMean: Double
+    }
+
+    static func aggregateOneYear(root: String) throws -> AggregateFigures {
+        let minutes = 366 * 1440
+        let yearStart = t0MS
+        let yearEnd = yearStart + 525_600 * 60_000
+        let yearTiers = [tiers[1], tiers[2]]
+        let schema = SeriesSchema(
+            groupID: "bess1",
+            signals: [SignalDefinition(name: "soc", role: .socPercent, heartbeatMS: 180_000, tiers: ["1m", "1h"])],
+            energy: EnergySources())
+        let only1mSchema = SeriesSchema(
+            groupID: "bess1",
+            signals: [SignalDefinition(name: "soc", role: .socPercent, heartbeatMS: 180_000, tiers: ["1m"])],
+            energy: EnergySources())
+        do {
+            let both = try StoreWriter(
+                directory: root + "/year", siteID: "bench", schemas: [schema], tiers: yearTiers, pollIntervalsMS: [:],
+                nowMS: t0MS, logger: logger)
+            let only1m = try StoreWriter(
+                directory: root + "/year-1m", siteID: "bench", schemas: [only1mSchema], tiers: [tiers[1]],
+                pollIntervalsMS: [:], nowMS: t0MS, logger: logger)
+            var consolidator = SeriesConsolidator(schema: schema, tiers: yearTiers)
+            var values = [0.0]
+            for i in 0..<minutes {
+                values[0] = value(i)
+                var closed: [ConsolidatedSlot] = []
+                consolidator.ingest(timestampMS: yearStart + Int64(i) * 60_000, values: values, qualities: [.ok]) {
+                    closed.append($0)
+                }
+                for slot in closed {
+                    try both.write(slot)
+                    if slot.tier == "1m" { try only1m.write(slot) }
+                }
+            }
+            try both.checkpoint(nowMS: yearEnd)
+            try only1m.checkpoint(nowMS: yearEnd)
+        }
+        func measure(_ directory: String) throws -> (seconds: Double, slots: Int, mean: Double) {
+            let reader = try StoreReader(directory: directory)
+            var times: [Double] = []
+            var last: SignalAggregate?
+            for _ in 0..<21 {
+                let start = ContinuousClock.now
+                last = try reader.aggregate(group: "bess1", signal: "soc", fromMS: yearStart, toMS: yearEnd)
+                times.append(seconds(ContinuousClock.now - start))
+            }
+            return (median(times), last!.slotsRead, last!.mean)
+        }
+        let both = try measure(root + "/year")
+        let only1m = try measure(root + "/year-1m")
+
+        // librrd: the same minutes into 1m AVERAGE/MIN/MAX + 1h AVERAGE RRAs, step 60.
+        let path = root + "/year.rrd"
+        let rras = [
+            "RRA:AVERAGE:0.5:1:576000", "RRA:MIN:0.5:1:576000", "RRA:MAX:0.5:1:576000", "RRA:AVERAGE:0.5:60:87600",
+        ]
+        withCStrings(rras) { check(essd_rrd_create(path, 60, Int(yearStart / 1000) - 60, 1, 180, $0, 4), "rrd year") }
+        let values = (0..<minutes).map(value)
+        var ingestSeconds = 0.0
+        check(
+            essd_rrd_ingest(path, Int(yearStart / 1000), 60, values, minutes, 10_000, &ingestSeconds),
+            "rrd_update_r year")
+        var times: [Double] = []
+        var sum = 0.0
+        var rows = 0
+        var valid = 0
+        for _ in 0..<21 {
+            var elapsed = 0.0
+            check(
+                essd_rrd_fetch_sum(
+                    path, "AVERAGE", Int(yearStart / 1000), Int(yearEnd / 1000), 60, &sum, &rows, &valid, &elapsed),
+                "rrd_fetch_r")
+            times.append(elapsed)
+        }
+        return AggregateFigures(
+            essdMS: both.seconds, essdSlotsRead: both.slots, essdOnly1mMS: only1m.seconds,
+            essdOnly1mSlotsRead: only1m.slots, essdMean: both.mean, rrdMS: median(times), rrdRows: rows,
+            rrdMean: sum / Double(valid))
+    }
+
+    // MARK: bytes
+
+    /// File bytes per 1m slot per signal of an RRD holding only the 1m AVERAGE/MIN/MAX RRAs.
+    static func rrdBytesPerSlot(root: String) throws -> (oneSignal: Double, thousandSignals: Double) {
+        func measure(signals: Int, rows: Int) -> Double {
+            let path = root + "/bytes-\(signals).rrd"
+            let rras = ["AVERAGE", "MIN", "MAX"].map { "RRA:\($0):0.5:1:\(rows)" }
+            withCStrings(rras) {
+                check(essd_rrd_create(path, 60, Int(t0MS / 1000), Int32(signals), 180, $0, 3), "rrd bytes")
+            }
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            return Double(fileBytes(path)) / Double(rows) / Double(signals)
+        }
+        return (measure(signals: 1, rows: 576_000), measure(signals: 1000, rows: 1440))
+    }
+
+    // MARK: memory
+
+    struct MemoryFigures {
+        var before: Resident
+        var after: Resident
+        var storeBytes: Int64
+        var bytesPerSlot: Double
+    }
+
+    /// 25 devices × 40 signals with the default tiers: one hour of 1 s scans, then /proc/self/status.
+    static func memoryOf1000Signals(root: String) throws -> MemoryFigures {
+        let before = Resident.now()
+        let tiers = TierDefinition.defaults
+        let all = Set(tiers.map(\.name))
+        let schemas = (0..<25).map { device in
+            SeriesSchema(
+                groupID: "bess\(device)",
+                signals: (0..<40).map { s in
+                    SignalDefinition(
+                        name: "s\(s)", role: s == 0 ? .activePowerKW : .dcVoltageV, heartbeatMS: 3000, tiers: all)
+                },
+                energy: EnergySources(activePower: 0))
+        }
+        var polls: [String: Int64] = [:]
+        for schema in schemas { polls[schema.groupID] = 1000 }
+        let writer = try StoreWriter(
+            directory: root, siteID: "bench-1000", schemas: schemas, tiers: tiers, pollIntervalsMS: polls, nowMS: t0MS,
+            logger: logger)
+        var consolidators = schemas.map { SeriesConsolidator(schema: $0, tiers: tiers) }
+        var values = [Double](repeating: 0, count: 40)
+        let qualities = [PointQuality](repeating: .ok, count: 40)
+        var closed: [ConsolidatedSlot] = []
+        for second in 0..<3600 {
+            let t = t0MS + Int64(second) * 1000
+            for g in 0..<25 {
+                for s in 0..<40 { values[s] = value(second + 97 * s + 13 * g) }
+                try writer.appendRaw(group: schemas[g].groupID, timestampMS: t, values: values, qualities: qualities)
+                closed.removeAll(keepingCapacity: true)
+                consolidators[g].ingest(timestampMS: t, values: values, qualities: qualities) { closed.append($0) }
+                for slot in closed { try writer.write(slot) }
+            }
+            if second % 5 == 4 { try writer.checkpoint(nowMS: t) }
+        }
+        let after = Resident.now()
+        let oneMinute = writer.plan.file(named: "1m")!
+        let figures = MemoryFigures(
+            before: before, after: after, storeBytes: writer.plan.totalBytes,
+            bytesPerSlot: Double(fileBytes(root + "/1m.tier")) / Double(oneMinute.capacity) / 1000)
+        withExtendedLifetime(consolidators) {}
+        try? FileManager.default.removeItem(atPath: root)
+        return figures
+    }
+}
+
+/// Calls `body` with a C array of C strings valid for the call.
+func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    let copies = strings.map { UnsafePointer(strdup($0)) }
+    defer { for copy in copies { free(UnsafeMutablePointer(mutating: copy)) } }
+    return copies.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
