@@ -30,6 +30,7 @@ HZ=$(getconf CLK_TCK)
 "$BIN/essd" --config "$WORK/site.toml" --log-level warning 2> "$WORK/essd.err" &
 ESSD=$!
 sleep 5   # warm-up: store files created, first polls done
+kill -0 $ESSD 2>/dev/null || { echo "essd exited during warm-up:" >&2; tail -20 "$WORK/essd.err" >&2; exit 1; }
 T0=$(ticks $ESSD); sleep "$SECONDS_RUN"; T1=$(ticks $ESSD)
 ESSD_CPU=$(echo "scale=2; ($T1 - $T0) * 100 / $HZ / $SECONDS_RUN" | bc)
 ESSD_RSS=$(rss_anon $ESSD)
@@ -46,13 +47,13 @@ PY
 kill -TERM $ESSD; wait $ESSD || true; ESSD=""
 
 # reference: plain C libmodbus, same reads, same schedule
-"$WORK/reference_poller" 127.0.0.1 "$PORT" "$DEVICES" "$REGISTERS" $((SECONDS_RUN + 5)) &
+"$WORK/reference_poller" 127.0.0.1 "$PORT" "$DEVICES" "$REGISTERS" $((SECONDS_RUN + 15)) &
 REF=$!
 sleep 5
 R0=$(ticks $REF); sleep "$SECONDS_RUN"; R1=$(ticks $REF)
 REF_CPU=$(echo "scale=2; ($R1 - $R0) * 100 / $HZ / $SECONDS_RUN" | bc)
 REF_RSS=$(rss_anon $REF)
-wait $REF || true
+kill $REF 2>/dev/null || true; wait $REF 2>/dev/null || true
 
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "work: $DEVICES devices x $REGISTERS registers at 1 s for $SECONDS_RUN s ($((DEVICES * REGISTERS)) points/s)"
