@@ -32,6 +32,36 @@ public struct EnergyAggregate: Sendable, Hashable {
     public var damaged: [DamagedRow]
 }
 
+/// Running sums of one signal's slots (shared by both aggregate paths, so their arithmetic is the same).
+private struct SignalSums {
+    var min = Double.nan
+    var max = Double.nan
+    var weighted = 0.0
+    var coveredMS: Int64 = 0
+    var count = 0
+    var countIsLowerBound = false
+
+    @inline(__always)
+    mutating func add(_ summary: SlotSummary) {
+        guard !summary.isUnknown else { return }
+        min = min.isNaN ? summary.min : Swift.min(min, summary.min)
+        max = max.isNaN ? summary.max : Swift.max(max, summary.max)
+        weighted += summary.mean * Double(summary.coveredMS)
+        coveredMS += summary.coveredMS
+        count += summary.count
+        if summary.count >= 65535 { countIsLowerBound = true }
+    }
+
+    func store(in result: inout SignalAggregate) {
+        result.min = min
+        result.max = max
+        result.coveredMS = coveredMS
+        result.count = count
+        result.countIsLowerBound = countIsLowerBound
+        if coveredMS > 0 { result.mean = weighted / Double(coveredMS) }
+    }
+}
+
 /// Health of a store as a reader sees it.
 public struct StoreHealth: Sendable, Hashable {
     public var storeID: String
@@ -47,10 +77,68 @@ public struct StoreHealth: Sendable, Hashable {
 extension StoreReader {
     /// Min, max, mean, coverage and count of `signal` over `fromMS..<toMS`, reading the coarsest
     /// tier for the aligned interior and finer tiers at the edges (and for coarse slots not
-    /// stored yet), so the work is proportional to the slots touched.
+    /// stored yet), so the work is proportional to the slots touched. Each row touched is checked
+    /// (slot number, CRC32C, retried, damaged rows reported) and only the signal's 16 bytes are decoded.
     public func aggregate(group: String, signal: String, fromMS: Int64, toMS: Int64) throws(StoreError)
         -> SignalAggregate
     {
+        try aggregate(group: group, signal: signal, fromMS: fromMS, toMS: toMS, inPlace: true)
+    }
+
+    /// `aggregate`; `inPlace: false` copies each row out before checking it (see `scan`).
+    func aggregate(group: String, signal: String, fromMS: Int64, toMS: Int64, inPlace: Bool) throws(StoreError)
+        -> SignalAggregate
+    {
+        let (g, s, chain) = try aggregateChain(group: group, signal: signal)
+        let offsets = chain.map { t -> Int in
+            let layout = tierFiles[t].plan.groups[g]
+            return layout.offset + layout.signalIndices.firstIndex(of: s)! * Layout.signalBytes
+        }
+        var result = SignalAggregate(
+            min: .nan, max: .nan, mean: .nan, coveredMS: 0, count: 0, countIsLowerBound: false, fromMS: fromMS,
+            toMS: toMS, missingMS: 0, slotsRead: 0, damaged: [])
+        var sums = SignalSums()
+        beginCall()
+        scan(
+            chain: chain, fieldOffsets: offsets, fieldBytes: Layout.signalBytes, group: g, fromMS: fromMS, toMS: toMS,
+            result: &result.fromMS, &result.toMS, &result.missingMS, &result.slotsRead, inPlace: inPlace
+        ) { field, slotMS in
+            sums.add(SlotCodec.decode(field, slotMS: slotMS))
+        }
+        sums.store(in: &result)
+        result.damaged = damagedInCall
+        return result
+    }
+
+    /// Charge and discharge energy of `group` over `fromMS..<toMS`, summed like `aggregate`
+    /// (only the group's 24 energy bytes of each row are decoded).
+    public func energy(group: String, fromMS: Int64, toMS: Int64) throws(StoreError) -> EnergyAggregate {
+        try energy(group: group, fromMS: fromMS, toMS: toMS, inPlace: true)
+    }
+
+    /// `energy`; `inPlace: false` copies each row out before checking it (see `scan`).
+    func energy(group: String, fromMS: Int64, toMS: Int64, inPlace: Bool) throws(StoreError) -> EnergyAggregate {
+        let (g, chain) = try energyChain(group: group)
+        let offsets = chain.map { t -> Int in
+            let layout = tierFiles[t].plan.groups[g]
+            return layout.offset + layout.signalIndices.count * Layout.signalBytes
+        }
+        var result = EnergyAggregate(
+            energy: EnergySummary(), fromMS: fromMS, toMS: toMS, missingMS: 0, slotsRead: 0, damaged: [])
+        var energy = EnergySummary()
+        beginCall()
+        scan(
+            chain: chain, fieldOffsets: offsets, fieldBytes: Layout.energyBytes, group: g, fromMS: fromMS, toMS: toMS,
+            result: &result.fromMS, &result.toMS, &result.missingMS, &result.slotsRead, inPlace: inPlace
+        ) { field, slotMS in
+            Self.add(SlotCodec.decodeEnergy(field, slotMS: slotMS), to: &energy)
+        }
+        result.energy = energy
+        result.damaged = damagedInCall
+        return result
+    }
+
+    private func aggregateChain(group: String, signal: String) throws(StoreError) -> (Int, Int, [Int]) {
         let g = try self.group(group)
         guard let s = schemas[g].signals.firstIndex(where: { $0.name == signal }) else {
             throw StoreError(.invalidArgument, "aggregate: group '\(group)' has no signal '\(signal)'")
@@ -59,59 +147,73 @@ extension StoreReader {
         guard !chain.isEmpty else {
             throw StoreError(.invalidArgument, "aggregate: signal '\(group)/\(signal)' is kept in no consolidated tier")
         }
-        var result = SignalAggregate(
-            min: .nan, max: .nan, mean: .nan, coveredMS: 0, count: 0, countIsLowerBound: false, fromMS: fromMS,
-            toMS: toMS,
-            missingMS: 0, slotsRead: 0, damaged: [])
-        var weighted = 0.0
-        beginCall()
-        walk(
-            chain: chain, group: g, fromMS: fromMS, toMS: toMS, result: &result.fromMS, &result.toMS, &result.missingMS,
-            &result.slotsRead
-        ) {
-            slot in
-            let summary = slot.signals[s]
-            guard !summary.isUnknown else { return }
-            result.min = result.min.isNaN ? summary.min : Swift.min(result.min, summary.min)
-            result.max = result.max.isNaN ? summary.max : Swift.max(result.max, summary.max)
-            weighted += summary.mean * Double(summary.coveredMS)
-            result.coveredMS += summary.coveredMS
-            result.count += summary.count
-            if summary.count >= 65535 { result.countIsLowerBound = true }
-        }
-        if result.coveredMS > 0 { result.mean = weighted / Double(result.coveredMS) }
-        result.damaged = damagedInCall
-        return result
+        return (g, s, chain)
     }
 
-    /// Charge and discharge energy of `group` over `fromMS..<toMS`, summed like `aggregate`.
-    public func energy(group: String, fromMS: Int64, toMS: Int64) throws(StoreError) -> EnergyAggregate {
+    private func energyChain(group: String) throws(StoreError) -> (Int, [Int]) {
         let g = try self.group(group)
         let chain = tierChain { $0.groups[g].hasEnergy }
         guard !chain.isEmpty else {
             throw StoreError(.invalidArgument, "energy: group '\(group)' has no energy accounting")
         }
-        var result = EnergyAggregate(
-            energy: EnergySummary(), fromMS: fromMS, toMS: toMS, missingMS: 0, slotsRead: 0, damaged: [])
-        beginCall()
+        return (g, chain)
+    }
+
+    /// Adds one slot's energy (shared by both paths).
+    @inline(__always)
+    private static func add(_ e: EnergySummary, to total: inout EnergySummary) {
         func add(_ total: inout Double, _ value: Double) {
             guard !value.isNaN else { return }
             total = total.isNaN ? value : total + value
         }
+        add(&total.counterChargeKWh, e.counterChargeKWh)
+        add(&total.counterDischargeKWh, e.counterDischargeKWh)
+        add(&total.integratedChargeKWh, e.integratedChargeKWh)
+        add(&total.integratedDischargeKWh, e.integratedDischargeKWh)
+        total.counterResets += e.counterResets
+        total.integratedMS += e.integratedMS
+        total.unaccountedMS += e.unaccountedMS
+    }
+
+    // MARK: reference path
+
+    /// `aggregate` as it was first written: every row copied out and decoded as a full
+    /// `ConsolidatedSlot`. Kept as the reference the lean path is tested against.
+    func aggregateReference(group: String, signal: String, fromMS: Int64, toMS: Int64) throws(StoreError)
+        -> SignalAggregate
+    {
+        let (g, s, chain) = try aggregateChain(group: group, signal: signal)
+        var result = SignalAggregate(
+            min: .nan, max: .nan, mean: .nan, coveredMS: 0, count: 0, countIsLowerBound: false, fromMS: fromMS,
+            toMS: toMS, missingMS: 0, slotsRead: 0, damaged: [])
+        var sums = SignalSums()
+        beginCall()
         walk(
             chain: chain, group: g, fromMS: fromMS, toMS: toMS, result: &result.fromMS, &result.toMS, &result.missingMS,
             &result.slotsRead
-        ) {
-            slot in
-            guard let e = slot.energy else { return }
-            add(&result.energy.counterChargeKWh, e.counterChargeKWh)
-            add(&result.energy.counterDischargeKWh, e.counterDischargeKWh)
-            add(&result.energy.integratedChargeKWh, e.integratedChargeKWh)
-            add(&result.energy.integratedDischargeKWh, e.integratedDischargeKWh)
-            result.energy.counterResets += e.counterResets
-            result.energy.integratedMS += e.integratedMS
-            result.energy.unaccountedMS += e.unaccountedMS
+        ) { slot in
+            sums.add(slot.signals[s])
         }
+        sums.store(in: &result)
+        result.damaged = damagedInCall
+        return result
+    }
+
+    /// `energy` over full `ConsolidatedSlot`s: the reference for tests.
+    func energyReference(group: String, fromMS: Int64, toMS: Int64) throws(StoreError) -> EnergyAggregate {
+        let (g, chain) = try energyChain(group: group)
+        var result = EnergyAggregate(
+            energy: EnergySummary(), fromMS: fromMS, toMS: toMS, missingMS: 0, slotsRead: 0, damaged: [])
+        var energy = EnergySummary()
+        beginCall()
+        walk(
+            chain: chain, group: g, fromMS: fromMS, toMS: toMS, result: &result.fromMS, &result.toMS, &result.missingMS,
+            &result.slotsRead
+        ) { slot in
+            guard let e = slot.energy else { return }
+            Self.add(e, to: &energy)
+        }
+        result.energy = energy
         result.damaged = damagedInCall
         return result
     }
@@ -131,7 +233,7 @@ extension StoreReader {
         return chain.reversed()
     }
 
-    /// Visits the stored slots covering `fromMS..<toMS`: level 0 (coarsest) for whole aligned
+    /// The reference walk (see `scan` for the lean one). Visits the stored slots covering `fromMS..<toMS`: level 0 (coarsest) for whole aligned
     /// slots, finer levels for the edges and for coarse slots not stored; the finest level widens
     /// the range to its slot boundaries.
     private func walk(
@@ -236,5 +338,187 @@ extension StoreReader {
             }
         }
         return found
+    }
+}
+
+// MARK: lean scan
+
+/// The lean scan behind `aggregate` and `energy`: for every consolidated row touched it checks
+/// the slot number and the row's CRC32C straight from the mapping, keeping only the few bytes
+/// the query needs (one signal's 16, or the group's 24 energy bytes) as they were loaded for the
+/// CRC, so nothing is allocated or decoded per slot beyond that field.
+///
+/// Every byte of the row is loaded once and feeds both the CRC and (for the field) the value, so
+/// the value returned is exactly the bytes the CRC vouched for, even while a writer in another
+/// process is rewriting the row: a torn read fails the CRC and is retried like `RowCheck.copy`.
+extension RowCheck {
+    /// Largest field `checkInPlace` can keep (the energy part).
+    static let maxFieldBytes = 24
+
+    /// Whether `checkInPlace` can keep the field at `fieldOffset` of a row of `rowBytes`: it reads
+    /// the row in 8-byte words from offset 8 (after the slot number and the CRC), so the field must
+    /// start on one of them. Always true for the layouts `StorePlan` makes (8-byte prefix, 16-byte
+    /// signals, 24-byte energy); otherwise the scan copies the row first (`RowCheck.copy`).
+    static func canCheckInPlace(fieldOffset: Int, fieldBytes: Int, rowBytes: Int) -> Bool {
+        consolidatedCRCOffset == 4 && fieldOffset >= 8 && fieldOffset % 8 == 0 && fieldBytes % 8 == 0
+            && fieldBytes <= maxFieldBytes && fieldOffset + fieldBytes <= rowBytes
+    }
+
+    /// One slicing-by-8 step of the CRC32C state `crc` (inverted, as in `CRC32C.checksum`) over
+    /// the 8 bytes whose little-endian value is `word`.
+    @inline(__always)
+    static func crcStep(_ crc: UInt32, _ word: UInt64, _ t: UnsafePointer<UInt32>) -> UInt32 {
+        let low = UInt32(truncatingIfNeeded: word) ^ crc
+        let high = UInt32(truncatingIfNeeded: word &>> 32)
+        return t[7 &* 256 &+ Int(low & 0xFF)] ^ t[6 &* 256 &+ Int((low &>> 8) & 0xFF)]
+            ^ t[5 &* 256 &+ Int((low &>> 16) & 0xFF)] ^ t[4 &* 256 &+ Int(low &>> 24)]
+            ^ t[3 &* 256 &+ Int(high & 0xFF)] ^ t[2 &* 256 &+ Int((high &>> 8) & 0xFF)]
+            ^ t[1 &* 256 &+ Int((high &>> 16) & 0xFF)] ^ t[Int(high &>> 24)]
+    }
+
+    /// Checks the consolidated row at `row` in place, like `copy(from:into:crcOffset:retries:)`
+    /// (empty when slot number and CRC are zero; CRC checked again up to `retries` times with a
+    /// yield between; then damaged), and on `.valid` leaves the stored slot number in `key` and
+    /// the `fieldBytes` at `fieldOffset` (as loaded for the CRC) in `field`. Requires
+    /// `canCheckInPlace`; `table` is `CRC32C.flat`.
+    @inline(__always)
+    static func checkInPlace(
+        _ row: UnsafeRawPointer, rowBytes: Int, fieldOffset: Int, fieldBytes: Int, into field: UnsafeMutableRawPointer,
+        key: inout UInt32, table t: UnsafePointer<UInt32>, retries: Int
+    ) -> State {
+        let fieldEnd = fieldOffset + fieldBytes
+        for attempt in 0...retries {
+            let head = UInt64(littleEndian: row.loadUnaligned(as: UInt64.self))
+            let number = UInt32(truncatingIfNeeded: head)
+            let stored = UInt32(truncatingIfNeeded: head &>> 32)
+            if number == 0 && stored == 0 { return .empty }
+            // The 4 bytes of the slot number (slicing-by-4), then every word after the CRC field.
+            var crc = ~UInt32(0) ^ number
+            crc =
+                t[3 &* 256 &+ Int(crc & 0xFF)] ^ t[2 &* 256 &+ Int((crc &>> 8) & 0xFF)]
+                ^ t[256 &+ Int((crc &>> 16) & 0xFF)] ^ t[Int(crc &>> 24)]
+            var index = 8
+            while index < fieldOffset {
+                crc = crcStep(crc, UInt64(littleEndian: row.loadUnaligned(fromByteOffset: index, as: UInt64.self)), t)
+                index &+= 8
+            }
+            while index < fieldEnd {
+                let raw = row.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                field.storeBytes(of: raw, toByteOffset: index &- fieldOffset, as: UInt64.self)
+                crc = crcStep(crc, UInt64(littleEndian: raw), t)
+                index &+= 8
+            }
+            while rowBytes &- index >= 8 {
+                crc = crcStep(crc, UInt64(littleEndian: row.loadUnaligned(fromByteOffset: index, as: UInt64.self)), t)
+                index &+= 8
+            }
+            while index < rowBytes {
+                crc = (crc &>> 8) ^ t[Int((crc ^ UInt32(row.load(fromByteOffset: index, as: UInt8.self))) & 0xFF)]
+                index &+= 1
+            }
+            if ~crc == stored {
+                key = number
+                return .valid
+            }
+            if attempt < retries { SystemCalls.yield() }
+        }
+        return .damaged
+    }
+}
+
+extension StoreReader {
+    /// Visits the stored slots covering `fromMS..<toMS` like the reference walk of
+    /// `aggregateReference` (level 0, the coarsest tier, for whole aligned slots; finer levels for
+    /// the edges and for coarse slots not stored; the finest level widens the range to its slot
+    /// boundaries; damaged and out-of-range slots count as missing), but hands `visit` only the
+    /// `fieldBytes` at `fieldOffsets[level]` of each valid row, with the tier's slot length.
+    /// `inPlace: false` copies every row first (the path for layouts `checkInPlace` cannot read;
+    /// tests use it to check both agree).
+    func scan(
+        chain: [Int], fieldOffsets: [Int], fieldBytes: Int, group g: Int, fromMS: Int64, toMS: Int64,
+        result from: inout Int64, _ to: inout Int64, _ missing: inout Int64, _ read: inout Int, inPlace: Bool = true,
+        visit: (UnsafeRawPointer, Int64) -> Void
+    ) {
+        precondition(fieldBytes <= RowCheck.maxFieldBytes && chain.count == fieldOffsets.count)
+        let finest = tierFiles[chain.last!].plan.tier.slotMS
+        from = Self.floorDiv(fromMS, finest) * finest
+        to = Self.floorDiv(toMS + finest - 1, finest) * finest
+        guard from < to else { return }
+        let groupID = schemas[g].groupID
+        let rowBytes = chain.map { tierFiles[$0].plan.rowBytes }.max()!
+        var missingMS: Int64 = 0
+        var slotsRead = 0
+        // One scratch area per call: the field as loaded (in place), or a whole row (copy).
+        let scratch = UnsafeMutableRawPointer.allocate(
+            byteCount: Swift.max(rowBytes, RowCheck.maxFieldBytes), alignment: 8)
+        defer { scratch.deallocate() }
+        CRC32C.flat.withUnsafeBufferPointer { table in
+            let t = table.baseAddress!
+            func cover(_ a: Int64, _ b: Int64, level: Int) {
+                guard a < b else { return }
+                let tier = chain[level]
+                let file = tierFiles[tier]
+                let slotMS = file.plan.tier.slotMS
+                let isFinest = level == chain.count - 1
+                let start =
+                    isFinest ? Self.floorDiv(a, slotMS) * slotMS : Self.floorDiv(a + slotMS - 1, slotMS) * slotMS
+                let end = isFinest ? Self.floorDiv(b + slotMS - 1, slotMS) * slotMS : Self.floorDiv(b, slotMS) * slotMS
+                if start >= end {
+                    cover(a, b, level: level + 1)
+                    return
+                }
+                if !isFinest { cover(a, start, level: level + 1) }
+                let base = UnsafeRawPointer(file.file.base)
+                let headerBytes = file.plan.headerBytes
+                let capacity = file.plan.capacity
+                let tierRowBytes = file.plan.rowBytes
+                let fieldOffset = fieldOffsets[level]
+                let checkInPlace =
+                    inPlace
+                    && RowCheck.canCheckInPlace(
+                        fieldOffset: fieldOffset, fieldBytes: fieldBytes, rowBytes: tierRowBytes)
+                let rowBuffer = UnsafeMutableRawBufferPointer(start: scratch, count: tierRowBytes)
+                let fieldPointer = UnsafeRawPointer(checkInPlace ? scratch : scratch + fieldOffset)
+                var slot = start
+                while slot < end {
+                    slotsRead += 1
+                    let number = slot / slotMS
+                    var state = RowCheck.State.empty
+                    if number >= 1 && number <= Int64(UInt32.max) {
+                        let offset = headerBytes + Int(number) % capacity * tierRowBytes
+                        var key: UInt32 = 0
+                        if checkInPlace {
+                            state = RowCheck.checkInPlace(
+                                base + offset, rowBytes: tierRowBytes, fieldOffset: fieldOffset, fieldBytes: fieldBytes,
+                                into: scratch, key: &key, table: t, retries: Self.retries)
+                        } else {
+                            state = RowCheck.copy(
+                                from: base + offset, into: rowBuffer, crcOffset: RowCheck.consolidatedCRCOffset,
+                                retries: Self.retries)
+                            key = UInt32(littleEndian: scratch.loadUnaligned(as: UInt32.self))
+                        }
+                        switch state {
+                        case .empty: break
+                        case .valid: if key != UInt32(number) { state = .empty }
+                        case .damaged:
+                            record(
+                                DamagedRow(
+                                    path: file.path, offset: offset, tier: file.plan.tier.name, groupID: groupID,
+                                    expected: number * slotMS))
+                        }
+                    }
+                    switch state {
+                    case .valid: visit(fieldPointer, slotMS)
+                    case .empty where !isFinest: cover(slot, slot + slotMS, level: level + 1)
+                    case .empty, .damaged: missingMS += slotMS
+                    }
+                    slot += slotMS
+                }
+                if !isFinest { cover(end, b, level: level + 1) }
+            }
+            cover(from, to, level: 0)
+        }
+        missing = missingMS
+        read = slotsRead
     }
 }
