@@ -12,6 +12,7 @@
 //   done SEQ                       M samples written, exiting 0
 // Errors go to stderr with exit status 1.
 import ESSCore
+import ESSTestSupport
 import ESSStore
 import Logging
 

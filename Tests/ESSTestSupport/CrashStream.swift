@@ -1,25 +1,25 @@
-import ESSCore
+public import ESSCore
 
 /// The stream the crash test writes: the value and quality of signal `k` at sample `i` are pure
 /// functions of (seed, i, k), so a reader in another process can check every stored row.
 ///
-/// `Tests/ESSStoreTests/CrashStream.swift` holds a copy (tests cannot import an executable);
-/// `fingerprint` guards the two against drifting apart: the child prints it, the test compares.
-enum CrashStream {
-    static let siteID = "crash-site"
-    static let groupID = "bess1"
-    static let pollMS: Int64 = 1000
-    static let heartbeatMS: Int64 = 3000
+/// Shared by the crash child (`ess-store-crashtest`) and the crash tests, so both sides use the
+/// same definition; `fingerprint` still lets the test check the child it started is current.
+public enum CrashStream {
+    public static let siteID = "crash-site"
+    public static let groupID = "bess1"
+    public static let pollMS: Int64 = 1000
+    public static let heartbeatMS: Int64 = 3000
     /// Sample 0's time: 17 s after an hour boundary, so the first 1m and 1h slots are partial.
-    static let t0MS: Int64 = 1_700_000_000_000 / 3_600_000 * 3_600_000 + 17_000
+    public static let t0MS: Int64 = 1_700_000_000_000 / 3_600_000 * 3_600_000 + 17_000
 
-    static let tiers = [
+    public static let tiers = [
         TierDefinition(name: "raw", slotMS: 0, retentionMS: 7 * 86_400_000),
         TierDefinition(name: "1m", slotMS: 60_000, retentionMS: 2 * 86_400_000),
         TierDefinition(name: "1h", slotMS: 3_600_000, retentionMS: 30 * 86_400_000),
     ]
 
-    static let schema: SeriesSchema = {
+    public static let schema: SeriesSchema = {
         let all: Set<String> = ["raw", "1m", "1h"]
         return SeriesSchema(
             groupID: groupID,
@@ -32,12 +32,12 @@ enum CrashStream {
             energy: EnergySources(activePower: 1))
     }()
 
-    static var pollIntervalsMS: [String: Int64] { [groupID: pollMS] }
+    public static var pollIntervalsMS: [String: Int64] { [groupID: pollMS] }
 
     /// The time of sample `i`; its raw row has sequence `i + 1`.
-    static func timestampMS(_ i: Int) -> Int64 { t0MS + Int64(i) * pollMS }
+    public static func timestampMS(_ i: Int) -> Int64 { t0MS + Int64(i) * pollMS }
 
-    static func hash(_ seed: UInt64, _ i: Int, _ k: Int) -> UInt64 {
+    public static func hash(_ seed: UInt64, _ i: Int, _ k: Int) -> UInt64 {
         var z = seed &+ UInt64(i) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(k) &* 0xD1B5_4A32_D192_ED03
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
@@ -46,7 +46,7 @@ enum CrashStream {
 
     /// Signal `k`'s quality at sample `i`: active power (k = 1) is always ok, so energy never
     /// depends on where a resumed run restarts; the others fail now and then (1 in ~18).
-    static func quality(_ seed: UInt64, _ i: Int, _ k: Int) -> PointQuality {
+    public static func quality(_ seed: UInt64, _ i: Int, _ k: Int) -> PointQuality {
         guard k != 1 else { return .ok }
         switch (hash(seed, i, k) >> 32) % 53 {
         case 0: return .timeout
@@ -57,7 +57,7 @@ enum CrashStream {
     }
 
     /// Signal `k`'s value at sample `i` (NaN when its quality is not ok).
-    static func value(_ seed: UInt64, _ i: Int, _ k: Int) -> Double {
+    public static func value(_ seed: UInt64, _ i: Int, _ k: Int) -> Double {
         guard quality(seed, i, k) == .ok else { return .nan }
         let h = hash(seed, i, k)
         switch k {
@@ -68,7 +68,7 @@ enum CrashStream {
         }
     }
 
-    static func sample(_ seed: UInt64, _ i: Int) -> (values: [Double], qualities: [PointQuality]) {
+    public static func sample(_ seed: UInt64, _ i: Int) -> (values: [Double], qualities: [PointQuality]) {
         let n = schema.signals.count
         return ((0..<n).map { value(seed, i, $0) }, (0..<n).map { quality(seed, i, $0) })
     }
@@ -78,7 +78,7 @@ enum CrashStream {
     /// there to `next - 1` emits again every slot the killed run may have been writing (those
     /// sample `next - 1` closed), each equal to the uninterrupted stream's: holds never cross
     /// a slot start (samples are 1 s apart) and power is always valid.
-    static func replayStart(before next: Int) -> Int {
+    public static func replayStart(before next: Int) -> Int {
         guard next > 0 else { return 0 }
         let coarsest = tiers.map(\.slotMS).max()!
         let start = (timestampMS(next - 1) - 1) / coarsest * coarsest
@@ -86,7 +86,7 @@ enum CrashStream {
     }
 
     /// FNV-1a over the configuration and the first 64 samples.
-    static func fingerprint(seed: UInt64) -> UInt64 {
+    public static func fingerprint(seed: UInt64) -> UInt64 {
         var text = "\(siteID);\(groupID);\(t0MS);\(pollMS);\(heartbeatMS);"
         for tier in tiers { text += "\(tier.name):\(tier.slotMS):\(tier.retentionMS);" }
         for signal in schema.signals { text += "\(signal.name):\(signal.role.rawValue):\(signal.tiers.sorted());" }
