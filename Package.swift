@@ -16,7 +16,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(
@@ -27,10 +26,6 @@ let package = Package(
         // Pure core: no I/O, time always passed in.
         .target(name: "ESSCore"),
         .target(name: "ESSConfig", dependencies: ["ESSCore"]),
-        .target(name: "ESSCriteria", dependencies: ["ESSCore"]),
-        .target(
-            name: "ESSEvidence",
-            dependencies: ["ESSCore", "ESSCriteria", "ESSStore", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "ESSModbus",
             dependencies: [
@@ -74,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "essctl",
             dependencies: [
-                "ESSCore", "ESSConfig", "ESSStore", "ESSDaemon", "ESSEvidence",
+                "ESSCore", "ESSConfig", "ESSStore", "ESSDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -93,8 +88,6 @@ let package = Package(
         // Helpers for tests that start real processes: child processes, free ports, paths.
         .target(name: "ESSTestSupport", dependencies: ["ESSCore"], path: "Tests/ESSTestSupport"),
         .testTarget(name: "ESSCoreTests", dependencies: ["ESSCore"]),
-        .testTarget(name: "ESSCriteriaTests", dependencies: ["ESSCriteria", "ESSCore"]),
-        .testTarget(name: "ESSEvidenceTests", dependencies: ["ESSEvidence", "ESSCore", "ESSStore", "ESSTestSupport"]),
         .testTarget(name: "ESSDaemonTests", dependencies: ["ESSDaemon", "ESSTestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ESSConfigTests", dependencies: ["ESSConfig", "ESSCore"], exclude: ["testcases"]),
         .testTarget(
