@@ -26,6 +26,7 @@ let package = Package(
         // Pure core: no I/O, time always passed in.
         .target(name: "ESSCore"),
         .target(name: "ESSConfig", dependencies: ["ESSCore"]),
+        .target(name: "ESSCriteria", dependencies: ["ESSCore"]),
         .target(
             name: "ESSModbus",
             dependencies: [
@@ -88,6 +89,7 @@ let package = Package(
         // Helpers for tests that start real processes: child processes, free ports, paths.
         .target(name: "ESSTestSupport", dependencies: ["ESSCore"], path: "Tests/ESSTestSupport"),
         .testTarget(name: "ESSCoreTests", dependencies: ["ESSCore"]),
+        .testTarget(name: "ESSCriteriaTests", dependencies: ["ESSCriteria", "ESSCore"]),
         .testTarget(name: "ESSDaemonTests", dependencies: ["ESSDaemon", "ESSTestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ESSConfigTests", dependencies: ["ESSConfig", "ESSCore"], exclude: ["testcases"]),
         .testTarget(

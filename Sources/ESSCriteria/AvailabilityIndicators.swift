@@ -1,0 +1,94 @@
+import ESSCore
+
+/// 可用系数 from the site's `available` / `fault` signals, with communication loss and
+/// planned (inside a maintenance window) vs unplanned outage kept apart.
+enum AvailabilityIndicators {
+    struct Hours {
+        var availableMS: Int64 = 0
+        var coveredMS: Int64 = 0
+        var commLossMS: Int64 = 0
+        var plannedMS = 0.0
+        var unplannedMS = 0.0
+    }
+
+    /// Fraction of a slot's covered time the system was available. `available` non-zero is
+    /// available; a fault anywhere in the slot makes the whole covered time unavailable
+    /// (conservative); a mixed 0/1 slot uses the time-weighted mean ÷ max.
+    static func availableFraction(_ a: SlotSummary?, _ f: SlotSummary?) -> Double {
+        if let f, f.max != 0 || f.min != 0 { return 0 }
+        guard let a else { return 1 }
+        if a.min != 0 { return 1 }
+        if a.max == 0 { return 0 }
+        return Swift.min(1, Swift.max(0, a.mean / a.max))
+    }
+
+    static func hours(_ ctx: IndicatorContext) -> Hours? {
+        let idx = ctx.input.site.indices
+        guard idx.available != nil || idx.fault != nil else { return nil }
+        var h = Hours()
+        let windows = ctx.input.maintenance
+        for (i, cell) in ctx.siteGrid.enumerated() {
+            let length = ctx.input.slotLengthMS(i)
+            let a = IndicatorContext.summary(cell, idx.available)
+            let f = IndicatorContext.summary(cell, idx.fault)
+            let covered = Swift.min(length, (idx.available != nil ? a?.coveredMS : f?.coveredMS) ?? 0)
+            h.commLossMS += length - covered
+            h.coveredMS += covered
+            guard covered > 0 else { continue }
+            let available = Int64((Double(covered) * availableFraction(a, f)).rounded())
+            h.availableMS += available
+            let down = Double(covered - available)
+            let start = ctx.input.windowStartMS + Int64(i) * ctx.input.slotMS
+            var overlap: Int64 = 0
+            for w in windows {
+                overlap += Swift.max(0, Swift.min(w.endMS, start + length) - Swift.max(w.startMS, start))
+            }
+            let planned = down * Swift.min(1, Double(overlap) / Double(length))
+            h.plannedMS += planned
+            h.unplannedMS += down - planned
+        }
+        return h
+    }
+
+    static func compute(_ ctx: IndicatorContext) -> [IndicatorValue] {
+        let m = ctx.minimum
+        let ids = [
+            "availability.factor_percent", "availability.factor_excl_comm_loss_percent", "availability.available_hours",
+            "availability.comm_loss_hours",
+        ]
+        guard let h = hours(ctx), ctx.windowMS > 0 else {
+            return ids.map {
+                IndicatorValue(id: $0, value: .nan, unit: $0.hasSuffix("hours") ? "h" : "%", coverage: 0, status: .insufficientData,
+                    formula: "available hours / period hours × 100", confidence: .secondary,
+                    notes: ["the site has no available or fault signal"])
+            }
+        }
+        let w = Double(ctx.windowMS)
+        let cov = Double(h.coveredMS) / w
+        var out: [IndicatorValue] = [
+            .make("availability.factor_percent", Double(h.availableMS) / w * 100, "%", coverage: cov, minimum: m,
+                formula: "可用系数 available hours / period hours × 100 (communication loss counts as not available)",
+                confidence: .secondary),
+            .make("availability.factor_excl_comm_loss_percent", h.coveredMS > 0 ? Double(h.availableMS) / Double(h.coveredMS) * 100 : .nan,
+                "%", coverage: cov, minimum: m, formula: "available hours / (period hours − communication-loss hours) × 100",
+                confidence: .inferred),
+            .make("availability.available_hours", Double(h.availableMS) / 3_600_000, "h", coverage: cov, minimum: m,
+                formula: "Σ covered time × available fraction", confidence: .secondary),
+            IndicatorValue(id: "availability.comm_loss_hours", value: Double(h.commLossMS) / 3_600_000, unit: "h", coverage: cov,
+                status: .ok, formula: "period − time covered by the availability signal", confidence: .verified),
+        ]
+        if !ctx.input.maintenance.isEmpty {
+            out += [
+                .make("availability.planned_outage_hours", h.plannedMS / 3_600_000, "h", coverage: cov, minimum: m,
+                    formula: "unavailable time inside maintenance windows", confidence: .secondary),
+                .make("availability.unplanned_outage_hours", h.unplannedMS / 3_600_000, "h", coverage: cov, minimum: m,
+                    formula: "unavailable time outside maintenance windows", confidence: .secondary),
+                .make("availability.planned_outage_factor_percent", h.plannedMS / w * 100, "%", coverage: cov, minimum: m,
+                    formula: "计划停运系数 planned outage hours / period hours × 100", confidence: .secondary),
+                .make("availability.unplanned_outage_factor_percent", h.unplannedMS / w * 100, "%", coverage: cov, minimum: m,
+                    formula: "非计划停运系数 unplanned outage hours / period hours × 100", confidence: .secondary),
+            ]
+        }
+        return out
+    }
+}

@@ -1,0 +1,80 @@
+import ESSCore
+
+/// 移峰填谷: where in the tariff day the storage charged and discharged, and what that was
+/// worth. Each slot's energy is assigned to the period in force at the slot's start (exact
+/// for slots of 15 or 30 min against half-hour boundaries).
+enum PeakShiftingIndicators {
+    /// The period of every minute of one local day, resolved once per day.
+    struct DayCache {
+        var day = Int.min
+        var kinds: [PeriodKind?] = []
+
+        mutating func kind(_ tariff: TariffCalendar, _ t: LocalTime) -> PeriodKind? {
+            let d = t.date.daysSinceEpoch
+            if d != day {
+                day = d
+                kinds = (0..<1440).map { tariff.band(on: t.date, minute: $0)?.kind }
+            }
+            return kinds[t.minuteOfDay]
+        }
+    }
+
+    static func compute(_ ctx: IndicatorContext, _ energy: EnergyAccounting, tariff: TariffCalendar) -> [IndicatorValue] {
+        let m = ctx.minimum
+        var cache = DayCache()
+        var chargeBy: [PeriodKind: Double] = [:]
+        var dischargeBy: [PeriodKind: Double] = [:]
+        var unassigned = 0
+        for i in 0..<ctx.input.slotCount {
+            let c = energy.slotChargeKWh[i]
+            let d = energy.slotDischargeKWh[i]
+            guard c.isFinite || d.isFinite else { continue }
+            let start = ctx.input.windowStartMS + Int64(i) * ctx.input.slotMS
+            guard let kind = cache.kind(tariff, ctx.input.offsets.localTime(atUTCMS: start)) else {
+                unassigned += 1
+                continue
+            }
+            if c.isFinite { chargeBy[kind, default: 0] += c }
+            if d.isFinite { dischargeBy[kind, default: 0] += d }
+        }
+        let totalC = chargeBy.values.reduce(0, +)
+        let totalD = dischargeBy.values.reduce(0, +)
+        let valleyC = chargeBy.filter { $0.key.isValleyLike }.values.reduce(0, +)
+        let peakD = dischargeBy.filter { $0.key.isPeakLike }.values.reduce(0, +)
+        var notes = ["tariff \(tariff.id) (\(tariff.document)) \(tariff.confidence.mark)", energy.sourceNote]
+        if ctx.input.slotMS > 1_800_000 { notes.append("slots longer than 30 min: periods assigned at slot start are approximate") }
+        if unassigned > 0 { notes.append("\(unassigned) slots fell in no tariff band (invalid calendar)") }
+        let cov = energy.coverage
+        let conf = max(tariff.confidence, .secondary)
+
+        // Value: Σ E_d × price − Σ E_c × price, in CNY when prices (or ratios and a flat price)
+        // are known, else in flat-price kWh at the ratios.
+        let flat = ctx.settings.flatPriceCNYPerKWh
+        let inCNY = tariff.pricesCNYPerKWh != nil || flat != nil
+        var value = 0.0
+        var missingPrice: [String] = []
+        for (kind, kWh) in dischargeBy.map({ ($0.key, $0.value) }) + chargeBy.map({ ($0.key, -$0.value) }) where kWh != 0 {
+            let price = inCNY ? tariff.priceCNYPerKWh(kind, flatPriceCNYPerKWh: flat) : tariff.ratios[kind]
+            guard let price else {
+                missingPrice.append(kind.rawValue)
+                continue
+            }
+            value += kWh * price
+        }
+        var valueNotes = notes
+        valueNotes.append(inCNY ? "at \(tariff.pricesCNYPerKWh != nil ? "the tariff's prices" : "ratios × flat price \(flat!) CNY/kWh")"
+            : "no prices and no flat price: value in flat-price kWh at the ratios")
+        if !missingPrice.isEmpty { valueNotes.append("no price or ratio for \(Set(missingPrice).sorted().joined(separator: ", "))") }
+        return [
+            .make("peak.valley_charge_share_percent", totalC > 0 ? valleyC / totalC * 100 : .nan, "%", coverage: cov, minimum: m,
+                formula: "E_c in valley and deep valley / E_c × 100", confidence: conf, notes: notes),
+            .make("peak.peak_discharge_share_percent", totalD > 0 ? peakD / totalD * 100 : .nan, "%", coverage: cov, minimum: m,
+                formula: "E_d in peak and sharp / E_d × 100", confidence: conf, notes: notes),
+            .make("peak.shifted_kwh", min(valleyC, peakD), "kWh", coverage: cov, minimum: m,
+                formula: "min(E_c in valley periods, E_d in peak periods)", confidence: conf, notes: notes),
+            .make("peak.value", missingPrice.isEmpty ? value : .nan, inCNY ? "CNY" : "flat-kWh", coverage: cov, minimum: m,
+                formula: "Σ E_d × price(period) − Σ E_c × price(period)", confidence: max(conf, tariff.ratioConfidence),
+                notes: valueNotes),
+        ]
+    }
+}

@@ -1,0 +1,93 @@
+import ESSCore
+import Testing
+
+@testable import ESSCriteria
+
+/// Missing data is unknown, never zero, and never passes a criterion.
+@Suite("Indicators: missing data")
+struct MissingDataTests {
+    @Test("3 of 24 hours missing: coverage 87.5 % → insufficient data, and no criterion passes on it")
+    func gap() {
+        // Local 05:00–08:00 missing in every group (no charging or discharging then).
+        let input = SyntheticHistory.input(skip: { _, m in (300..<480).contains(m) })
+        let r = Indicators.compute(input, tariff: BuiltInTariffs.guangdong2021)
+        let e = r["efficiency.ac_round_trip_percent"]!
+        #expect(abs(e.coverage - 0.875) < 1e-9)
+        #expect(e.status == .insufficientData)
+        #expect(abs(e.value - 90) < 1e-9, "the value is still shown")
+        #expect(abs(r["energy.unaccounted_hours"]!.value - 3) < 1e-9)
+        #expect(abs(r["availability.comm_loss_hours"]!.value - 3) < 1e-9)
+        #expect(r["availability.factor_percent"]!.status == .insufficientData)
+        #expect(r.dayCompleteness[0].meanFraction == 0.875)
+        let check = PolicyEvaluator.evaluate(BuiltInPolicies.zhejiang2021, context: PolicyContext(facts: SyntheticHistory.facts), report: r)
+        for row in check.results where { if case .indicator = row.criterion.subject { true } else { false } }() {
+            #expect(row.verdict == .insufficientData, "\(row.criterion.id)")
+        }
+        #expect(check.hasFailOrInsufficient)
+    }
+
+    @Test("a lower minimum coverage accepts the same data")
+    func configurableMinimum() {
+        let input = SyntheticHistory.input(skip: { _, m in (300..<480).contains(m) })
+        let r = Indicators.compute(input, settings: IndicatorSettings(minimumCoverage: 0.8))
+        #expect(r["efficiency.ac_round_trip_percent"]?.status == .ok)
+    }
+
+    @Test("no slots at all: every measured indicator is insufficient")
+    func empty() {
+        let input = SyntheticHistory.input(skip: { _, _ in true })
+        let r = Indicators.compute(input, tariff: BuiltInTariffs.yunnan2024)
+        for v in r.values where !["energy.unaccounted_hours", "availability.comm_loss_hours"].contains(v.id)
+            && !v.id.hasPrefix("completeness") {
+            #expect(v.status == .insufficientData, "\(v.id)")
+        }
+        #expect(r["completeness.mean_percent"]?.value == 0)
+        for policy in BuiltInPolicies.all {
+            let check = PolicyEvaluator.evaluate(policy, context: PolicyContext(facts: SyntheticHistory.facts), report: r)
+            for row in check.results {
+                if case .indicator = row.criterion.subject { #expect(row.verdict != .pass, "\(policy.id) \(row.criterion.id)") }
+            }
+        }
+    }
+
+    @Test("missing signal: a site without SoC has no DoD, not zero")
+    func noSoC() {
+        var input = SyntheticHistory.input()
+        input.site.indices.soc = nil
+        let r = Indicators.compute(input)
+        #expect(r["discharge.dod_max_percent"]?.status == .insufficientData)
+        #expect(r["discharge.dod_max_percent"]?.value.isNaN == true)
+    }
+
+    @Test("a discharge event running into missing data is not used")
+    func incompleteEvent() {
+        // Missing 11:00–11:30 local splits the first event into two incomplete ones.
+        let r = Indicators.compute(SyntheticHistory.input(skip: { _, m in (660..<690).contains(m) }))
+        #expect(r.dischargeEvents.count == 3)
+        #expect(r.dischargeEvents.filter(\.complete).count == 1)
+        #expect(r["discharge.dod_max_percent"]?.value == 45)
+    }
+
+    @Test("no charge: efficiency has no value and is insufficient")
+    func noCharge() {
+        let r = Indicators.compute(SyntheticHistory.input(skip: { _, m in m < 240 }))
+        // The fixture's slots carry their own counter deltas, so the skipped hours hold all the charge.
+        #expect(r["energy.charge_counter_kwh"]!.value == 0)
+        #expect(r["efficiency.ac_round_trip_percent"]?.value.isNaN == true)
+        #expect(r["efficiency.ac_round_trip_percent"]?.status == .insufficientData)
+    }
+
+    @Test("no storage meter: no meter indicators; discharge subsidy needs the meter")
+    func noMeter() {
+        var input = SyntheticHistory.input()
+        input.meter = nil
+        let r = Indicators.compute(input)
+        #expect(r["efficiency.comprehensive_percent"] == nil)
+        let check = PolicyEvaluator.evaluate(BuiltInPolicies.zhejiang2021, context: PolicyContext(facts: SyntheticHistory.facts), report: r)
+        let wenzhou = check.estimates.first { $0.rule.id == "zj.wenzhou_discharge" }!
+        #expect(wenzhou.status == .insufficientData)
+        #expect(wenzhou.amountCNY == nil)
+        let gbt = PolicyEvaluator.evaluate(BuiltInPolicies.gbt36549, context: PolicyContext(facts: SyntheticHistory.facts), report: r)
+        #expect(gbt.results.first { $0.criterion.id == "gbt.comprehensive_efficiency" }?.verdict == .insufficientData)
+    }
+}
