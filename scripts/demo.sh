@@ -18,6 +18,11 @@ trap 'kill $SIM $ESSD 2>/dev/null || true; wait 2>/dev/null || true' EXIT INT TE
 ESSD=""
 sleep 1
 mkdir -p .essd-demo-state
-"$BIN/essd" --config Config/essd.toml --state-directory .essd-demo-state --log-scans &
+# The demo keeps its store and status socket in .essd-demo-state (no root needed).
+"$BIN/essd" --config Config/essd.toml --state-directory .essd-demo-state \
+    --socket-path "$PWD/.essd-demo-state/essd.sock" --log-scans &
 ESSD=$!
+swift build --product essctl >/dev/null
+sleep 6
+"$BIN/essctl" status --socket "$PWD/.essd-demo-state/essd.sock" || true
 if [ -n "${DEMO_SECONDS:-}" ]; then sleep "$DEMO_SECONDS"; else wait "$ESSD"; fi

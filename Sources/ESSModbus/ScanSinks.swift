@@ -52,7 +52,8 @@ public struct LoggingScanSink: ScanSink {
 
     /// "pcs1 ok 14/16 active_power=-50.00kW soc=..." for the points with a role.
     public static func summary(_ scan: Scan, profile: RegisterProfile) -> String {
-        var parts = ["\(scan.deviceID) ok \(scan.goodCount)/\(scan.values.count)"]
+        let due = scan.qualities.reduce(0) { $0 + ($1 == .stale ? 0 : 1) }
+        var parts = ["\(scan.deviceID) ok \(scan.goodCount)/\(due) due"]
         for (i, point) in profile.points.enumerated() where point.role != .other && point.role != .identity && point.role != .scaleFactor {
             let quality = scan.qualities[i]
             if quality == .ok {
