@@ -88,7 +88,7 @@ struct Essd: AsyncParsableCommand {
         // Started in order, stopped in reverse: polling stops first, then the store drains.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: StoreService(store: store)), .init(service: polling),
-            .init(service: ThreadServerService(statusServer)),
+            .init(service: ThreadServerService(statusServer, logger: logger)),
             .init(service: ReloadService {
                 notifier.reloading()
                 if case .applied = reloader.reload() {
@@ -107,7 +107,7 @@ struct Essd: AsyncParsableCommand {
                         version: Essd.version, siteID: siteID, latestValues: latestValues, statistics: engine.statistics(),
                         store: store.statistics(), nowMS: Int64(Date().timeIntervalSince1970 * 1000)))
             }
-            services.append(.init(service: ThreadServerService(metrics)))
+            services.append(.init(service: ThreadServerService(metrics, logger: logger)))
         }
         // Pollers are scheduled before READY=1; the notifier is last so it stops first
         // (STOPPING=1 goes out as soon as SIGTERM arrives).
