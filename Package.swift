@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(
@@ -27,6 +28,9 @@ let package = Package(
         .target(name: "ESSCore"),
         .target(name: "ESSConfig", dependencies: ["ESSCore"]),
         .target(name: "ESSCriteria", dependencies: ["ESSCore"]),
+        .target(
+            name: "ESSEvidence",
+            dependencies: ["ESSCore", "ESSCriteria", "ESSStore", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "ESSModbus",
             dependencies: [
@@ -70,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "essctl",
             dependencies: [
-                "ESSCore", "ESSConfig", "ESSStore", "ESSDaemon",
+                "ESSCore", "ESSConfig", "ESSStore", "ESSDaemon", "ESSEvidence",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -90,6 +94,9 @@ let package = Package(
         .target(name: "ESSTestSupport", dependencies: ["ESSCore"], path: "Tests/ESSTestSupport"),
         .testTarget(name: "ESSCoreTests", dependencies: ["ESSCore"]),
         .testTarget(name: "ESSCriteriaTests", dependencies: ["ESSCriteria", "ESSCore"]),
+        .testTarget(
+            name: "ESSEvidenceTests",
+            dependencies: ["ESSEvidence", "ESSCore", "ESSCriteria", "ESSStore", "ESSTestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ESSDaemonTests", dependencies: ["ESSDaemon", "ESSTestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ESSConfigTests", dependencies: ["ESSConfig", "ESSCore"], exclude: ["testcases"]),
         .testTarget(

@@ -1,0 +1,137 @@
+import ESSCore
+import ESSCriteria
+import Foundation
+
+/// `README.txt` of a bundle, in Chinese and English: what each file and column means, the
+/// units and precision, how quality and coverage are decided, and how to verify the files.
+enum EvidenceReadme {
+    static func text(
+        hasMeter: Bool, policy: Policy?, tariffID: String?, intervalMS: Int64, tier: TierDefinition, signed: Bool,
+        timeZone: String
+    ) -> String {
+        let minutes = intervalMS / 60_000
+        var s = """
+            essd 储能电站运行证据包 / essd evidence bundle for an energy-storage site
+            ======================================================================
+
+            所有 CSV 文件均为 RFC 4180 格式（逗号分隔，CRLF 换行，含逗号/引号/换行的字段加双引号），UTF-8 编码；
+            以 --excel 导出时文件以 UTF-8 BOM 开头，以便 Excel 正确显示中文。数字不使用千位分隔符，小数点为“.”。
+            空字段表示“未知/无有效数据”，绝不表示 0。
+            All CSV files are RFC 4180 (comma separated, CRLF line ends, fields holding a comma, quote or line
+            break are quoted), UTF-8; exported with --excel they start with the UTF-8 BOM Excel needs for Chinese.
+            Numbers have no thousands separator and "." as decimal point. An empty field means unknown / no valid
+            data, never 0.
+
+            精度 / Precision: 电量 energy kWh 3 位小数 (3 decimals, 1 Wh); 功率 power kW 3; SoC 与百分比
+            percentages 2; 温度 temperature °C 1. 时区 / time zone: \(timeZone).
+
+            时段 / Interval: \(minutes) 分钟 minutes, 由存储的 \(tier.name) 层读取 / read from the store's \(tier.name) tier.
+
+            """
+        s += """
+
+            intervals.csv — 每个区间一行 / one row per interval
+            ----------------------------------------------------
+            interval_start_utc        区间起点（UTC, ISO 8601）/ interval start, UTC, ISO 8601
+            interval_start_local      区间起点（当地时间，带 UTC 偏移）/ interval start, local time with its UTC offset
+            duration_s                区间时长（秒）；最后一个区间可能较短 / length in seconds; the last may be shorter
+            charge_kwh_counter        充电电量，由电量累计计数器差值得出（kWh）/ charge energy from counter deltas
+            discharge_kwh_counter     放电电量，由累计计数器差值得出 / discharge energy from counter deltas
+            charge_kwh_integrated     充电电量，由有功功率梯形积分得出（仅覆盖有数据的时间）/ charge energy integrated
+                                      from active power (trapezoid rule, only over covered time)
+            discharge_kwh_integrated  放电电量，由有功功率积分得出 / discharge energy integrated from active power
+                                      （计数器与积分两种来源并列给出，便于比对 / both sources side by side, to compare）
+
+            """
+        if hasMeter {
+            s += """
+                meter_import_kwh          储能计量表正向（受电）电量 E_off / storage meter import (forward) energy E_off
+                meter_export_kwh          储能计量表反向（上网）电量 E_on / storage meter export (reverse) energy E_on
+                                          （计量表计数器在相邻时段之间的跳变计入后一时段；跨越缺失时段的跳变不计入 /
+                                          a counter step between adjacent slots counts in the later one; a step across
+                                          a gap is not counted, since when it happened is unknown）
+
+                """
+        }
+        s += """
+            soc_start_percent         区间内第一个有效 SoC（%）/ first valid site SoC in the interval
+            soc_end_percent           区间内最后一个有效 SoC / last valid site SoC
+            soc_min_percent           区间内 SoC 最小值 / minimum site SoC
+            soc_max_percent           区间内 SoC 最大值 / maximum site SoC
+            power_mean_kw             有功功率时间加权平均（kW，放电为正、充电为负）/ time-weighted mean active power
+                                      (kW, positive = discharge, negative = charge)
+            power_max_kw              有功功率最大值 / maximum active power
+            cell_temp_max_c           所有设备电芯最高温度的最大值（°C）/ highest cell temperature of any device
+            availability_percent      可用信号的时间加权平均（%）/ time-weighted mean of the site's availability signal
+            tariff_period             分时电价时段（\(tariffID ?? "未配置 / none configured")）：sharp 尖峰, peak 高峰, flat 平段,
+                                      valley 低谷, deep_valley 深谷；区间跨越多个时段时以“+”连接 / time-of-use period;
+                                      several joined by "+" when the interval spans them
+            quality                   数据质量：measured（覆盖率 ≥ 99.9 %），partial:<覆盖率 %>（向下取整到 0.1 %），
+                                      missing（无有效数据）/ measured (coverage ≥ 99.9 %), partial:<coverage %> (rounded
+                                      down to 0.1 %), missing (no valid data). 覆盖率 = 站级有功功率（无功率信号时为 SoC）
+                                      有有效数据的时间 / 区间时长 / coverage = time with valid site active power (else SoC)
+                                      / interval length
+
+            daily.csv — 每个当地自然日一行（区间按起点所在日期归属）/ one row per local day (an interval belongs to the
+            day of its start)
+            ----------------------------------------------------
+            date_local                当地日期 / local date
+            hours_in_window           该日落在导出窗口内的小时数 / hours of the day inside the exported window
+            charge_/discharge_kwh_*   当日各区间已知电量之和（同 intervals.csv 的来源）/ sum of the day's known interval
+                                      energies (same sources as intervals.csv)
+            soc_min/max_percent       当日 SoC 最小/最大值 / the day's SoC minimum and maximum
+            coverage_percent          当日数据覆盖率（向下取整）/ the day's data coverage (rounded down)
+            intervals_measured/partial/missing  各质量等级的区间数 / number of intervals of each quality
+
+            devices.csv — 设备身份 / device identity
+            ----------------------------------------------------
+            device_id, vendor, model   设备编号、厂家、型号（来自寄存器配置文件）/ id, vendor, model from the register profile
+            profile_name               寄存器配置文件名 / register profile name
+            profile_sha256             配置文件规范文本的 SHA-256，相同哈希表示以相同方式读取相同寄存器 / SHA-256 of the
+                                       profile's canonical text: the same hash reads the same registers the same way
+            serial, firmware           序列号与固件版本；存储目前只保存数值，因此为空 / serial number and firmware; empty,
+                                       because the store keeps numbers only
+            endpoint, unit_id, points  通信地址、Modbus 从站号、点位数 / link, Modbus unit id, number of points
+
+            indicators.csv — 运行指标 / operating indicators
+            ----------------------------------------------------
+            indicator_id, value, unit  指标编号、数值（3 位小数）、单位 / id, value (3 decimals), unit
+            coverage_percent           输入数据覆盖率 / coverage of the inputs
+            status                     ok 或 insufficient_data（覆盖率不足或输入缺失）/ ok, or insufficient_data
+            formula                    计算公式（见 docs/indicators.md）/ formula (see docs/indicators.md)
+            confidence                 公式来源可信度：[V] 原文核实，[S] 二手来源，[I] 推断，site choice 站点自定 / how
+                                       far the formula is verified: [V] read in the source, [S] secondary, [I] inferred
+            notes                      说明 / notes
+
+            criteria.csv — 政策条款判定 / policy criteria (\(policy.map { "\($0.id): \($0.titleZH) / \($0.titleEN), \($0.document)" } ?? "未选择政策，仅表头 / no policy chosen: header only"))
+            ----------------------------------------------------
+            verdict                    pass 通过, fail 未通过, insufficient_data 数据不足（绝不因缺数据判为通过 / never a
+                                       pass on missing data）, manual_review 需人工审核 / a reviewer decides
+            measured_value/_text       实测或配置值 / measured or configured value
+            threshold                  阈值 / threshold;  clause_document, clause_article  条款出处 / clause served
+            coverage_percent, source, confidence, notes  覆盖率、数值与阈值来源、可信度、说明 / coverage, sources of the
+                                       value and the threshold, confidence, notes
+
+            manifest.json — 清单 / manifest
+            ----------------------------------------------------
+            essd 版本、配置哈希（configuration_sha256）、存储编号、站点、时间窗口、时区、区间长度，以及除 manifest.json
+            与 manifest.sig 外每个文件的名称、字节数、数据行数（不含表头）与 SHA-256。
+            essd version, configuration hash, store id, site, window, time zone, interval, and for every file but
+            manifest.json and manifest.sig: name, bytes, data rows (header not counted) and SHA-256.
+
+            校验 / Verify:  essctl verify <目录 directory>   （或 or: sha256sum <file>，与清单比对 / compare with the manifest）
+
+            """
+        if signed {
+            s += """
+
+                manifest.sig — manifest.json 原始字节的 Ed25519 签名（十六进制）/ Ed25519 signature (hex) over the exact
+                bytes of manifest.json.
+                site.pub — 站点公钥（32 字节原始公钥，十六进制）；请与站点另行提供的公钥比对 / the site's public key (raw
+                32 bytes, hex); compare it with the key the site gave you by another channel.
+
+                """
+        }
+        return s.replacingOccurrences(of: "\n", with: "\r\n")
+    }
+}

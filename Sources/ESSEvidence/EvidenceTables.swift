@@ -1,0 +1,133 @@
+import ESSCore
+import ESSCriteria
+
+/// The columns of the evidence CSV files and how one row is turned into fields. Numbers use
+/// `FixedDecimal` at the precision stated here (and in README.txt); unknown is "".
+/// Owns column names, order and precision; not reading the store.
+public enum EvidenceTables {
+    /// kWh: 3 decimals (1 Wh). kW: 3. SoC and other percentages: 2. °C: 1.
+    public static let energyDecimals = 3
+    public static let powerDecimals = 3
+    public static let percentDecimals = 2
+    public static let temperatureDecimals = 1
+
+    public static func intervalHeader(hasMeter: Bool) -> [String] {
+        ["interval_start_utc", "interval_start_local", "duration_s", "charge_kwh_counter", "discharge_kwh_counter",
+            "charge_kwh_integrated", "discharge_kwh_integrated"]
+            + (hasMeter ? ["meter_import_kwh", "meter_export_kwh"] : [])
+            + ["soc_start_percent", "soc_end_percent", "soc_min_percent", "soc_max_percent", "power_mean_kw", "power_max_kw",
+                "cell_temp_max_c", "availability_percent", "tariff_period", "quality"]
+    }
+
+    static func intervalRow(_ s: IntervalSummary, offsets: UTCOffsetTable, hasMeter: Bool) -> [String] {
+        let e = s.energy
+        let kwh = { FixedDecimal.format($0, decimals: energyDecimals) }
+        let pct = { FixedDecimal.format($0, decimals: percentDecimals) }
+        return [TimeText.utc(ms: s.startMS), TimeText.local(ms: s.startMS, offsets: offsets), String(s.durationMS / 1000),
+            kwh(e.counterChargeKWh), kwh(e.counterDischargeKWh), kwh(e.integratedChargeKWh), kwh(e.integratedDischargeKWh)]
+            + (hasMeter ? [kwh(s.meterImportKWh), kwh(s.meterExportKWh)] : [])
+            + [pct(s.socStartPercent), pct(s.socEndPercent), pct(s.socMinPercent), pct(s.socMaxPercent),
+                FixedDecimal.format(s.powerMeanKW, decimals: powerDecimals), FixedDecimal.format(s.powerMaxKW, decimals: powerDecimals),
+                FixedDecimal.format(s.cellTempMaxC, decimals: temperatureDecimals), pct(s.availabilityMean * 100), s.tariffPeriod,
+                s.quality.description]
+    }
+
+    public static func dailyHeader(hasMeter: Bool) -> [String] {
+        ["date_local", "hours_in_window", "charge_kwh_counter", "discharge_kwh_counter", "charge_kwh_integrated",
+            "discharge_kwh_integrated"]
+            + (hasMeter ? ["meter_import_kwh", "meter_export_kwh"] : [])
+            + ["soc_min_percent", "soc_max_percent", "coverage_percent", "intervals_measured", "intervals_partial",
+                "intervals_missing"]
+    }
+
+    public static let devicesHeader = [
+        "device_id", "vendor", "model", "profile_name", "profile_sha256", "serial", "firmware", "endpoint", "unit_id",
+        "points",
+    ]
+
+    static func deviceRow(_ d: DeviceDefinition) -> [String] {
+        // The store keeps numbers only: text points (serial, firmware) are not stored, so
+        // these stay empty until the store keeps identity texts.
+        [d.id, d.profile.vendor ?? "", d.profile.model ?? "", d.profile.name, CanonicalDescription.sha256(of: d.profile), "", "",
+            d.transport.endpoint, String(d.unitID), String(d.profile.points.count)]
+    }
+
+    public static let indicatorsHeader = [
+        "indicator_id", "value", "unit", "coverage_percent", "status", "formula", "confidence", "notes",
+    ]
+
+    static func indicatorRow(_ v: IndicatorValue) -> [String] {
+        [v.id, FixedDecimal.format(v.value, decimals: 3), v.unit, FixedDecimal.format(v.coverage * 100, decimals: percentDecimals),
+            v.status.rawValue, v.formula, v.confidence.mark, v.notes.joined(separator: "; ")]
+    }
+
+    public static let criteriaHeader = [
+        "policy", "criterion_id", "title_en", "title_zh", "clause_document", "clause_article", "verdict", "measured_value",
+        "measured_text", "threshold", "coverage_percent", "source", "confidence", "notes",
+    ]
+
+    static func criterionRow(policy: String, _ r: CriterionResult) -> [String] {
+        let c = r.criterion
+        return [policy, c.id, c.titleEN, c.titleZH, c.clause.document, c.clause.article, r.verdict.rawValue,
+            FixedDecimal.format(r.measuredValue, decimals: 3), r.measuredText, r.thresholdText,
+            FixedDecimal.format(r.coverage.map { $0 * 100 }, decimals: percentDecimals), r.source, c.confidence.mark,
+            r.notes.joined(separator: "; ")]
+    }
+}
+
+/// Sums interval rows into one row per local day (the day of each interval's start).
+struct DailyAccumulator {
+    var date: LocalDate?
+    var durationMS: Int64 = 0
+    var coveredMS = 0.0
+    var chargeCounter = Double.nan
+    var dischargeCounter = Double.nan
+    var chargeIntegrated = Double.nan
+    var dischargeIntegrated = Double.nan
+    var meterImport = Double.nan
+    var meterExport = Double.nan
+    var socMin = Double.nan
+    var socMax = Double.nan
+    var measured = 0
+    var partial = 0
+    var missing = 0
+
+    /// Adds an interval; returns the finished previous day's row when `date` starts a new day.
+    mutating func add(_ s: IntervalSummary, date: LocalDate, hasMeter: Bool) -> [String]? {
+        var finished: [String]?
+        if let current = self.date, current != date {
+            finished = row(hasMeter: hasMeter)
+            self = DailyAccumulator()
+        }
+        self.date = date
+        durationMS += s.durationMS
+        coveredMS += s.coverage * Double(s.durationMS)
+        addKnown(&chargeCounter, s.energy.counterChargeKWh)
+        addKnown(&dischargeCounter, s.energy.counterDischargeKWh)
+        addKnown(&chargeIntegrated, s.energy.integratedChargeKWh)
+        addKnown(&dischargeIntegrated, s.energy.integratedDischargeKWh)
+        addKnown(&meterImport, s.meterImportKWh)
+        addKnown(&meterExport, s.meterExportKWh)
+        if s.socMinPercent.isFinite { socMin = socMin.isNaN ? s.socMinPercent : min(socMin, s.socMinPercent) }
+        if s.socMaxPercent.isFinite { socMax = socMax.isNaN ? s.socMaxPercent : max(socMax, s.socMaxPercent) }
+        switch s.quality {
+        case .measured: measured += 1
+        case .partial: partial += 1
+        case .missing: missing += 1
+        }
+        return finished
+    }
+
+    /// The current day's row, nil when nothing was added.
+    func row(hasMeter: Bool) -> [String]? {
+        guard let date else { return nil }
+        let kwh = { FixedDecimal.format($0, decimals: EvidenceTables.energyDecimals) }
+        let pct = { FixedDecimal.format($0, decimals: EvidenceTables.percentDecimals) }
+        let coverage = durationMS > 0 ? coveredMS / Double(durationMS) : .nan
+        return [date.description, FixedDecimal.format(Double(durationMS) / 3_600_000, decimals: 2), kwh(chargeCounter),
+            kwh(dischargeCounter), kwh(chargeIntegrated), kwh(dischargeIntegrated)]
+            + (hasMeter ? [kwh(meterImport), kwh(meterExport)] : [])
+            + [pct(socMin), pct(socMax), FixedDecimal.percentDown(coverage, decimals: EvidenceTables.percentDecimals),
+                String(measured), String(partial), String(missing)]
+    }
+}

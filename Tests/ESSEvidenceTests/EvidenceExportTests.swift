@@ -1,0 +1,128 @@
+import ESSCore
+import ESSCriteria
+import ESSStore
+import Foundation
+import Testing
+
+@testable import ESSEvidence
+
+@Suite struct EvidenceExportTests {
+    static func lines(_ path: String) throws -> [String] {
+        let text = String(decoding: try #require(FileManager.default.contents(atPath: path)), as: UTF8.self)
+        #expect(text.hasSuffix("\r\n"))
+        return text.components(separatedBy: "\r\n").dropLast()
+    }
+
+    @Test func knownSlotsGiveKnownRowsAndUnknownSlotsEmptyFields() throws {
+        let fixture = try EvidenceFixture()
+        defer { fixture.remove() }
+        let reader = try StoreReader(directory: fixture.storeDirectory)
+        let out = fixture.out("bundle")
+        var progress: [Int] = []
+        let result = try EvidenceExporter.export(
+            site: fixture.site, reader: reader, fromMS: EvidenceFixture.startMS, toMS: EvidenceFixture.startMS + 3_600_000,
+            outDirectory: out, essdVersion: "test", generatedAtMS: EvidenceFixture.startMS, tariffLabeler: FixedLabeler(),
+            progress: { progress.append($0.intervalsDone) })
+        #expect(progress == [1, 2, 3, 4])
+
+        let intervals = try Self.lines(out + "/intervals.csv")
+        #expect(intervals[0] == EvidenceTables.intervalHeader(hasMeter: true).joined(separator: ","))
+        #expect(
+            intervals[1]
+                == "2024-04-30T16:00:00Z,2024-05-01T00:00:00+08:00,900,1.500,0.000,1.250,0.000,1.500,0.000,50.00,55.00,50.00,55.00,-6.000,-5.000,30.5,100.00,valley,measured"
+        )
+        // The meter's step between adjacent slots (101.5 → 101.75) counts in the later one.
+        #expect(
+            intervals[2]
+                == "2024-04-30T16:15:00Z,2024-05-01T00:15:00+08:00,900,1.500,0.000,1.250,0.000,1.500,0.000,55.00,60.00,55.00,60.00,-6.000,-5.000,30.5,100.00,valley,measured"
+        )
+        #expect(
+            intervals[3]
+                == "2024-04-30T16:30:00Z,2024-05-01T00:30:00+08:00,900,0.750,0.000,0.500,0.000,0.500,0.000,60.00,61.00,60.00,61.00,-6.000,-5.000,30.5,100.00,peak,partial:50.0"
+        )
+        // Never written: every value empty (never 0), quality missing.
+        #expect(intervals[4] == "2024-04-30T16:45:00Z,2024-05-01T00:45:00+08:00,900,,,,,,,,,,,,,,,peak,missing")
+        #expect(intervals.count == 5)
+
+        let daily = try Self.lines(out + "/daily.csv")
+        #expect(daily.count == 2)
+        #expect(daily[1] == "2024-05-01,1.00,3.750,0.000,3.000,0.000,3.500,0.000,50.00,61.00,62.50,2,1,1")
+
+        let devices = try Self.lines(out + "/devices.csv")
+        #expect(devices.count == 3)
+        let pcsHash = CanonicalDescription.sha256(of: fixture.site.devices[0].profile)
+        #expect(devices[1] == "pcs1,\"Acme, Inc.\",PCS-100,pcs-test,\(pcsHash),,,tcp://127.0.0.1:502,1,6")
+        #expect(pcsHash.count == 64)
+
+        // Without a policy: indicators are computed, criteria.csv is the header only.
+        #expect(try Self.lines(out + "/indicators.csv").count > 1)
+        #expect(try Self.lines(out + "/criteria.csv") == [EvidenceTables.criteriaHeader.joined(separator: ",")])
+
+        let m = result.manifest
+        #expect(m.siteID == "test-site")
+        #expect(m.storeID == reader.storeID)
+        #expect(m.timeZone == "Asia/Shanghai")
+        #expect(m.intervalSeconds == 900)
+        #expect(m.sourceTier == "15m")
+        #expect(m.tariffID == "test-tariff")
+        #expect(m.configurationSHA256 == CanonicalDescription.sha256(of: fixture.site))
+        #expect(m.files.map(\.name) == ["intervals.csv", "daily.csv", "devices.csv", "indicators.csv", "criteria.csv", "README.txt"])
+        #expect(m.files.first { $0.name == "intervals.csv" }?.rows == 4)
+        let readme = String(decoding: try #require(FileManager.default.contents(atPath: out + "/README.txt")), as: UTF8.self)
+        #expect(readme.contains("meter_import_kwh") && readme.contains("储能计量表"))
+        #expect(EvidenceVerifier.verify(directory: out).isValid)
+    }
+
+    @Test func hourIntervalsSpanTariffPeriodsAndExcelAddsBOM() throws {
+        let fixture = try EvidenceFixture()
+        defer { fixture.remove() }
+        let reader = try StoreReader(directory: fixture.storeDirectory)
+        let out = fixture.out("hour")
+        try EvidenceExporter.export(
+            site: fixture.site, reader: reader, fromMS: EvidenceFixture.startMS, toMS: EvidenceFixture.startMS + 3_600_000,
+            intervalMS: 3_600_000, outDirectory: out, excel: true, generatedAtMS: 0, tariffLabeler: FixedLabeler())
+        for name in ["intervals.csv", "daily.csv", "devices.csv", "indicators.csv", "criteria.csv"] {
+            let bytes = [UInt8](try #require(FileManager.default.contents(atPath: "\(out)/\(name)")))
+            #expect(Array(bytes.prefix(3)) == CSVWriter.byteOrderMark, "\(name)")
+        }
+        let text = String(decoding: FileManager.default.contents(atPath: out + "/intervals.csv")!.dropFirst(3), as: UTF8.self)
+        let row = text.components(separatedBy: "\r\n")[1]
+        #expect(row.hasPrefix("2024-04-30T16:00:00Z,2024-05-01T00:00:00+08:00,3600,3.750,0.000,3.000,0.000,3.500,0.000,50.00,61.00,50.00,61.00,"))
+        // Coverage (1 + 1 + 0.5 + 0) / 4 of the hour.
+        #expect(row.hasSuffix(",valley+peak,partial:62.5"))
+    }
+
+    @Test func policyFillsCriteria() throws {
+        let fixture = try EvidenceFixture()
+        defer { fixture.remove() }
+        let reader = try StoreReader(directory: fixture.storeDirectory)
+        let policy = try #require(BuiltInPolicies.policy(id: "gbt36549"))
+        let out = fixture.out("policy")
+        try EvidenceExporter.export(
+            site: fixture.site, reader: reader, policy: policy, fromMS: EvidenceFixture.startMS,
+            toMS: EvidenceFixture.startMS + 3_600_000, outDirectory: out, generatedAtMS: 0)
+        let criteria = try Self.lines(out + "/criteria.csv")
+        #expect(criteria.count == policy.criteria.count + 1)
+        // A window a quarter missing: no measured criterion may pass on it.
+        #expect(!criteria.contains { $0.hasPrefix("gbt36549,gbt.completeness,") && $0.contains(",pass,") })
+    }
+
+    @Test func refusesUnalignedWindowAndNonEmptyDirectory() throws {
+        let fixture = try EvidenceFixture()
+        defer { fixture.remove() }
+        let reader = try StoreReader(directory: fixture.storeDirectory)
+        #expect(throws: EvidenceError.self) {
+            try EvidenceExporter.export(
+                site: fixture.site, reader: reader, fromMS: EvidenceFixture.startMS + 60_000,
+                toMS: EvidenceFixture.startMS + 3_600_000, outDirectory: fixture.out("a"), generatedAtMS: 0)
+        }
+        let busy = fixture.out("busy")
+        try FileManager.default.createDirectory(atPath: busy, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: busy + "/other.txt", contents: Data("x".utf8))
+        #expect(throws: EvidenceError.self) {
+            try EvidenceExporter.export(
+                site: fixture.site, reader: reader, fromMS: EvidenceFixture.startMS, toMS: EvidenceFixture.startMS + 3_600_000,
+                outDirectory: busy, generatedAtMS: 0)
+        }
+    }
+}

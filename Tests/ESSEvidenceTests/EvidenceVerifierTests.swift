@@ -1,0 +1,125 @@
+import ESSStore
+import Foundation
+import Testing
+
+@testable import ESSEvidence
+
+@Suite struct EvidenceVerifierTests {
+    /// A signed bundle of the fixture's hour.
+    static func signedBundle(_ fixture: EvidenceFixture, key: EvidenceSigningKey = .generate()) throws -> String {
+        let reader = try StoreReader(directory: fixture.storeDirectory)
+        let out = fixture.out("signed")
+        try EvidenceExporter.export(
+            site: fixture.site, reader: reader, fromMS: EvidenceFixture.startMS, toMS: EvidenceFixture.startMS + 3_600_000,
+            outDirectory: out, signingKey: key, generatedAtMS: 0, tariffLabeler: FixedLabeler())
+        return out
+    }
+
+    static func copy(_ bundle: String, to name: String, in fixture: EvidenceFixture) throws -> String {
+        let target = fixture.out(name)
+        try FileManager.default.copyItem(atPath: bundle, toPath: target)
+        return target
+    }
+
+    static func flipMiddleByte(_ path: String) throws {
+        var bytes = [UInt8](try #require(FileManager.default.contents(atPath: path)))
+        bytes[bytes.count / 2] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+
+    @Test func intactSignedBundlePasses() throws {
+        let fixture = try EvidenceFixture()
+        defer { fixture.remove() }
+        let key = EvidenceSigningKey.generate()
+        let bundle = try Self.signedBundle(fixture, key: key)
+        let report = EvidenceVerifier.verify(directory: bundle)
+        #expect(report.problems == [])
+        #expect(report.signatureValid)
+        #expect(report.publicKeyHex == key.publicKeyHex)
+        #expect(Set(report.verifiedFiles) == ["intervals.csv", "daily.csv", "devices.csv", "indicators.csv", "criteria.csv", "README.txt", "site.pub"])
+        let pub = String(decoding: FileManager.default.contents(atPath: bundle + "/site.pub")!, as: UTF8.self)
+        #expect(pub == key.publicKeyHex + "\n" && key.publicKeyHex.count == 64)
+    }
+
+    @Test func oneChangedByteInAnyFileIsReportedWithItsName() throws {
+        let fixture = try EvidenceFixture()
+        defer { fixture.remove() }
+        let bundle = try Self.signedBundle(fixture)
+        let names = try FileManager.default.contentsOfDirectory(atPath: bundle).sorted()
+        #expect(names.count == 9)
+        for (i, name) in names.enumerated() {
+            let copy = try Self.copy(bundle, to: "flip\(i)", in: fixture)
+            try Self.flipMiddleByte("\(copy)/\(name)")
+            let report = EvidenceVerifier.verify(directory: copy)
+            #expect(!report.isValid, "flipping a byte of \(name) went unnoticed")
+            #expect(report.problems.contains { $0.description.contains(name) }, "\(name): \(report.problems)")
+        }
+    }
+
+    @Test func unsignedBundleChangedFileIsReported() throws {
+        let fixture = try EvidenceFixture()
+        defer { fixture.remove() }
+        let reader = try StoreReader(directory: fixture.storeDirectory)
+        let bundle = fixture.out("unsigned")
+        let export = try EvidenceExporter.export(
+            site: fixture.site, reader: reader, fromMS: EvidenceFixture.startMS, toMS: EvidenceFixture.startMS + 3_600_000,
+            outDirectory: bundle, generatedAtMS: 0)
+        #expect(EvidenceVerifier.verify(directory: bundle).isValid)
+        for entry in export.manifest.files {
+            let copy = try Self.copy(bundle, to: "u-\(entry.name)", in: fixture)
+            try Self.flipMiddleByte("\(copy)/\(entry.name)")
+            let problems = EvidenceVerifier.verify(directory: copy).problems
+            #expect(problems.map(\.kind) == [.hashMismatch] && problems.first?.file == entry.name)
+        }
+    }
+
+    @Test func missingAndExtraFilesAreReported() throws {
+        let fixture = try EvidenceFixture()
+        defer { fixture.remove() }
+        let bundle = try Self.signedBundle(fixture)
+        let removed = try Self.copy(bundle, to: "removed", in: fixture)
+        try FileManager.default.removeItem(atPath: removed + "/daily.csv")
+        #expect(EvidenceVerifier.verify(directory: removed).problems.map { "\($0.kind.rawValue):\($0.file)" } == ["file_missing:daily.csv"])
+
+        let added = try Self.copy(bundle, to: "added", in: fixture)
+        FileManager.default.createFile(atPath: added + "/extra.csv", contents: Data("a,b\r\n".utf8))
+        #expect(EvidenceVerifier.verify(directory: added).problems.map { "\($0.kind.rawValue):\($0.file)" } == ["extra_file:extra.csv"])
+
+        let noSignature = try Self.copy(bundle, to: "nosig", in: fixture)
+        try FileManager.default.removeItem(atPath: noSignature + "/manifest.sig")
+        #expect(EvidenceVerifier.verify(directory: noSignature).problems.map(\.kind) == [.signatureMissing])
+
+        let noManifest = try Self.copy(bundle, to: "nomanifest", in: fixture)
+        try FileManager.default.removeItem(atPath: noManifest + "/manifest.json")
+        #expect(EvidenceVerifier.verify(directory: noManifest).problems.map(\.kind) == [.manifestMissing])
+    }
+
+    @Test func signatureTamperIsReported() throws {
+        let fixture = try EvidenceFixture()
+        defer { fixture.remove() }
+        let bundle = try Self.signedBundle(fixture)
+        // A valid signature, but of other bytes.
+        let other = EvidenceSigningKey.generate()
+        let forged = try Self.copy(bundle, to: "forged", in: fixture)
+        let wrong = try other.signature(of: Array("something else".utf8))
+        try Data((Hex.encode(wrong) + "\n").utf8).write(to: URL(fileURLWithPath: forged + "/manifest.sig"))
+        #expect(EvidenceVerifier.verify(directory: forged).problems.map { "\($0.kind.rawValue):\($0.file)" } == ["signature_invalid:manifest.sig"])
+
+        // Re-signed with another key after changing the manifest: the key listed in the manifest no longer matches.
+        let resigned = try Self.copy(bundle, to: "resigned", in: fixture)
+        let manifest = try #require(FileManager.default.contents(atPath: resigned + "/manifest.json"))
+        try Data((Hex.encode(try other.signature(of: Array(manifest))) + "\n").utf8)
+            .write(to: URL(fileURLWithPath: resigned + "/manifest.sig"))
+        try Data((other.publicKeyHex + "\n").utf8).write(to: URL(fileURLWithPath: resigned + "/site.pub"))
+        let problems = EvidenceVerifier.verify(directory: resigned).problems
+        #expect(problems.contains { $0.kind == .hashMismatch && $0.file == "site.pub" })
+    }
+
+    @Test func signingKeyFileFormats() throws {
+        let key = EvidenceSigningKey.generate()
+        let fromHex = try EvidenceSigningKey(fileContents: Data((key.privateKeyHex + "\n").utf8))
+        let fromRaw = try EvidenceSigningKey(fileContents: Data(Hex.decode(key.privateKeyHex)!))
+        #expect(fromHex.publicKeyHex == key.publicKeyHex && fromRaw.publicKeyHex == key.publicKeyHex)
+        #expect(throws: EvidenceError.self) { try EvidenceSigningKey(fileContents: Data("short".utf8)) }
+    }
+}
