@@ -26,7 +26,7 @@ let package = Package(
         ),
         // Pure core: no I/O, time always passed in.
         .target(name: "ESSCore"),
-        .target(name: "ESSConfig", dependencies: ["ESSCore"]),
+        .target(name: "ESSConfig", dependencies: ["ESSCore", "ESSCriteria"]),
         .target(name: "ESSCriteria", dependencies: ["ESSCore"]),
         .target(
             name: "ESSEvidence",
@@ -74,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "essctl",
             dependencies: [
-                "ESSCore", "ESSConfig", "ESSStore", "ESSDaemon", "ESSEvidence",
+                "ESSCore", "ESSConfig", "ESSStore", "ESSDaemon", "ESSEvidence", "ESSCriteria",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -98,7 +98,7 @@ let package = Package(
             name: "ESSEvidenceTests",
             dependencies: ["ESSEvidence", "ESSCore", "ESSCriteria", "ESSStore", "ESSTestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ESSDaemonTests", dependencies: ["ESSDaemon", "ESSTestSupport", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "ESSConfigTests", dependencies: ["ESSConfig", "ESSCore"], exclude: ["testcases"]),
+        .testTarget(name: "ESSConfigTests", dependencies: ["ESSConfig", "ESSCore", "ESSCriteria"], exclude: ["testcases"]),
         .testTarget(
             name: "ESSModbusTests",
             dependencies: [

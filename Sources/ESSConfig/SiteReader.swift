@@ -13,13 +13,13 @@ struct ProfileFiles {
 /// Turns a site file's TOML into a `SiteConfiguration`, loading each named profile once and
 /// recording every issue in the site file and in the profiles.
 enum SiteReader {
-    static let topKeys = ["site", "store", "profile_directory", "defaults", "device", "daemon", "metrics"]
-    static let daemonKeys = ["status_socket"]
+    static let topKeys = ["site", "store", "profile_directory", "defaults", "device", "daemon", "metrics"] + SiteCriteriaReader.topKeys
+    static let daemonKeys = ["status_socket", "realtime_priority"]
     static let metricsKeys = ["enabled", "listen_address", "port"]
     static let siteKeys = [
         "id", "name", "province", "rated_power_kw", "rated_energy_kwh", "technology_route", "location_category",
         "total_investment_cny", "commissioning_date", "time_zone",
-    ]
+    ] + SiteCriteriaReader.siteKeys
     static let storeKeys = ["state_directory", "checkpoint_interval_ms", "raw_budget_mb", "meter_device", "tier"]
     static let tierKeys = ["name", "slot_seconds", "retention_days"]
     static let pollKeys = [
@@ -32,7 +32,9 @@ enum SiteReader {
         ["id", "profile", "transport"] + tcpKeys + rtuKeys + ["unit_id"] + pollKeys + ["rated_energy_kwh", "rated_power_kw"]
     /// Advice for top-level keys written below a table header, where TOML puts them in that table.
     static let misplaced = [
-        "profile_directory": "profile_directory is a top-level key: move it above the first [table] header"
+        "profile_directory": "profile_directory is a top-level key: move it above the first [table] header",
+        "tariff_directory": "tariff_directory is a top-level key: move it above the first [table] header",
+        "policy_directory": "policy_directory is a top-level key: move it above the first [table] header",
     ]
     static let baudRates = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400]
 
@@ -49,7 +51,10 @@ enum SiteReader {
         let top = TableReader(table: root, file: file, path: "", log: log)
         top.rejectUnknownKeys(allowed: topKeys)
 
-        let facts = top.table("site", required: true).flatMap(readFacts)
+        let siteTable = top.table("site", required: true)
+        let facts = siteTable.flatMap(readFacts)
+        // Tariff, policy folder and design facts: checked here, returned by loadSiteCriteria.
+        _ = SiteCriteriaReader.read(top: top, site: siteTable, file: file, files: files, log: log)
         var stateDirectory: String?
         var storeSettings = StoreSettings()
         var storeReader: TableReader?
@@ -62,6 +67,7 @@ enum SiteReader {
         var daemonSettings = DaemonSettings()
         if let d = top.table("daemon") {
             d.rejectUnknownKeys(allowed: daemonKeys, hints: misplaced)
+            if let priority = d.integer("realtime_priority", in: 1...99) { daemonSettings.realtimePriority = priority }
             if let path = d.string("status_socket") {
                 if path.hasPrefix("/") { daemonSettings.statusSocketPath = path } else { d.issue("status_socket", "must be an absolute path, e.g. \"/run/essd/essd.sock\"") }
             }

@@ -163,11 +163,17 @@ public struct DaemonSettings: Sendable, Hashable {
     /// nil: metrics off.
     public var metricsPort: Int?
     public var metricsListenAddress: String
+    /// SCHED_FIFO priority of the polling threads (nil: normal scheduling).
+    public var realtimePriority: Int?
 
-    public init(statusSocketPath: String = "/run/essd/essd.sock", metricsPort: Int? = 9464, metricsListenAddress: String = "127.0.0.1") {
+    public init(
+        statusSocketPath: String = "/run/essd/essd.sock", metricsPort: Int? = 9464, metricsListenAddress: String = "127.0.0.1",
+        realtimePriority: Int? = nil
+    ) {
         self.statusSocketPath = statusSocketPath
         self.metricsPort = metricsPort
         self.metricsListenAddress = metricsListenAddress
+        self.realtimePriority = realtimePriority
     }
 }
 

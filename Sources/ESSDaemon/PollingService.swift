@@ -8,8 +8,8 @@ public import ServiceLifecycle
 public struct PollingService: Service {
     public let engine: PollEngine
 
-    public init(devices: [DeviceDefinition], sink: any ScanSink, logger: Logger) {
-        engine = PollEngine(devices: devices, sink: sink, logger: logger)
+    public init(devices: [DeviceDefinition], sink: any ScanSink, logger: Logger, realtimePriority: Int? = nil) {
+        engine = PollEngine(devices: devices, sink: sink, logger: logger, realtimePriority: realtimePriority)
     }
 
     public func run() async throws {

@@ -3,6 +3,10 @@ import Foundation
 import Logging
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// One link (a TCP connection, or an RTU serial bus with its slaves) and the thread that owns it.
 ///
 /// The thread sleeps on the monotonic clock until the next device is due, polls it, hands the
@@ -23,7 +27,14 @@ final class ConnectionPoller: Sendable {
     /// Wall-clock jump (either way) that counts as a clock step rather than drift.
     static let clockStepThresholdNS: Int64 = 1_000_000_000
 
-    init(transport: Transport, devices: [DeviceDefinition], sink: any ScanSink, logger: Logger, policy: ReconnectPolicy) {
+    /// SCHED_FIFO priority for this link's thread (nil: the normal scheduler).
+    let realtimePriority: Int?
+
+    init(
+        transport: Transport, devices: [DeviceDefinition], sink: any ScanSink, logger: Logger, policy: ReconnectPolicy,
+        realtimePriority: Int? = nil
+    ) {
+        self.realtimePriority = realtimePriority
         self.transport = transport
         self.devices = devices
         self.sink = sink
@@ -64,7 +75,23 @@ final class ConnectionPoller: Sendable {
 
     // MARK: - The polling thread
 
+    /// Puts the calling (polling) thread under SCHED_FIFO at `priority`; on a busy machine the
+    /// normal scheduler can wake a thread milliseconds late. Needs CAP_SYS_NICE or an RLIMIT_RTPRIO
+    /// (systemd: LimitRTPRIO=); without it essd logs once and polls on the normal scheduler.
+    private func applyRealtimePriority(_ priority: Int) {
+        var parameters = sched_param()
+        parameters.sched_priority = Int32(priority)
+        let result = pthread_setschedparam(pthread_self(), SCHED_FIFO, &parameters)
+        if result != 0 {
+            logger.warning(
+                "real-time scheduling refused; polling on the normal scheduler",
+                metadata: ["priority": "\(priority)", "error": "\(String(cString: strerror(result)))",
+                    "fix": "allow it with LimitRTPRIO=\(priority) in the unit, or CAP_SYS_NICE"])
+        }
+    }
+
     private func run() {
+        if let realtimePriority { applyRealtimePriority(realtimePriority) }
         var pollers = devices.map { DevicePoller(device: $0) }
         var link = LinkState()
         let maxWords = 2000

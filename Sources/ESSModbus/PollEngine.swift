@@ -24,14 +24,23 @@ public final class PollEngine: Sendable {
     private let logger: Logger
     private let sink: any ScanSink
     private let reconnect: ReconnectPolicy
+    private let realtimePriority: Int?
 
-    public init(devices: [DeviceDefinition], sink: any ScanSink, logger: Logger, reconnect: ReconnectPolicy = ReconnectPolicy()) {
+    /// - Parameter realtimePriority: when set, polling threads run under SCHED_FIFO at this
+    ///   priority (1...99), so a busy machine cannot delay a poll start by a scheduler tick.
+    public init(
+        devices: [DeviceDefinition], sink: any ScanSink, logger: Logger, reconnect: ReconnectPolicy = ReconnectPolicy(),
+        realtimePriority: Int? = nil
+    ) {
         self.logger = logger
         self.sink = sink
         self.reconnect = reconnect
+        self.realtimePriority = realtimePriority
         var initial = State()
         initial.pollers = Self.groups(devices).map {
-            ConnectionPoller(transport: $0.transport, devices: $0.devices, sink: sink, logger: logger, policy: reconnect)
+            ConnectionPoller(
+                transport: $0.transport, devices: $0.devices, sink: sink, logger: logger, policy: reconnect,
+                realtimePriority: realtimePriority)
         }
         state = Mutex(initial)
     }
@@ -88,7 +97,9 @@ public final class PollEngine: Sendable {
                 }
             }
             let start = unmatched.map {
-                ConnectionPoller(transport: $0.transport, devices: $0.devices, sink: sink, logger: logger, policy: reconnect)
+                ConnectionPoller(
+                    transport: $0.transport, devices: $0.devices, sink: sink, logger: logger, policy: reconnect,
+                    realtimePriority: realtimePriority)
             }
             state.pollers = keep + start
             return (keep, stop, start, state.phase == .running)

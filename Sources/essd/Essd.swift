@@ -71,7 +71,8 @@ struct Essd: AsyncParsableCommand {
         // Every completed poll (good or failed) is progress for the watchdog.
         var sinks: [any ScanSink] = [store, latestValues, WatchdogProgressSink(gate: watchdog)]
         if logScans { sinks.append(LoggingScanSink(devices: site.devices, logger: logger)) }
-        let polling = PollingService(devices: site.devices, sink: FanOutScanSink(sinks), logger: logger)
+        let polling = PollingService(
+            devices: site.devices, sink: FanOutScanSink(sinks), logger: logger, realtimePriority: site.daemon.realtimePriority)
         let engine = polling.engine
         let statusLine: @Sendable () -> String = {
             ServiceStatusText.format(

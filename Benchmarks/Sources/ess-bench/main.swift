@@ -17,6 +17,7 @@ struct Options {
     var seconds = 5.0
     var jitterSeconds = 30
     var devices = 20
+    var realtime: Int? = nil
 
     init(_ args: [String]) {
         var it = args.dropFirst().makeIterator()
@@ -29,6 +30,7 @@ struct Options {
             case "--seconds": seconds = Double(value)!
             case "--jitter-seconds": jitterSeconds = Int(value)!
             case "--devices": devices = Int(value)!
+            case "--realtime": realtime = Int(value)!
             default: fatalError("unknown option \(arg)")
             }
         }
@@ -46,7 +48,8 @@ func percentile(_ values: [Int64], _ p: Double) -> Int64 {
     return sorted[max(0, min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.up)) - 1))]
 }
 
-print("ess-bench  host=\(options.host):\(options.port) unit=\(options.unit)  (release build expected)")
+print(
+    "ess-bench  host=\(options.host):\(options.port) unit=\(options.unit)  scheduling=\(options.realtime.map { "SCHED_FIFO \($0)" } ?? "normal")  (release build expected)")
 line("measure", "essd", "reference", "target")
 
 // 1. Throughput: 125 holding registers per request, essd's wrapper vs a plain C libmodbus loop.
@@ -127,7 +130,7 @@ let devices = (0..<options.devices).map {
 }
 var logger = Logger(label: "ess-bench")
 logger.logLevel = .warning
-let engine = PollEngine(devices: devices, sink: NullSink(), logger: logger)
+let engine = PollEngine(devices: devices, sink: NullSink(), logger: logger, realtimePriority: options.realtime)
 let referenceBuffer = UnsafeMutableBufferPointer<Int64>.allocate(capacity: options.jitterSeconds)
 referenceBuffer.initialize(repeating: 0)
 nonisolated(unsafe) let referenceSlots = referenceBuffer
@@ -135,7 +138,14 @@ let jitterSeconds = options.jitterSeconds
 engine.start()
 // The reference sleeper runs at the same time, on its own thread, as one more "device".
 let referenceDone = DispatchSemaphore(value: 0)
+let referencePriority = options.realtime
 Thread.detachNewThread {
+    if let priority = referencePriority {
+        // The reference gets the same scheduling as essd's polling threads.
+        var parameters = sched_param()
+        parameters.sched_priority = Int32(priority)
+        pthread_setschedparam(pthread_self(), SCHED_FIFO, &parameters)
+    }
     essd_reference_sleep_jitter(Int32(jitterSeconds), 1000, referenceSlots.baseAddress)
     referenceDone.signal()
 }
