@@ -4,6 +4,7 @@
 # 15-min tiers only). Prints essd's CPU %, RssAnon and poll-start jitter beside a plain C
 # libmodbus poller doing the same Modbus reads (the reference, same machine, same script).
 #   scripts/bench-daemon.sh [DEVICES] [REGISTERS] [SECONDS]
+#   REALTIME=10 scripts/bench-daemon.sh   # polling threads (and the reference's) under SCHED_FIFO 10
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DEVICES=${1:-32}; REGISTERS=${2:-500}; SECONDS_RUN=${3:-60}; PORT=${BENCH_PORT:-16100}
@@ -14,7 +15,7 @@ BIN="$(swift build -c release --show-bin-path)"
 WORK="$(mktemp -d /tmp/essd-bench-daemon.XXXXXX)"
 trap 'kill $SIM $ESSD 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
 SIM=""; ESSD=""
-python3 Benchmarks/daemon/make_site.py "$WORK" "$DEVICES" "$REGISTERS" "$PORT"
+python3 Benchmarks/daemon/make_site.py "$WORK" "$DEVICES" "$REGISTERS" "$PORT" "${REALTIME:-}"
 cc -O2 -o "$WORK/reference_poller" Benchmarks/daemon/reference_poller.c -lmodbus -lpthread
 "$BIN/essd" --check-config "$WORK/site.toml"
 
@@ -47,7 +48,7 @@ PY
 kill -TERM $ESSD; wait $ESSD || true; ESSD=""
 
 # reference: plain C libmodbus, same reads, same schedule
-"$WORK/reference_poller" 127.0.0.1 "$PORT" "$DEVICES" "$REGISTERS" $((SECONDS_RUN + 15)) &
+${REALTIME:+chrt -f "$REALTIME"} "$WORK/reference_poller" 127.0.0.1 "$PORT" "$DEVICES" "$REGISTERS" $((SECONDS_RUN + 15)) &
 REF=$!
 sleep 5
 R0=$(ticks $REF); sleep "$SECONDS_RUN"; R1=$(ticks $REF)
@@ -56,6 +57,7 @@ REF_RSS=$(rss_anon $REF)
 kill $REF 2>/dev/null || true; wait $REF 2>/dev/null || true
 
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "scheduling: ${REALTIME:+SCHED_FIFO $REALTIME for the polling threads and the reference}${REALTIME:-normal}"
 echo "work: $DEVICES devices x $REGISTERS registers at 1 s for $SECONDS_RUN s ($((DEVICES * REGISTERS)) points/s)"
 printf '%-28s %-14s %-14s %s\n' "measure" "essd" "C reference" "target"
 printf '%-28s %-14s %-14s %s\n' "CPU (% of one core)" "$ESSD_CPU" "$REF_CPU" "essd <= 2"

@@ -6,6 +6,7 @@ import os
 import sys
 
 out, devices, registers, first_port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+realtime = int(sys.argv[5]) if len(sys.argv) > 5 and sys.argv[5] else None
 os.makedirs(os.path.join(out, "profiles"), exist_ok=True)
 points = [
     ("soc", "soc_percent", 0.1), ("soh", "soh_percent", 0.1), ("power", "active_power_kw", 0.1),
@@ -29,7 +30,7 @@ site = ['profile_directory = "profiles"', '', '[site]', 'id = "bench-big"', 'nam
         'province = "guangdong"', 'rated_power_kw = %d.0' % (devices * 250), 'rated_energy_kwh = %d.0' % (devices * 500),
         'technology_route = "lithium_iron_phosphate"', 'location_category = "grid_side"', 'total_investment_cny = 0.0',
         'commissioning_date = 2025-01-01', 'time_zone = "Asia/Shanghai"', '',
-        '[daemon]', 'status_socket = "%s/essd.sock"' % out, '', '[metrics]', 'enabled = false', '',
+        '[daemon]', 'status_socket = "%s/essd.sock"' % out] + (['realtime_priority = %d' % realtime] if realtime else []) + ['', '[metrics]', 'enabled = false', '',
         '[store]', 'state_directory = "%s/state"' % out, 'raw_budget_mb = 1024', '',
         '[[store.tier]]\nname = "raw"\nslot_seconds = 0\nretention_days = 2\n',
         '[[store.tier]]\nname = "1m"\nslot_seconds = 60\nretention_days = 30\n',
