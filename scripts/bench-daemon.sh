@@ -57,7 +57,7 @@ REF_RSS=$(rss_anon $REF)
 kill $REF 2>/dev/null || true; wait $REF 2>/dev/null || true
 
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "scheduling: ${REALTIME:+SCHED_FIFO $REALTIME for the polling threads and the reference}${REALTIME:-normal}"
+if [ -n "${REALTIME:-}" ]; then echo "scheduling: SCHED_FIFO $REALTIME (polling threads and the reference)"; else echo "scheduling: normal"; fi
 echo "work: $DEVICES devices x $REGISTERS registers at 1 s for $SECONDS_RUN s ($((DEVICES * REGISTERS)) points/s)"
 printf '%-28s %-14s %-14s %s\n' "measure" "essd" "C reference" "target"
 printf '%-28s %-14s %-14s %s\n' "CPU (% of one core)" "$ESSD_CPU" "$REF_CPU" "essd <= 2"
