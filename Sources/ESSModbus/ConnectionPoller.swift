@@ -102,6 +102,7 @@ final class ConnectionPoller: Sendable {
             link.connection?.close()
         }
 
+        var overrunning = [Bool](repeating: false, count: devices.count)
         var wallOffsetNS = PollClock.wallNS() - PollClock.monotonicNS()
         var nextDueMS = devices.map { Self.nextBoundaryMS(after: wallOffsetNS / 1_000_000 + PollClock.monotonicNS() / 1_000_000, intervalMS: $0.pollIntervalMS) }
 
@@ -169,8 +170,23 @@ final class ConnectionPoller: Sendable {
             if next <= nowMS {
                 let upcoming = Self.nextBoundaryMS(after: nowMS, intervalMS: device.pollIntervalMS)
                 let missed = Int((upcoming - next) / interval)
-                recorder.withLock { $0.stats.missedCycles += missed }
+                let total = recorder.withLock { state -> Int in
+                    state.stats.missedCycles += missed
+                    return state.stats.missedCycles
+                }
+                // Once per episode of overruns, with the running count (not once per cycle).
+                if !overrunning[index] {
+                    logger.warning(
+                        "poll took longer than its interval; skipping to the next boundary",
+                        metadata: [
+                            "device": "\(device.id)", "poll_ms": "\((PollClock.monotonicNS() - startMonoNS) / 1_000_000)",
+                            "interval_ms": "\(device.pollIntervalMS)", "missed_cycles_total": "\(total)",
+                        ])
+                }
+                overrunning[index] = true
                 next = upcoming
+            } else {
+                overrunning[index] = false
             }
             nextDueMS[index] = next
         }
