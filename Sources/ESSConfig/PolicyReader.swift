@@ -42,18 +42,8 @@ enum PolicyReader {
 
     /// The policy when the file has no issue; `file`'s base name must equal its `id`.
     static func read(text: String, file: String, log: IssueLog) -> Policy? {
-        let root: TOMLTable
-        do {
-            root = try TOMLParser.parse(text, file: file)
-        } catch {
-            log.add(error)
-            return nil
-        }
-        let before = log.count
-        let top = TableReader(table: root, file: file, path: "", log: log)
-        top.rejectUnknownKeys(allowed: topKeys)
-        let id = top.identifier("id", required: true, allowHyphen: true)
-        if let id { top.checkBaseName(id, file: file) }
+        guard let (top, id, before) = TableReader.identifiedFile(text: text, file: file, allowedKeys: topKeys, log: log)
+        else { return nil }
         let titleEN = top.string("title_en", required: true)
         let titleZH = top.string("title_zh", required: true)
         let document = top.string("document", required: true)

@@ -148,6 +148,27 @@ struct TableReader {
         }
     }
 
+    /// Parses a file whose top level has an `id` equal to its base name (tariffs, policies):
+    /// the reader of its top table with unknown keys rejected, the id, and the issue count
+    /// before reading (so the caller can tell whether its own checks added issues).
+    static func identifiedFile(text: String, file: String, allowedKeys: [String], log: IssueLog)
+        -> (top: TableReader, id: String?, issuesBefore: Int)?
+    {
+        let root: TOMLTable
+        do {
+            root = try TOMLParser.parse(text, file: file)
+        } catch {
+            log.add(error)
+            return nil
+        }
+        let before = log.count
+        let top = TableReader(table: root, file: file, path: "", log: log)
+        top.rejectUnknownKeys(allowed: allowedKeys)
+        let id = top.identifier("id", required: true, allowHyphen: true)
+        if let id { top.checkBaseName(id, file: file) }
+        return (top, id, before)
+    }
+
     /// An array of strings, or nil (with an issue when present but not one).
     func stringArray(_ key: String) -> [String]? {
         guard let entry = table[key] else { return nil }

@@ -15,18 +15,8 @@ enum TariffReader {
 
     /// The calendar when the file has no issue; `file`'s base name must equal its `id`.
     static func read(text: String, file: String, log: IssueLog) -> TariffCalendar? {
-        let root: TOMLTable
-        do {
-            root = try TOMLParser.parse(text, file: file)
-        } catch {
-            log.add(error)
-            return nil
-        }
-        let before = log.count
-        let top = TableReader(table: root, file: file, path: "", log: log)
-        top.rejectUnknownKeys(allowed: topKeys)
-        let id = top.identifier("id", required: true, allowHyphen: true)
-        if let id { top.checkBaseName(id, file: file) }
+        guard let (top, id, before) = TableReader.identifiedFile(text: text, file: file, allowedKeys: topKeys, log: log)
+        else { return nil }
         let name = top.string("name", required: true)
         let document = top.string("document", required: true)
         let region = top.string("region", required: true)
