@@ -112,7 +112,10 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["ESSConfig", "ESSCore", "ESSStore", "ESSTestSupport", "essd", "essctl", "ess-sim"]
+            dependencies: [
+                "ESSConfig", "ESSCore", "ESSStore", "ESSTestSupport", "essd", "essctl", "ess-sim",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "ESSSimulatorTests",
