@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "ESSCore", targets: ["ESSCore"]),
         .library(name: "ESSModbus", targets: ["ESSModbus"]),
         .library(name: "ESSStore", targets: ["ESSStore"]),
+        .library(name: "ESSCriteria", targets: ["ESSCriteria"]),
+        .library(name: "ESSEvidence", targets: ["ESSEvidence"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
