@@ -34,6 +34,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Issue 5's evidence benchmark: indicators over a year at 1 min, export at 15 min, peak RSS.
+        .executableTarget(
+            name: "ess-evidence-bench",
+            dependencies: [
+                .product(name: "ESSCore", package: "essd"),
+                .product(name: "ESSStore", package: "essd"),
+                .product(name: "ESSCriteria", package: "essd"),
+                .product(name: "ESSEvidence", package: "essd"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

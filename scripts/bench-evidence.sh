@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Evidence benchmark (release mode, issue 5): Indicators.compute over a year of 1-min data for a
+# 16-signal site beside a plain energy-sum loop; EvidenceExporter.export of 1 month and 1 year at
+# 15 min, each in a fresh child process, with its peak RSS (VmHWM).
+#   scripts/bench-evidence.sh [--dir /tmp] [--keep]
+# Builds a synthetic year store (a few hundred MB) under --dir and removes it after.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+(cd Benchmarks && swift build -c release --product ess-evidence-bench)
+BENCH_BIN="$(cd Benchmarks && swift build -c release --show-bin-path)/ess-evidence-bench"
+echo "machine: $(nproc) cores, $(uname -r), $(df -T "${TMPDIR:-/tmp}" | awk 'NR==2 {print $2}') scratch"
+"$BENCH_BIN" "$@"
