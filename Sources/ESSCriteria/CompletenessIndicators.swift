@@ -38,44 +38,84 @@ enum CompletenessIndicators {
         var groups = [(ctx.input.site, ctx.siteGrid)] + zip(ctx.input.devices, ctx.deviceGrids).map { ($0, $1) }
         if let meter = ctx.input.meter, let grid = ctx.meterGrid { groups.append((meter, grid)) }
         var rows: [SignalCompleteness] = []
-        // Per day: day number → (window ms that day, per-signal covered ms).
+        // Per day: dense day index (in order of first appearance) → window ms that day, and a
+        // flat [day × column] table of covered ms.
+        let slotCount = ctx.input.slotCount
         var dayOrder: [Int] = []
-        var daySpan: [Int: Int64] = [:]
-        var slotDay: [Int] = []
-        for i in 0..<ctx.input.slotCount {
-            let start = ctx.input.windowStartMS + Int64(i) * ctx.input.slotMS
-            let d = ctx.input.offsets.localTime(atUTCMS: start).date.daysSinceEpoch
-            if daySpan[d] == nil { dayOrder.append(d) }
-            daySpan[d, default: 0] += ctx.input.slotLengthMS(i)
-            slotDay.append(d)
+        var daySpan: [Int64] = []
+        var dayIndexOf: [Int: Int] = [:]
+        var slotDay = [Int32](repeating: 0, count: slotCount)
+        let offsets = ctx.input.offsets
+        let windowStart = ctx.input.windowStartMS
+        let slotMS = ctx.input.slotMS
+        var previousDay = Int.min
+        var previousIndex = 0
+        for i in 0..<slotCount {
+            let start = windowStart + Int64(i) * slotMS
+            let local = start + Int64(offsets.offsetSeconds(atUTCMS: start)) * 1000
+            let d = Int(local >= 0 ? local / 86_400_000 : (local - 86_399_999) / 86_400_000)
+            if d != previousDay {
+                previousDay = d
+                if let known = dayIndexOf[d] {
+                    previousIndex = known
+                } else {
+                    previousIndex = dayOrder.count
+                    dayIndexOf[d] = previousIndex
+                    dayOrder.append(d)
+                    daySpan.append(0)
+                }
+            }
+            daySpan[previousIndex] += ctx.input.slotLengthMS(i)
+            slotDay[i] = Int32(previousIndex)
         }
-        var dayCovered: [Int: [Int64]] = [:]
+        // Columns: every included signal of every group, in group then schema order.
+        var groupColumns: [(first: Int, signals: [Int])] = []
         var names: [String] = []
-        for (group, grid) in groups {
-            for (s, name) in group.signalNames.enumerated() where group.included(s) {
-                let column = names.count
-                names.append("\(group.groupID)/\(name)")
-                var covered: Int64 = 0
-                for (i, cell) in grid.enumerated() {
-                    guard let cell, s < cell.signals.count else { continue }
-                    let c = cell.signals[s].coveredMS
-                    covered += c
-                    if c > 0 {
-                        var column0 = dayCovered[slotDay[i]] ?? []
-                        if column0.count <= column { column0 += [Int64](repeating: 0, count: column - column0.count + 1) }
-                        column0[column] += c
-                        dayCovered[slotDay[i]] = column0
+        for (group, _) in groups {
+            let signals = group.signalNames.indices.filter { group.included($0) }
+            groupColumns.append((names.count, signals))
+            for s in signals { names.append("\(group.groupID)/\(group.signalNames[s])") }
+        }
+        let columnCount = names.count
+        var dayCovered = [Int64](repeating: 0, count: dayOrder.count * columnCount)
+        var coveredByColumn = [Int64](repeating: 0, count: columnCount)
+        dayCovered.withUnsafeMutableBufferPointer { table in
+            coveredByColumn.withUnsafeMutableBufferPointer { covered in
+                slotDay.withUnsafeBufferPointer { slotDay in
+                    for (g, (_, grid)) in groups.enumerated() {
+                        let first = groupColumns[g].first
+                        let signals = groupColumns[g].signals
+                        // Slot-major: each slot's summaries are read once, in memory order.
+                        grid.withUnsafeBufferPointer { grid in
+                            for i in 0..<grid.count {
+                                guard let cell = grid[i] else { continue }
+                                let row = Int(slotDay[i]) * columnCount + first
+                                cell.signals.withUnsafeBufferPointer { summaries in
+                                    for (k, s) in signals.enumerated() where s < summaries.count {
+                                        let c = summaries[s].coveredMS
+                                        covered[first + k] += c
+                                        if c > 0 { table[row + k] += c }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
-                rows.append(SignalCompleteness(groupID: group.groupID, signal: name,
-                    fraction: ctx.windowMS > 0 ? Double(covered) / Double(ctx.windowMS) : 0))
+            }
+        }
+        var column = 0
+        for (group, _) in groups {
+            for s in group.signalNames.indices where group.included(s) {
+                rows.append(SignalCompleteness(groupID: group.groupID, signal: group.signalNames[s],
+                    fraction: ctx.windowMS > 0 ? Double(coveredByColumn[column]) / Double(ctx.windowMS) : 0))
+                column += 1
             }
         }
         var days: [DayCompleteness] = []
-        for d in dayOrder {
-            let span = Double(daySpan[d] ?? 0)
-            var cov = dayCovered[d] ?? []
-            cov += [Int64](repeating: 0, count: max(0, names.count - cov.count))
+        days.reserveCapacity(dayOrder.count)
+        for (k, d) in dayOrder.enumerated() {
+            let span = Double(daySpan[k])
+            let cov = dayCovered[(k * columnCount)..<((k + 1) * columnCount)]
             let fractions = cov.map { span > 0 ? Double($0) / span : 0 }
             let worst = fractions.indices.min { fractions[$0] < fractions[$1] }
             days.append(DayCompleteness(

@@ -22,15 +22,20 @@ struct EnergyAccounting {
     var counterOnlyPartial = false
 
     init(_ ctx: IndicatorContext) {
-        let groups = ctx.input.energyGroups
+        // The energy groups (as `IndicatorInput.energyGroups`) with their grids, reusing the
+        // context's grids instead of laying the slots out again.
+        let namedDevices = ctx.input.devices.indices.filter { ctx.input.energyGroupIDs.contains(ctx.input.devices[$0].groupID) }
+        let groups = namedDevices.isEmpty ? [ctx.input.site] : namedDevices.map { ctx.input.devices[$0] }
+        let grids = namedDevices.isEmpty ? [ctx.siteGrid] : namedDevices.map {
+            ctx.input.devices[$0].groupID == ctx.input.site.groupID ? ctx.siteGrid : ctx.deviceGrids[$0]
+        }
         let n = ctx.input.slotCount
         slotChargeKWh = [Double](repeating: .nan, count: n)
         slotDischargeKWh = [Double](repeating: .nan, count: n)
         var groupsWithCounter = 0
         var groupsWithPower = 0
         var groupGrids: [[ConsolidatedSlot?]] = []
-        for group in groups {
-            let grid = group.groupID == ctx.input.site.groupID ? ctx.siteGrid : ctx.input.grid(group)
+        for (group, grid) in zip(groups, grids) {
             groupGrids.append(grid)
             let counters = group.indices.chargeCounter != nil && group.indices.dischargeCounter != nil
             if counters { groupsWithCounter += 1 }

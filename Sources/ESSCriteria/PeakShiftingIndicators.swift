@@ -17,6 +17,17 @@ enum PeakShiftingIndicators {
             }
             return kinds[t.minuteOfDay]
         }
+
+        /// As `kind(_:_:)` for local day `d` (days since 1970-01-01) and minute of that day.
+        @inline(__always)
+        mutating func kind(_ tariff: TariffCalendar, day d: Int, minute: Int) -> PeriodKind? {
+            if d != day {
+                day = d
+                let date = LocalDate(daysSinceEpoch: d)
+                kinds = (0..<1440).map { tariff.band(on: date, minute: $0)?.kind }
+            }
+            return kinds[minute]
+        }
     }
 
     static func compute(_ ctx: IndicatorContext, _ energy: EnergyAccounting, tariff: TariffCalendar) -> [IndicatorValue] {
@@ -25,12 +36,16 @@ enum PeakShiftingIndicators {
         var chargeBy: [PeriodKind: Double] = [:]
         var dischargeBy: [PeriodKind: Double] = [:]
         var unassigned = 0
+        let offsets = ctx.input.offsets
         for i in 0..<ctx.input.slotCount {
             let c = energy.slotChargeKWh[i]
             let d = energy.slotDischargeKWh[i]
             guard c.isFinite || d.isFinite else { continue }
             let start = ctx.input.windowStartMS + Int64(i) * ctx.input.slotMS
-            guard let kind = cache.kind(tariff, ctx.input.offsets.localTime(atUTCMS: start)) else {
+            let local = start + Int64(offsets.offsetSeconds(atUTCMS: start)) * 1000
+            let day = local >= 0 ? local / 86_400_000 : (local - 86_399_999) / 86_400_000
+            let minute = Int((local - day * 86_400_000) / 60_000)
+            guard let kind = cache.kind(tariff, day: Int(day), minute: minute) else {
                 unassigned += 1
                 continue
             }
