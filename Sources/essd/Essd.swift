@@ -69,7 +69,8 @@ struct Essd: AsyncParsableCommand {
         }
         let latestValues = LatestValues(devices: site.devices, meterDeviceID: site.store.meterDeviceID)
         // Every completed poll (good or failed) is progress for the watchdog.
-        var sinks: [any ScanSink] = [store, latestValues, WatchdogProgressSink(gate: watchdog)]
+        let identity = IdentityRecorder(devices: site.devices, directory: site.stateDirectory, logger: logger)
+        var sinks: [any ScanSink] = [store, latestValues, identity, WatchdogProgressSink(gate: watchdog)]
         if logScans { sinks.append(LoggingScanSink(devices: site.devices, logger: logger)) }
         let polling = PollingService(
             devices: site.devices, sink: FanOutScanSink(sinks), logger: logger, realtimePriority: site.daemon.realtimePriority)
@@ -95,6 +96,7 @@ struct Essd: AsyncParsableCommand {
                 if case .applied = reloader.reload() {
                     let new = reloader.site
                     latestValues.reconfigure(devices: new.devices, meterDeviceID: new.store.meterDeviceID)
+                    identity.reconfigure(devices: new.devices)
                     statusProvider.update(site: new)
                 }
                 notifier.ready(status: statusLine())

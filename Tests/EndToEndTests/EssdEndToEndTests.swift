@@ -165,6 +165,15 @@ import Testing
         let (healthStatus, health, healthErr) = try Self.run(TestEnvironment.product("essctl"), ["store", "health", "--config", site.path])
         #expect(healthStatus == 0, "\(health)\(healthErr)")
         #expect(health.contains("damaged rows: 0"))
+
+        // Identity texts (the profiles' serial_number and firmware_version) are in the store's
+        // identity log, once each, although essd polled them at start only.
+        let identity = try IdentityLog.read(directory: state.path)
+        #expect(identity.unreadableLines.isEmpty)
+        let texts = IdentityLog.latest(identity.records).mapValues { $0.mapValues(\.text) }
+        #expect(texts["pcs1"] == ["serial_number": "SIM-PCS1-0001", "firmware_version": "1.0.0"])
+        #expect(texts["bms1"] == ["serial_number": "SIM-BMS1-0001"])
+        #expect(identity.records.count == 3, "one record per text, not per scan: \(identity.records)")
     }
 
     @Test func sighupAppliesAValidConfigurationAndKeepsTheOldOneOnErrors() throws {
