@@ -24,6 +24,8 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case wrongFileSize
         /// No store in the directory.
         case notFound
+        /// Another process writes this store (essd, or an import): see `StoreDirectoryLock`.
+        case inUse
         /// The caller passed something the store does not know (group, tier, value count).
         case invalidArgument
     }

@@ -30,6 +30,8 @@ public final class StoreWriter {
     /// Per consolidated tier: a row with every group unknown (the slot number is set per use).
     let unknownRows: [[UInt8]]
     var lastCheckpointMS: Int64?
+    /// The directory's writer lock (StoreDirectoryLock.swift): one writing process at a time.
+    let lock: StoreDirectoryLock
 
     /// Opens the store in `directory`, creating it when there is none.
     ///
@@ -45,6 +47,7 @@ public final class StoreWriter {
             siteID: siteID, schemas: schemas, tiers: tiers, rawBudgetBytes: rawBudgetBytes,
             pollIntervalsMS: pollIntervalsMS)
         try SystemCalls.makeDirectory(directory)
+        let lock = try StoreDirectoryLock(directory: directory)
         try StoreMigration.finishInterrupted(directory: directory, tierNames: tiers.map(\.name), logger: logger)
         let catalog: Catalog
         if let stored = try Catalog.read(directory: directory) {
@@ -83,6 +86,7 @@ public final class StoreWriter {
             files.append(TierFile(plan: file, file: mapped))
         }
         self.directory = directory
+        self.lock = lock
         self.plan = plan
         self.storeID = catalog.storeID
         self.schemas = schemas

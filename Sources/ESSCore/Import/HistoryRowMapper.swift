@@ -1,0 +1,293 @@
+/// One accepted row of an import: its UTC time and one sample per fed group (schema order;
+/// signals the file does not give, or leaves empty in this row, are `.stale`: not sampled).
+public struct HistoryRow: Sendable, Hashable {
+    public var line: Int
+    public var timestampMS: Int64
+    /// Parallel to the mapper's `groups`.
+    public var values: [[Double]]
+    public var qualities: [[PointQuality]]
+}
+
+/// Why a row was not imported.
+public struct HistoryRowRejection: Sendable, Hashable, CustomStringConvertible {
+    public enum Reason: String, Sendable, Hashable, CaseIterable, Comparable {
+        case malformedRecord = "malformed_record"
+        case fieldCount = "field_count"
+        case timeInvalid = "time_invalid"
+        case timeDuplicate = "time_duplicate"
+        case timeOutOfOrder = "time_out_of_order"
+        case timeInFuture = "time_in_future"
+        case numberInvalid = "number_invalid"
+
+        public static func < (a: Reason, b: Reason) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    public var line: Int
+    /// The column the problem is in (its header text or "column N"), when it is one column's.
+    public var column: String?
+    public var reason: Reason
+    public var message: String
+
+    /// "LINE: column: why" (the caller puts the file name in front).
+    public var description: String { "\(line): \(column.map { "\($0): " } ?? "")\(message)" }
+}
+
+/// The header does not fit the map: nothing can be imported.
+public struct HistoryHeaderError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var line: Int
+    public var message: String
+    public var description: String { "\(line): \(message)" }
+}
+
+/// Counts of a pass over the file.
+public struct HistoryImportTally: Sendable, Hashable {
+    public var rowsRead = 0
+    public var rowsAccepted = 0
+    public var rejected: [HistoryRowRejection.Reason: Int] = [:]
+    /// The first few rejections of each reason, in file order.
+    public var examples: [HistoryRowRejection] = []
+    public var firstMS: Int64?
+    public var lastMS: Int64?
+    /// Header columns neither mapped nor listed in `ignore` (not imported).
+    public var unknownColumns: [String] = []
+    /// How often each spacing between consecutive accepted rows occurred (at most 64 kept).
+    public var spacings: [Int64: Int] = [:]
+
+    public var rowsRejected: Int { rejected.values.reduce(0, +) }
+
+    /// The most common spacing between rows (the shorter one on a tie), nil with < 2 rows.
+    public var typicalSpacingMS: Int64? {
+        spacings.max { a, b in a.value != b.value ? a.value < b.value : a.key > b.key }?.key
+    }
+
+    public static let examplesPerReason = 3
+}
+
+/// Turns CSV records into samples of the groups an import map feeds: resolves the header,
+/// parses the time (strictly increasing, never in the future) and every mapped field (scaled),
+/// and rejects what does not parse, with the line, the column and why.
+///
+/// Pure: records in, rows or rejections out; the caller reads the file and stores the rows.
+public struct HistoryRowMapper: Sendable {
+    public let map: HistoryImportMap
+    /// The fed groups' schemas, in the order of `HistoryRow.values`.
+    public let groups: [SeriesSchema]
+    public private(set) var tally = HistoryImportTally()
+
+    private let resolver: LocalTimeResolver?
+    private let notAfterMS: Int64?
+    /// Resolved on the header (or at once without one): field index of the time and of each column.
+    private var timeField: Int?
+    private var targets: [Target] = []
+    private var headerCount: Int?
+    private var columnNames: [String] = []
+    private var previous: (ms: Int64, line: Int)?
+
+    private struct Target: Sendable {
+        var field: Int
+        var group: Int
+        var signal: Int
+        var scale: Double
+        var name: String
+    }
+
+    public enum Outcome: Sendable, Hashable {
+        /// A line before the header, or the header itself.
+        case skipped
+        case row(HistoryRow)
+        case rejected(HistoryRowRejection)
+    }
+
+    /// `groups` must hold a schema for every group the map names, and each mapped signal.
+    /// Rows later than `notAfterMS` are rejected (an export in the future is a time-zone mistake).
+    public init(map: HistoryImportMap, groups: [SeriesSchema], resolver: LocalTimeResolver?, notAfterMS: Int64?) {
+        self.map = map
+        self.groups = groups
+        self.resolver = resolver
+        self.notAfterMS = notAfterMS
+    }
+
+    /// Maps one record. Throws when the header does not fit the map.
+    public mutating func map(_ record: CSVRecord) throws(HistoryHeaderError) -> Outcome {
+        if record.line < map.headerLine { return .skipped }
+        if timeField == nil {
+            if map.headerLine > 0 {
+                try resolve(header: record.fields, line: record.line)
+                return .skipped
+            }
+            try resolve(header: nil, line: record.line)
+        }
+        tally.rowsRead += 1
+        let outcome = mapRow(record)
+        switch outcome {
+        case .row(let row):
+            tally.rowsAccepted += 1
+            if let last = tally.lastMS, tally.spacings.count < 64 || tally.spacings[row.timestampMS - last] != nil {
+                tally.spacings[row.timestampMS - last, default: 0] += 1
+            }
+            if tally.firstMS == nil { tally.firstMS = row.timestampMS }
+            tally.lastMS = row.timestampMS
+        case .rejected(let rejection):
+            let count = tally.rejected[rejection.reason, default: 0]
+            tally.rejected[rejection.reason] = count + 1
+            if count < HistoryImportTally.examplesPerReason { tally.examples.append(rejection) }
+        case .skipped: break
+        }
+        return outcome
+    }
+
+    /// Ends the pass: a file with a header line but no header is an error.
+    public func finish() throws(HistoryHeaderError) {
+        if timeField == nil, map.headerLine > 0 {
+            throw HistoryHeaderError(line: map.headerLine, message: "the file has no header line \(map.headerLine) (it ends before)")
+        }
+    }
+
+    private mutating func resolve(header: [String]?, line: Int) throws(HistoryHeaderError) {
+        var index: [String: Int] = [:]
+        if let header {
+            for (i, name) in header.enumerated() {
+                let key = name.trimmingASCIISpaces
+                if index[key] != nil {
+                    throw HistoryHeaderError(line: line, message: "the header names column \"\(key)\" twice; columns must be unique")
+                }
+                index[key] = i
+            }
+            headerCount = header.count
+            columnNames = header.map(\.trimmingASCIISpaces)
+        }
+        func field(_ reference: HistoryImportMap.ColumnReference, what: String) throws(HistoryHeaderError) -> Int {
+            switch reference {
+            case .number(let n):
+                if let count = headerCount, n > count {
+                    throw HistoryHeaderError(line: line, message: "\(what) is column \(n), but the header has \(count) columns")
+                }
+                return n - 1
+            case .name(let name):
+                guard let i = index[name] else {
+                    let known = columnNames.prefix(20).map { "\"\($0)\"" }.joined(separator: ", ")
+                    throw HistoryHeaderError(
+                        line: line,
+                        message: "\(what) \"\(name)\" is not in the header (columns: \(known)\(columnNames.count > 20 ? ", ..." : "")); fix the map's column names")
+                }
+                return i
+            }
+        }
+        let time = try field(map.timeColumn, what: "the time column")
+        var targets: [Target] = []
+        var used: Set<Int> = [time]
+        for column in map.columns {
+            let f = try field(column.column, what: "the column for \(column.group).\(column.signal)")
+            guard let g = groups.firstIndex(where: { $0.groupID == column.group }),
+                let s = groups[g].signals.firstIndex(where: { $0.name == column.signal })
+            else {
+                throw HistoryHeaderError(line: line, message: "no schema for \(column.group).\(column.signal) (a map not checked against the site)")
+            }
+            used.insert(f)
+            let name: String =
+                switch column.column {
+                case .name(let n): n
+                case .number(let n): header.map { $0.indices.contains(n - 1) ? $0[n - 1].trimmingASCIISpaces : "column \(n)" } ?? "column \(n)"
+                }
+            targets.append(Target(field: f, group: g, signal: s, scale: column.scale, name: name))
+        }
+        if let header {
+            let ignored = Set(map.ignoredColumns)
+            tally.unknownColumns = header.indices.filter { !used.contains($0) && !ignored.contains(columnNames[$0]) }.map {
+                columnNames[$0]
+            }
+        }
+        self.targets = targets
+        timeField = time
+    }
+
+    private func timeName() -> String {
+        switch map.timeColumn {
+        case .name(let n): n
+        case .number(let n): columnNames.indices.contains(n - 1) ? columnNames[n - 1] : "column \(n)"
+        }
+    }
+
+    private mutating func mapRow(_ record: CSVRecord) -> Outcome {
+        func reject(_ reason: HistoryRowRejection.Reason, _ column: String?, _ message: String) -> Outcome {
+            .rejected(HistoryRowRejection(line: record.line, column: column, reason: reason, message: message))
+        }
+        if let problem = record.problem { return reject(.malformedRecord, nil, problem) }
+        let fields = record.fields
+        if let count = headerCount, fields.count != count {
+            return reject(.fieldCount, nil, "the row has \(fields.count) fields, the header has \(count)")
+        }
+        let needed = max(timeField!, targets.map(\.field).max() ?? 0) + 1
+        if fields.count < needed {
+            return reject(.fieldCount, nil, "the row has \(fields.count) fields, the map reads column \(needed)")
+        }
+        let timeText = fields[timeField!]
+        let instants: [Int64]
+        switch HistoryTimeParser.parse(timeText, format: map.timeFormat, resolver: resolver) {
+        case .invalid(let why): return reject(.timeInvalid, timeName(), why)
+        case .utc(let list): instants = list
+        }
+        // An ambiguous local time (the repeated hour) is the first reading after the previous row.
+        var t = instants.last!
+        if let previous, let later = instants.first(where: { $0 > previous.ms }) { t = later } else if previous == nil { t = instants[0] }
+        if let previous, t <= previous.ms {
+            if t == previous.ms {
+                return reject(.timeDuplicate, timeName(), "\(Self.utcText(t)) repeats the time of line \(previous.line); the row is not imported")
+            }
+            return reject(
+                .timeOutOfOrder, timeName(),
+                "\(Self.utcText(t)) is before line \(previous.line)'s \(Self.utcText(previous.ms)); rows must be in time order (sort the file)")
+        }
+        if let limit = notAfterMS, t > limit {
+            return reject(.timeInFuture, timeName(), "\(Self.utcText(t)) is in the future; check the time format and time zone")
+        }
+        var values = groups.map { [Double](repeating: .nan, count: $0.signals.count) }
+        var qualities = groups.map { [PointQuality](repeating: .stale, count: $0.signals.count) }
+        for target in targets {
+            let text = fields[target.field].trimmingASCIISpaces
+            if map.missingValues.contains(text) { continue }
+            guard let v = Self.number(text) else {
+                return reject(.numberInvalid, target.name, "\"\(text)\" is not a number")
+            }
+            values[target.group][target.signal] = v * target.scale
+            qualities[target.group][target.signal] = .ok
+        }
+        previous = (t, record.line)
+        return .row(HistoryRow(line: record.line, timestampMS: t, values: values, qualities: qualities))
+    }
+
+    /// A finite decimal number, or true/false (1/0) for state columns.
+    static func number(_ text: String) -> Double? {
+        if let v = Double(text), v.isFinite, text.utf8.first.map({ $0 != UInt8(ascii: "n") && $0 != UInt8(ascii: "N") }) ?? false {
+            return v
+        }
+        switch text.lowercased() {
+        case "true": return 1
+        case "false": return 0
+        default: return nil
+        }
+    }
+
+    /// `2025-01-01T00:00:00Z` (with `.mmm` when not whole seconds).
+    public static func utcText(_ ms: Int64) -> String {
+        let days = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
+        let rest = ms - days * 86_400_000
+        // civil_from_days (Howard Hinnant)
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let h = rest / 3_600_000
+        let mi = rest / 60_000 % 60
+        let s = rest / 1000 % 60
+        let milli = rest % 1000
+        let fraction = milli == 0 ? "" : "." + String(String(milli + 1000).dropFirst())
+        return "\(y)-\(two(m))-\(two(d))T\(two(h)):\(two(mi)):\(two(s))\(fraction)Z"
+    }
+}
