@@ -3,12 +3,42 @@ import ESSCore
 /// 可用系数 from the site's `available` / `fault` signals, with communication loss and
 /// planned (inside a maintenance window) vs unplanned outage kept apart.
 enum AvailabilityIndicators {
+    /// Running sums over the site's `available` / `fault` signals.
     struct Hours {
         var availableMS: Int64 = 0
         var coveredMS: Int64 = 0
         var commLossMS: Int64 = 0
         var plannedMS = 0.0
         var unplannedMS = 0.0
+
+        /// nil when the site has neither an `available` nor a `fault` signal.
+        init?(_ input: IndicatorInput) {
+            let idx = input.site.indices
+            guard idx.available != nil || idx.fault != nil else { return nil }
+        }
+
+        /// One step of the site group.
+        @inline(__always)
+        mutating func add(_ step: IndicatorAccumulator.StepScratch, _ input: IndicatorInput) {
+            let length = step.lengthMS
+            let a = step.available
+            let f = step.fault
+            let covered = Swift.min(length, (input.site.indices.available != nil ? a?.coveredMS : f?.coveredMS) ?? 0)
+            commLossMS += length - covered
+            coveredMS += covered
+            guard covered > 0 else { return }
+            let available = Int64((Double(covered) * availableFraction(a, f)).rounded())
+            availableMS += available
+            let down = Double(covered - available)
+            let start = step.startMS
+            var overlap: Int64 = 0
+            for w in input.maintenance {
+                overlap += Swift.max(0, Swift.min(w.endMS, start + length) - Swift.max(w.startMS, start))
+            }
+            let planned = down * Swift.min(1, Double(overlap) / Double(length))
+            plannedMS += planned
+            unplannedMS += down - planned
+        }
     }
 
     /// Fraction of a slot's covered time the system was available. `available` non-zero is
@@ -22,41 +52,13 @@ enum AvailabilityIndicators {
         return Swift.min(1, Swift.max(0, a.mean / a.max))
     }
 
-    static func hours(_ ctx: IndicatorContext) -> Hours? {
-        let idx = ctx.input.site.indices
-        guard idx.available != nil || idx.fault != nil else { return nil }
-        var h = Hours()
-        let windows = ctx.input.maintenance
-        for (i, cell) in ctx.siteGrid.enumerated() {
-            let length = ctx.input.slotLengthMS(i)
-            let a = IndicatorContext.summary(cell, idx.available)
-            let f = IndicatorContext.summary(cell, idx.fault)
-            let covered = Swift.min(length, (idx.available != nil ? a?.coveredMS : f?.coveredMS) ?? 0)
-            h.commLossMS += length - covered
-            h.coveredMS += covered
-            guard covered > 0 else { continue }
-            let available = Int64((Double(covered) * availableFraction(a, f)).rounded())
-            h.availableMS += available
-            let down = Double(covered - available)
-            let start = ctx.input.windowStartMS + Int64(i) * ctx.input.slotMS
-            var overlap: Int64 = 0
-            for w in windows {
-                overlap += Swift.max(0, Swift.min(w.endMS, start + length) - Swift.max(w.startMS, start))
-            }
-            let planned = down * Swift.min(1, Double(overlap) / Double(length))
-            h.plannedMS += planned
-            h.unplannedMS += down - planned
-        }
-        return h
-    }
-
-    static func compute(_ ctx: IndicatorContext) -> [IndicatorValue] {
+    static func compute(_ ctx: IndicatorContext, _ hours: Hours?) -> [IndicatorValue] {
         let m = ctx.minimum
         let ids = [
             "availability.factor_percent", "availability.factor_excl_comm_loss_percent", "availability.available_hours",
             "availability.comm_loss_hours",
         ]
-        guard let h = hours(ctx), ctx.windowMS > 0 else {
+        guard let h = hours, ctx.windowMS > 0 else {
             return ids.map {
                 IndicatorValue(id: $0, value: .nan, unit: $0.hasSuffix("hours") ? "h" : "%", coverage: 0, status: .insufficientData,
                     formula: "available hours / period hours × 100", confidence: .secondary,

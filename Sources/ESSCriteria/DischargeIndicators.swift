@@ -27,56 +27,85 @@ public struct DischargeEvent: Sendable, Hashable {
 /// Depth of discharge per event (mean, max) and the SoC window used (min, max), from the
 /// site group's `soc_percent` and `active_power_kw`.
 enum DischargeIndicators {
-    static func events(_ ctx: IndicatorContext) -> [DischargeEvent] {
-        let idx = ctx.input.site.indices
-        guard idx.power != nil else { return [] }
-        let threshold = ctx.settings.dischargeThresholdOfRatedPower * ctx.input.facts.ratedPowerKW
-        let grid = ctx.siteGrid
+    /// Finds discharge events step by step, looking one slot back and one ahead: an event is
+    /// closed by the first slot that is not above the threshold (missing power there makes it
+    /// incomplete) or by the window's end. Also keeps the SoC window used.
+    struct Tracker {
+        let hasPower: Bool
+        let thresholdKW: Double
         var events: [DischargeEvent] = []
-        var i = 0
-        while i < grid.count {
-            guard let p = IndicatorContext.summary(grid[i], idx.power), p.mean > threshold else {
-                i += 1
-                continue
-            }
-            let first = i
-            while i + 1 < grid.count, let q = IndicatorContext.summary(grid[i + 1], idx.power), q.mean > threshold { i += 1 }
-            let last = i
-            // Ran into missing data: the slot after (inside the window) has no power.
-            var complete = true
-            if last + 1 < grid.count, IndicatorContext.summary(grid[last + 1], idx.power) == nil { complete = false }
-            if first > 0, IndicatorContext.summary(grid[first - 1], idx.power) == nil { complete = false }
-            let before = first > 0 ? IndicatorContext.summary(grid[first - 1], idx.soc)?.last : nil
-            let socStart = before ?? IndicatorContext.summary(grid[first], idx.soc)?.first ?? .nan
-            let socEnd = IndicatorContext.summary(grid[last], idx.soc)?.last ?? .nan
-            if !socStart.isFinite || !socEnd.isFinite { complete = false }
-            let start = ctx.input.windowStartMS + Int64(first) * ctx.input.slotMS
-            let end = ctx.input.windowStartMS + Int64(last) * ctx.input.slotMS + ctx.input.slotLengthMS(last)
-            events.append(DischargeEvent(startMS: start, endMS: end, socStartPercent: socStart, socEndPercent: socEnd, complete: complete))
-            i += 1
+        var socMin = Double.infinity
+        var socMax = -Double.infinity
+        /// The previous step: whether its power was known, and its SoC summary's last value.
+        var previousPowerKnown = false
+        var previousSocLast: Double?? = .none
+        /// The event being extended.
+        var open: (first: Int, last: Int, socStart: Double, socEnd: Double, complete: Bool)?
+
+        init(_ input: IndicatorInput, settings: IndicatorSettings) {
+            hasPower = input.site.indices.power != nil
+            thresholdKW = settings.dischargeThresholdOfRatedPower * input.facts.ratedPowerKW
         }
-        return events
+
+        @inline(__always)
+        mutating func add(_ step: IndicatorAccumulator.StepScratch, index i: Int, _ input: IndicatorInput) {
+            if let v = step.soc {
+                if v.min.isFinite { socMin = min(socMin, v.min) }
+                if v.max.isFinite { socMax = max(socMax, v.max) }
+            }
+            guard hasPower else { return }
+            let socLast: Double? = step.soc.map(\.last)
+            if let p = step.power, p.mean > thresholdKW {
+                if var event = open {
+                    event.last = i
+                    event.socEnd = socLast ?? .nan
+                    open = event
+                } else {
+                    // SoC just before the event (the previous slot's last), else the first slot's first.
+                    let before: Double? = i > 0 ? (previousSocLast ?? nil) : nil
+                    let socStart = before ?? step.soc?.first ?? .nan
+                    let complete = !(i > 0 && !previousPowerKnown)
+                    open = (i, i, socStart, socLast ?? .nan, complete)
+                }
+            } else if var event = open {
+                // Ran into missing data: the slot after the event has no power.
+                if step.power == nil { event.complete = false }
+                close(event, input)
+                open = nil
+            }
+            previousPowerKnown = step.power != nil
+            previousSocLast = .some(socLast)
+        }
+
+        /// Closes an event still open at the window's end.
+        mutating func finish(_ input: IndicatorInput) {
+            if let event = open { close(event, input) }
+            open = nil
+        }
+
+        private mutating func close(
+            _ e: (first: Int, last: Int, socStart: Double, socEnd: Double, complete: Bool), _ input: IndicatorInput
+        ) {
+            let complete = e.complete && e.socStart.isFinite && e.socEnd.isFinite
+            let start = input.windowStartMS + Int64(e.first) * input.slotMS
+            let end = input.windowStartMS + Int64(e.last) * input.slotMS + input.slotLengthMS(e.last)
+            events.append(DischargeEvent(startMS: start, endMS: end, socStartPercent: e.socStart, socEndPercent: e.socEnd, complete: complete))
+        }
     }
 
-    static func compute(_ ctx: IndicatorContext, events: [DischargeEvent]) -> [IndicatorValue] {
+    static func compute(_ ctx: IndicatorContext, _ tracker: Tracker) -> [IndicatorValue] {
+        let events = tracker.events
         let m = ctx.minimum
         let idx = ctx.input.site.indices
-        let socCov = idx.soc.map { ctx.coverage(ctx.siteGrid, $0) } ?? 0
-        let powerCov = idx.power.map { ctx.coverage(ctx.siteGrid, $0) } ?? 0
+        let socCov = idx.soc.map { ctx.coverage(0, $0) } ?? 0
+        let powerCov = idx.power.map { ctx.coverage(0, $0) } ?? 0
         let cov = min(socCov, powerCov)
         let used = events.filter(\.complete).map(\.depthOfDischargePercent)
         var notes = ["\(used.count) complete events of \(events.count)"]
         if idx.soc == nil { notes.append("the site has no soc_percent signal") }
         if idx.power == nil { notes.append("the site has no active_power_kw signal") }
-        var socMin = Double.infinity
-        var socMax = -Double.infinity
-        if let s = idx.soc {
-            for cell in ctx.siteGrid {
-                guard let v = IndicatorContext.summary(cell, s) else { continue }
-                if v.min.isFinite { socMin = min(socMin, v.min) }
-                if v.max.isFinite { socMax = max(socMax, v.max) }
-            }
-        }
+        let socMin = tracker.socMin
+        let socMax = tracker.socMax
         return [
             IndicatorValue(id: "discharge.events", value: Double(events.count), unit: "events", coverage: cov,
                 status: cov + 1e-12 >= m ? .ok : .insufficientData,

@@ -1,7 +1,7 @@
 import ESSCore
 
 /// Charge and discharge energy of the storage (E_c, E_d), from counters and from integrated
-/// power, kept apart; and the storage meter's import and export (E_off, E_on).
+/// power, kept apart; summed step by step over the energy groups.
 struct EnergyAccounting {
     var hasCounter = false
     var hasPower = false
@@ -9,72 +9,69 @@ struct EnergyAccounting {
     var counterDischargeKWh = 0.0
     var integratedChargeKWh = 0.0
     var integratedDischargeKWh = 0.0
-    /// Worst group's fraction of the window covered by both counters / by integration.
+    var counterResets = 0
+    /// Worst group's fraction of the window covered by both counters / by integration, and the
+    /// time not integrated from power (set by `finalize`).
     var counterCoverage = 1.0
     var integratedCoverage = 1.0
     var unaccountedMS: Int64 = 0
-    var counterResets = 0
-    /// Per slot E_c and E_d from the preferred source (NaN where unknown), summed over groups.
-    var slotChargeKWh: [Double]
-    var slotDischargeKWh: [Double]
     /// Counters where every energy group has them, else integrated power.
     var usesCounter: Bool { hasCounter && !counterOnlyPartial }
     var counterOnlyPartial = false
+    /// Per energy group: time integrated from power so far.
+    var integratedMS: [Int64]
 
-    init(_ ctx: IndicatorContext) {
-        // The energy groups (as `IndicatorInput.energyGroups`) with their grids, reusing the
-        // context's grids instead of laying the slots out again.
-        let namedDevices = ctx.input.devices.indices.filter { ctx.input.energyGroupIDs.contains(ctx.input.devices[$0].groupID) }
-        let groups = namedDevices.isEmpty ? [ctx.input.site] : namedDevices.map { ctx.input.devices[$0] }
-        let grids = namedDevices.isEmpty ? [ctx.siteGrid] : namedDevices.map {
-            ctx.input.devices[$0].groupID == ctx.input.site.groupID ? ctx.siteGrid : ctx.deviceGrids[$0]
+    init(_ input: IndicatorInput, layout: IndicatorLayout) {
+        let groups = layout.energySources.map { layout.groups[$0] }
+        let withCounter = groups.filter { $0.indices.chargeCounter != nil && $0.indices.dischargeCounter != nil }.count
+        hasCounter = withCounter > 0
+        counterOnlyPartial = withCounter < groups.count
+        hasPower = groups.contains { $0.indices.power != nil }
+        integratedMS = [Int64](repeating: 0, count: groups.count)
+    }
+
+    /// One step: every energy group's slot energy (`stepEnergy[g]`, nil when missing).
+    /// Returns the step's E_c and E_d from the preferred source, NaN where unknown.
+    @inline(__always)
+    mutating func add(_ stepEnergy: [EnergySummary?], layout: IndicatorLayout) -> (chargeKWh: Double, dischargeKWh: Double) {
+        var charge = Double.nan
+        var discharge = Double.nan
+        let useCounter = usesCounter
+        for (k, g) in layout.energySources.enumerated() {
+            guard let e = stepEnergy[g] else { continue }
+            if e.counterChargeKWh.isFinite { counterChargeKWh += e.counterChargeKWh }
+            if e.counterDischargeKWh.isFinite { counterDischargeKWh += e.counterDischargeKWh }
+            if e.integratedChargeKWh.isFinite { integratedChargeKWh += e.integratedChargeKWh }
+            if e.integratedDischargeKWh.isFinite { integratedDischargeKWh += e.integratedDischargeKWh }
+            integratedMS[k] += e.integratedMS
+            counterResets += e.counterResets
+            let c = useCounter ? e.counterChargeKWh : e.integratedChargeKWh
+            let d = useCounter ? e.counterDischargeKWh : e.integratedDischargeKWh
+            if c.isFinite { charge = (charge.isNaN ? 0 : charge) + c }
+            if d.isFinite { discharge = (discharge.isNaN ? 0 : discharge) + d }
         }
-        let n = ctx.input.slotCount
-        slotChargeKWh = [Double](repeating: .nan, count: n)
-        slotDischargeKWh = [Double](repeating: .nan, count: n)
-        var groupsWithCounter = 0
-        var groupsWithPower = 0
-        var groupGrids: [[ConsolidatedSlot?]] = []
-        for (group, grid) in zip(groups, grids) {
-            groupGrids.append(grid)
-            let counters = group.indices.chargeCounter != nil && group.indices.dischargeCounter != nil
-            if counters { groupsWithCounter += 1 }
-            if group.indices.power != nil { groupsWithPower += 1 }
-            var integratedMS: Int64 = 0
-            for cell in grid {
-                guard let e = cell?.energy else { continue }
-                if e.counterChargeKWh.isFinite { counterChargeKWh += e.counterChargeKWh }
-                if e.counterDischargeKWh.isFinite { counterDischargeKWh += e.counterDischargeKWh }
-                if e.integratedChargeKWh.isFinite { integratedChargeKWh += e.integratedChargeKWh }
-                if e.integratedDischargeKWh.isFinite { integratedDischargeKWh += e.integratedDischargeKWh }
-                integratedMS += e.integratedMS
-                counterResets += e.counterResets
+        return (charge, discharge)
+    }
+
+    /// Sets the coverages and unaccounted time once every step is fed.
+    mutating func finalize(_ ctx: IndicatorContext, layout: IndicatorLayout) {
+        counterCoverage = 1
+        integratedCoverage = 1
+        unaccountedMS = 0
+        for (k, g) in layout.energySources.enumerated() {
+            let idx = layout.groups[g].indices
+            if let c = idx.chargeCounter, let d = idx.dischargeCounter {
+                counterCoverage = min(counterCoverage, ctx.coverage(g, c), ctx.coverage(g, d))
             }
-            if let c = group.indices.chargeCounter, let d = group.indices.dischargeCounter {
-                counterCoverage = min(counterCoverage, ctx.coverage(grid, c), ctx.coverage(grid, d))
-            }
-            if group.indices.power != nil {
-                let cov = ctx.windowMS > 0 ? Double(integratedMS) / Double(ctx.windowMS) : 0
+            if idx.power != nil {
+                let cov = ctx.windowMS > 0 ? Double(integratedMS[k]) / Double(ctx.windowMS) : 0
                 integratedCoverage = min(integratedCoverage, cov)
-                unaccountedMS += max(0, ctx.windowMS - integratedMS)
+                unaccountedMS += max(0, ctx.windowMS - integratedMS[k])
             }
         }
-        hasCounter = groupsWithCounter > 0
-        counterOnlyPartial = groupsWithCounter < groups.count
-        hasPower = groupsWithPower > 0
         if !hasCounter { counterCoverage = 0 }
         if !hasPower { integratedCoverage = 0 }
         if !hasPower { unaccountedMS = ctx.windowMS }
-        let useCounter = hasCounter && !counterOnlyPartial
-        for grid in groupGrids {
-            for i in 0..<min(n, grid.count) {
-                guard let e = grid[i]?.energy else { continue }
-                let c = useCounter ? e.counterChargeKWh : e.integratedChargeKWh
-                let d = useCounter ? e.counterDischargeKWh : e.integratedDischargeKWh
-                if c.isFinite { slotChargeKWh[i] = (slotChargeKWh[i].isNaN ? 0 : slotChargeKWh[i]) + c }
-                if d.isFinite { slotDischargeKWh[i] = (slotDischargeKWh[i].isNaN ? 0 : slotDischargeKWh[i]) + d }
-            }
-        }
     }
 
     var chargeKWh: Double { usesCounter ? counterChargeKWh : (hasPower ? integratedChargeKWh : .nan) }
@@ -87,21 +84,29 @@ struct EnergyAccounting {
 
 /// The storage meter's import (E_off) and export (E_on), from its counter signals.
 struct MeterAccounting {
-    var importKWh = Double.nan
-    var exportKWh = Double.nan
+    var importDelta = CounterDelta()
+    var exportDelta = CounterDelta()
+    /// Set by `finalize`.
     var coverage = 0.0
-    var resets = 0
 
-    init?(_ ctx: IndicatorContext) {
-        guard let meter = ctx.input.meter, let grid = ctx.meterGrid, let imp = meter.indices.meterImport,
-            let exp = meter.indices.meterExport
-        else { return nil }
-        let i = CounterDelta(grid: grid, index: imp)
-        let e = CounterDelta(grid: grid, index: exp)
-        importKWh = i.readings ? i.kWh : .nan
-        exportKWh = e.readings ? e.kWh : .nan
-        resets = i.resets + e.resets
-        coverage = min(ctx.coverage(grid, imp), ctx.coverage(grid, exp))
+    init?(_ input: IndicatorInput) {
+        guard let meter = input.meter, meter.indices.meterImport != nil, meter.indices.meterExport != nil else { return nil }
+    }
+
+    @inline(__always)
+    mutating func add(importSummary: SlotSummary?, exportSummary: SlotSummary?) {
+        importDelta.add(importSummary)
+        exportDelta.add(exportSummary)
+    }
+
+    var importKWh: Double { importDelta.readings ? importDelta.kWh : .nan }
+    var exportKWh: Double { exportDelta.readings ? exportDelta.kWh : .nan }
+    var resets: Int { importDelta.resets + exportDelta.resets }
+
+    mutating func finalize(_ ctx: IndicatorContext, layout: IndicatorLayout) {
+        guard let g = layout.meterGroup, let i = layout.groups[g].indices.meterImport, let e = layout.groups[g].indices.meterExport
+        else { return }
+        coverage = min(ctx.coverage(g, i), ctx.coverage(g, e))
     }
 }
 

@@ -153,14 +153,15 @@ public struct IndicatorInput: Sendable, Hashable {
         return named.isEmpty ? [site] : named
     }
 
-    /// Every group's slots placed on the window's grid: `grid(g)[i]` is slot i or nil.
-    func grid(_ group: GroupSeries) -> [ConsolidatedSlot?] {
-        var cells = [ConsolidatedSlot?](repeating: nil, count: slotCount)
-        guard slotMS > 0 else { return cells }
-        for slot in group.slots where slot.startMS >= windowStartMS && slot.startMS < windowEndMS {
-            cells[Int((slot.startMS - windowStartMS) / slotMS)] = slot
+    /// Where each of the window's steps finds its slot in `group.slots`: `slotPositions(g)[i]`
+    /// is an index into `g.slots`, or −1 when the slot is missing. A duplicate start: the last wins.
+    func slotPositions(_ group: GroupSeries) -> [Int32] {
+        var positions = [Int32](repeating: -1, count: slotCount)
+        guard slotMS > 0 else { return positions }
+        for (k, slot) in group.slots.enumerated() where slot.startMS >= windowStartMS && slot.startMS < windowEndMS {
+            positions[Int((slot.startMS - windowStartMS) / slotMS)] = Int32(k)
         }
-        return cells
+        return positions
     }
 
     /// Length of slot i inside the window (the last may be cut short).

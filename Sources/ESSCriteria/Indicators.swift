@@ -34,28 +34,27 @@ public struct IndicatorReport: Sendable, Hashable {
 }
 
 /// The entry point of the indicators: pure, time passed in through the input's window.
-/// Owns the order of computation; each family lives in its own file.
+/// A loop over `IndicatorAccumulator`, which owns the order of computation; each family lives
+/// in its own file.
 public enum Indicators {
     /// Every indicator over `input`'s window. Peak shifting needs `tariff`; meter-based
     /// efficiencies need `input.meter`; planned/unplanned outage needs maintenance windows.
     public static func compute(_ input: IndicatorInput, tariff: TariffCalendar? = nil, settings: IndicatorSettings = IndicatorSettings()) -> IndicatorReport {
-        let ctx = IndicatorContext(input: input, settings: settings)
-        let energy = EnergyAccounting(ctx)
-        let meter = MeterAccounting(ctx)
-        let events = DischargeIndicators.events(ctx)
-        let completeness = CompletenessIndicators.compute(ctx)
-        var values: [IndicatorValue] = []
-        values += EnergyIndicators.compute(ctx, energy, meter)
-        values += EfficiencyIndicators.compute(ctx, energy, meter)
-        values += UtilisationIndicators.compute(ctx, energy)
-        values += AvailabilityIndicators.compute(ctx)
-        values += DischargeIndicators.compute(ctx, events: events)
-        values += SafetyIndicators.compute(ctx)
-        if let tariff { values += PeakShiftingIndicators.compute(ctx, energy, tariff: tariff) }
-        values += completeness.values
-        return IndicatorReport(
-            windowStartMS: input.windowStartMS, windowEndMS: input.windowEndMS, slotMS: input.slotMS, values: values,
-            dischargeEvents: events, signalCompleteness: completeness.signals, dayCompleteness: completeness.days,
-            tariffID: tariff?.id)
+        var accumulator = IndicatorAccumulator(input, tariff: tariff, settings: settings)
+        let groups = [input.site] + input.devices + (accumulator.layout.meterGroup == nil ? [] : [input.meter!])
+        // Where each group's slot of step i is in its `slots` (−1: missing); the last wins.
+        let grids = groups.map { input.slotPositions($0) }
+        for i in 0..<accumulator.stepCount {
+            guard accumulator.beginStep() else { break }
+            for g in groups.indices {
+                let k = Int(grids[g][i])
+                guard k >= 0 else { continue }
+                groups[g].slots.withUnsafeBufferPointer { slots in
+                    slots[k].signals.withUnsafeBufferPointer { accumulator.feed(g, $0, slots[k].energy) }
+                }
+            }
+            accumulator.endStep()
+        }
+        return accumulator.finish()
     }
 }

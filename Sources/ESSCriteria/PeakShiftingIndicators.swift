@@ -30,32 +30,48 @@ enum PeakShiftingIndicators {
         }
     }
 
-    static func compute(_ ctx: IndicatorContext, _ energy: EnergyAccounting, tariff: TariffCalendar) -> [IndicatorValue] {
-        let m = ctx.minimum
+    /// E_c and E_d per period kind (indexed as `PeriodKind.allCases`), step by step.
+    struct Tally {
         var cache = DayCache()
-        var chargeBy: [PeriodKind: Double] = [:]
-        var dischargeBy: [PeriodKind: Double] = [:]
+        var chargeBy = [Double](repeating: 0, count: PeriodKind.allCases.count)
+        var dischargeBy = [Double](repeating: 0, count: PeriodKind.allCases.count)
         var unassigned = 0
-        let offsets = ctx.input.offsets
-        for i in 0..<ctx.input.slotCount {
-            let c = energy.slotChargeKWh[i]
-            let d = energy.slotDischargeKWh[i]
-            guard c.isFinite || d.isFinite else { continue }
-            let start = ctx.input.windowStartMS + Int64(i) * ctx.input.slotMS
-            let local = start + Int64(offsets.offsetSeconds(atUTCMS: start)) * 1000
-            let day = local >= 0 ? local / 86_400_000 : (local - 86_399_999) / 86_400_000
-            let minute = Int((local - day * 86_400_000) / 60_000)
-            guard let kind = cache.kind(tariff, day: Int(day), minute: minute) else {
+
+        @inline(__always)
+        mutating func add(_ step: IndicatorAccumulator.StepScratch, chargeKWh c: Double, dischargeKWh d: Double, tariff: TariffCalendar) {
+            guard c.isFinite || d.isFinite else { return }
+            guard let kind = cache.kind(tariff, day: step.localDay, minute: step.localMinute) else {
                 unassigned += 1
-                continue
+                return
             }
-            if c.isFinite { chargeBy[kind, default: 0] += c }
-            if d.isFinite { dischargeBy[kind, default: 0] += d }
+            let k = Self.index(kind)
+            if c.isFinite { chargeBy[k] += c }
+            if d.isFinite { dischargeBy[k] += d }
         }
-        let totalC = chargeBy.values.reduce(0, +)
-        let totalD = dischargeBy.values.reduce(0, +)
-        let valleyC = chargeBy.filter { $0.key.isValleyLike }.values.reduce(0, +)
-        let peakD = dischargeBy.filter { $0.key.isPeakLike }.values.reduce(0, +)
+
+        @inline(__always)
+        static func index(_ kind: PeriodKind) -> Int {
+            switch kind {
+            case .sharp: 0
+            case .peak: 1
+            case .flat: 2
+            case .valley: 3
+            case .deepValley: 4
+            }
+        }
+    }
+
+    static func compute(_ ctx: IndicatorContext, _ energy: EnergyAccounting, _ tally: Tally, tariff: TariffCalendar) -> [IndicatorValue] {
+        let m = ctx.minimum
+        let kinds = PeriodKind.allCases
+        let chargeBy = Dictionary(uniqueKeysWithValues: kinds.map { ($0, tally.chargeBy[Tally.index($0)]) })
+        let dischargeBy = Dictionary(uniqueKeysWithValues: kinds.map { ($0, tally.dischargeBy[Tally.index($0)]) })
+        let unassigned = tally.unassigned
+        // Sums in PeriodKind order (deterministic, unlike a dictionary's order).
+        let totalC = kinds.reduce(0) { $0 + chargeBy[$1]! }
+        let totalD = kinds.reduce(0) { $0 + dischargeBy[$1]! }
+        let valleyC = kinds.filter(\.isValleyLike).reduce(0) { $0 + chargeBy[$1]! }
+        let peakD = kinds.filter(\.isPeakLike).reduce(0) { $0 + dischargeBy[$1]! }
         var notes = ["tariff \(tariff.id) (\(tariff.document)) \(tariff.confidence.mark)", energy.sourceNote]
         if ctx.input.slotMS > 1_800_000 { notes.append("slots longer than 30 min: periods assigned at slot start are approximate") }
         if unassigned > 0 { notes.append("\(unassigned) slots fell in no tariff band (invalid calendar)") }
@@ -68,7 +84,7 @@ enum PeakShiftingIndicators {
         let inCNY = tariff.pricesCNYPerKWh != nil || flat != nil
         var value = 0.0
         var missingPrice: [String] = []
-        for (kind, kWh) in dischargeBy.map({ ($0.key, $0.value) }) + chargeBy.map({ ($0.key, -$0.value) }) where kWh != 0 {
+        for (kind, kWh) in kinds.map({ ($0, dischargeBy[$0]!) }) + kinds.map({ ($0, -chargeBy[$0]!) }) where kWh != 0 {
             let price = inCNY ? tariff.priceCNYPerKWh(kind, flatPriceCNYPerKWh: flat) : tariff.ratios[kind]
             guard let price else {
                 missingPrice.append(kind.rawValue)

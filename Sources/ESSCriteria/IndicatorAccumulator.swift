@@ -1,0 +1,278 @@
+import ESSCore
+
+/// Computes every indicator of a window from its slots fed one grid step at a time, in time
+/// order, so the window never has to be in memory: for step i (the slot starting at
+/// `windowStartMS + i × slotMS`) the caller passes the site group's slot, each device group's
+/// slot and the storage meter's slot, nil where the slot is missing. `finish()` gives exactly the
+/// report `Indicators.compute` gives for the same slots (`compute` is a loop over this type).
+///
+/// Memory is O(groups × signals + days): running sums, the local days not yet closed, one
+/// open discharge event, and the closed days and discharge events of the report. Each local
+/// day's completeness is handed to `onDayClosed` as soon as a later day has begun (two days are
+/// kept open so a daylight-saving step back across midnight still lands in its own day).
+///
+/// Owns the order in which the indicator families see a step; the formulas are theirs (one
+/// file per family). Owns no I/O.
+public struct IndicatorAccumulator {
+    /// Called once per local day when its completeness is final, in day order.
+    public typealias DayHandler = (DayCompleteness) -> Void
+
+    /// The input's shape: windows, facts, groups (their slots are dropped), maintenance, offsets.
+    public let shape: IndicatorInput
+    let settings: IndicatorSettings
+    let tariff: TariffCalendar?
+    let layout: IndicatorLayout
+    let onDayClosed: DayHandler?
+
+    /// Steps fed so far (missing steps included).
+    public private(set) var stepsFed = 0
+
+    // Running sums over the window.
+    var covered: [Int64]
+    var energy: EnergyAccounting
+    var meter: MeterAccounting?
+    var availability: AvailabilityIndicators.Hours?
+    var discharge: DischargeIndicators.Tracker
+    var safety: SafetyIndicators.Tally
+    var peak: PeakShiftingIndicators.Tally?
+    var completeness: CompletenessIndicators.Tally
+
+    // The current step, filled while its groups are fed.
+    var step = StepScratch()
+    var stepEnergy: [EnergySummary?]
+
+    /// What the families need from one step's slots (plain values, no references).
+    struct StepScratch {
+        var startMS: Int64 = 0
+        var lengthMS: Int64 = 0
+        var localDay = 0
+        var localMinute = 0
+        var soc: SlotSummary?
+        var power: SlotSummary?
+        var available: SlotSummary?
+        var fault: SlotSummary?
+        var meterImport: SlotSummary?
+        var meterExport: SlotSummary?
+        var cellTempOver = false
+        var cellVoltageOut = false
+        var anyFault = false
+        var anyAlarm = false
+    }
+
+    /// An accumulator for `input`'s window and groups; `input`'s slots are not read (feed them
+    /// with `add`). Peak shifting needs `tariff`; meter-based efficiencies need `input.meter`;
+    /// planned/unplanned outage needs `input.maintenance`.
+    public init(
+        _ input: IndicatorInput, tariff: TariffCalendar? = nil, settings: IndicatorSettings = IndicatorSettings(),
+        onDayClosed: DayHandler? = nil
+    ) {
+        var shape = input
+        shape.site.slots = []
+        for k in shape.devices.indices { shape.devices[k].slots = [] }
+        shape.meter?.slots = []
+        self.shape = shape
+        self.settings = settings
+        self.tariff = tariff
+        self.onDayClosed = onDayClosed
+        let layout = IndicatorLayout(shape)
+        self.layout = layout
+        covered = [Int64](repeating: 0, count: layout.coveredCount)
+        stepEnergy = [EnergySummary?](repeating: nil, count: layout.groups.count)
+        energy = EnergyAccounting(shape, layout: layout)
+        meter = MeterAccounting(shape)
+        availability = AvailabilityIndicators.Hours(shape)
+        discharge = DischargeIndicators.Tracker(shape, settings: settings)
+        safety = SafetyIndicators.Tally()
+        peak = tariff.map { _ in PeakShiftingIndicators.Tally() }
+        completeness = CompletenessIndicators.Tally(columnCount: layout.columnNames.count)
+    }
+
+    /// Number of steps in the window (`shape.slotCount`).
+    public var stepCount: Int { shape.slotCount }
+
+    /// UTC start of the next step to feed.
+    public var nextStepStartMS: Int64 { shape.windowStartMS + Int64(stepsFed) * shape.slotMS }
+
+    /// Feeds the next step: the site group's slot, each device group's slot (in `shape.devices`
+    /// order; a shorter array leaves the rest missing) and the meter's. nil is missing data.
+    /// Steps past the window's end are ignored.
+    public mutating func add(site: ConsolidatedSlot?, devices: [ConsolidatedSlot?] = [], meter: ConsolidatedSlot? = nil) {
+        guard beginStep() else { return }
+        feed(0, site)
+        for k in 0..<shape.devices.count where k < devices.count { feed(1 + k, devices[k]) }
+        if let g = layout.meterGroup { feed(g, meter) }
+        endStep()
+    }
+
+    /// Feeds missing steps until the next step starts at or after `utcMS` (or the window ends).
+    public mutating func addMissing(untilMS utcMS: Int64) {
+        while stepsFed < stepCount, nextStepStartMS < utcMS {
+            guard beginStep() else { return }
+            endStep()
+        }
+    }
+
+    /// The report over the whole window: steps not fed are missing data.
+    public mutating func finish() -> IndicatorReport {
+        addMissing(untilMS: shape.windowEndMS)
+        discharge.finish(shape)
+        completeness.closeAll(layout: layout, handler: onDayClosed)
+        var perGroup: [[Int64]] = []
+        for g in layout.groups.indices {
+            let first = layout.coveredOffset[g]
+            perGroup.append(Array(covered[first..<(first + layout.tracked[g])]))
+        }
+        let ctx = IndicatorContext(input: shape, settings: settings, windowMS: shape.windowMS, covered: perGroup)
+        energy.finalize(ctx, layout: layout)
+        meter?.finalize(ctx, layout: layout)
+        var values: [IndicatorValue] = []
+        values += EnergyIndicators.compute(ctx, energy, meter)
+        values += EfficiencyIndicators.compute(ctx, energy, meter)
+        values += UtilisationIndicators.compute(ctx, energy)
+        values += AvailabilityIndicators.compute(ctx, availability)
+        values += DischargeIndicators.compute(ctx, discharge)
+        values += SafetyIndicators.compute(ctx, safety, layout: layout)
+        if let tariff, let peak { values += PeakShiftingIndicators.compute(ctx, energy, peak, tariff: tariff) }
+        let signals = CompletenessIndicators.signals(ctx, layout: layout)
+        values += CompletenessIndicators.values(signals)
+        return IndicatorReport(
+            windowStartMS: shape.windowStartMS, windowEndMS: shape.windowEndMS, slotMS: shape.slotMS, values: values,
+            dischargeEvents: discharge.events, signalCompleteness: signals, dayCompleteness: completeness.days,
+            tariffID: tariff?.id)
+    }
+
+    // MARK: one step
+
+    /// Starts step `stepsFed`; false when the window has no more steps.
+    @inline(__always)
+    mutating func beginStep() -> Bool {
+        guard stepsFed < stepCount else { return false }
+        let start = nextStepStartMS
+        step = StepScratch()
+        step.startMS = start
+        step.lengthMS = min(shape.slotMS, shape.windowEndMS - start)
+        let local = start + Int64(shape.offsets.offsetSeconds(atUTCMS: start)) * 1000
+        let day = local >= 0 ? local / 86_400_000 : (local - 86_399_999) / 86_400_000
+        step.localDay = Int(day)
+        step.localMinute = Int((local - day * 86_400_000) / 60_000)
+        for g in stepEnergy.indices { stepEnergy[g] = nil }
+        completeness.beginStep(day: step.localDay, lengthMS: step.lengthMS, layout: layout, handler: onDayClosed)
+        return true
+    }
+
+    /// Group `g`'s slot of the current step (nil: missing).
+    @inline(__always)
+    mutating func feed(_ g: Int, _ slot: ConsolidatedSlot?) {
+        guard let slot else { return }
+        slot.signals.withUnsafeBufferPointer { feed(g, $0, slot.energy) }
+    }
+
+    /// Group `g`'s slot of the current step as its summaries and energy.
+    @inline(__always)
+    mutating func feed(_ g: Int, _ summaries: UnsafeBufferPointer<SlotSummary>, _ slotEnergy: EnergySummary?) {
+        let first = layout.coveredOffset[g]
+        let n = min(summaries.count, layout.tracked[g])
+        let rowBase = completeness.rowBase
+        covered.withUnsafeMutableBufferPointer { covered in
+            layout.columnOf.withUnsafeBufferPointer { columnOf in
+                completeness.row.withUnsafeMutableBufferPointer { row in
+                    for s in 0..<n {
+                        let c = summaries[s].coveredMS
+                        covered[first + s] += c
+                        let column = Int(columnOf[first + s])
+                        if c > 0, column >= 0 { row[rowBase + column] += c }
+                    }
+                }
+            }
+        }
+        stepEnergy[g] = slotEnergy
+        let idx = layout.groups[g].indices
+        if g == 0 {
+            step.soc = IndicatorContext.summary(summaries, idx.soc)
+            step.power = IndicatorContext.summary(summaries, idx.power)
+            step.available = IndicatorContext.summary(summaries, idx.available)
+            step.fault = IndicatorContext.summary(summaries, idx.fault)
+        }
+        if g == layout.meterGroup {
+            step.meterImport = IndicatorContext.summary(summaries, idx.meterImport)
+            step.meterExport = IndicatorContext.summary(summaries, idx.meterExport)
+        } else {
+            let s = settings
+            if let v = IndicatorContext.summary(summaries, idx.cellTempMax), v.max > s.cellTempLimitC { step.cellTempOver = true }
+            if let v = IndicatorContext.summary(summaries, idx.cellVoltageMax), v.max > s.cellVoltageMaxV { step.cellVoltageOut = true }
+            if let v = IndicatorContext.summary(summaries, idx.cellVoltageMin), v.min < s.cellVoltageMinV { step.cellVoltageOut = true }
+            if let v = IndicatorContext.summary(summaries, idx.fault), v.max != 0 || v.min != 0 { step.anyFault = true }
+            if let v = IndicatorContext.summary(summaries, idx.alarmWord), v.max != 0 || v.min != 0 { step.anyAlarm = true }
+        }
+    }
+
+    /// Closes the current step: the families that need every group's slot of it.
+    @inline(__always)
+    mutating func endStep() {
+        let i = stepsFed
+        let (charge, discharge) = energy.add(stepEnergy, layout: layout)
+        meter?.add(importSummary: step.meterImport, exportSummary: step.meterExport)
+        availability?.add(step, shape)
+        self.discharge.add(step, index: i, shape)
+        safety.add(step)
+        if let tariff { peak?.add(step, chargeKWh: charge, dischargeKWh: discharge, tariff: tariff) }
+        stepsFed += 1
+    }
+}
+
+/// The groups in the order the accumulator feeds them (site, devices, meter) and where each
+/// signal's sums live. Owns indices only.
+struct IndicatorLayout {
+    var groups: [GroupSeries]
+    var meterGroup: Int?
+    /// Groups (indices into `groups`) whose energy gives E_c and E_d, in `IndicatorInput.energyGroups` order.
+    var energySources: [Int]
+    /// Signals whose covered time is summed per group: every named signal and every role index.
+    var tracked: [Int]
+    var coveredOffset: [Int]
+    var coveredCount: Int
+    /// Completeness column of each tracked signal (flat, as `covered`), −1 when excluded.
+    var columnOf: [Int32]
+    /// "group/signal" of each completeness column.
+    var columnNames: [String]
+    /// Per column: group index and signal index.
+    var columns: [(group: Int, signal: Int)]
+
+    init(_ input: IndicatorInput) {
+        groups = [input.site] + input.devices
+        if let meter = input.meter {
+            meterGroup = groups.count
+            groups.append(meter)
+        }
+        let named = input.devices.indices.filter { input.energyGroupIDs.contains(input.devices[$0].groupID) }
+        // A named device that is the site group itself reads the site's slots (as before).
+        energySources = named.isEmpty ? [0] : named.map { input.devices[$0].groupID == input.site.groupID ? 0 : 1 + $0 }
+        tracked = []
+        coveredOffset = []
+        columnOf = []
+        columnNames = []
+        columns = []
+        var offset = 0
+        for (g, group) in groups.enumerated() {
+            let i = group.indices
+            let roles = [
+                i.soc, i.power, i.cellTempMax, i.cellVoltageMax, i.cellVoltageMin, i.available, i.fault, i.alarmWord,
+                i.chargeCounter, i.dischargeCounter, i.meterImport, i.meterExport,
+            ].compactMap { $0 }
+            let count = max(group.signalNames.count, (roles.max() ?? -1) + 1)
+            tracked.append(count)
+            coveredOffset.append(offset)
+            for s in 0..<count {
+                if s < group.signalNames.count, group.included(s) {
+                    columnOf.append(Int32(columnNames.count))
+                    columnNames.append("\(group.groupID)/\(group.signalNames[s])")
+                    columns.append((g, s))
+                } else {
+                    columnOf.append(-1)
+                }
+            }
+            offset += count
+        }
+        coveredCount = offset
+    }
+}
