@@ -18,13 +18,8 @@ public final class MetricsServer: Sendable {
     private let body: @Sendable () -> String
     private let logger: Logger
 
-    private struct State {
-        var listener: Int32 = -1
-        var port = 0
-        var stopping = false
-        var done: DispatchSemaphore?
-    }
-    private let state = Mutex(State())
+    private let boundPort = Mutex(0)
+    private let acceptor: AcceptThread
 
     /// Requests larger than this (headers included) are refused.
     static let maxRequestBytes = 8192
@@ -41,10 +36,11 @@ public final class MetricsServer: Sendable {
         self.timeoutMS = timeoutMS
         self.logger = logger
         self.body = body
+        acceptor = AcceptThread(threadName: "essd-metrics", role: "metrics endpoint", target: "\(host):\(port)", logger: logger)
     }
 
     /// The port listened on (after `start()`).
-    public var port: Int { state.withLock { $0.port } }
+    public var port: Int { boundPort.withLock { $0 } }
 
     /// Binds, listens and starts the accept thread.
     public func start() throws(SocketError) {
@@ -58,60 +54,16 @@ public final class MetricsServer: Sendable {
             SocketCalls.close(fd)
             throw error
         }
-        let done = DispatchSemaphore(value: 0)
-        state.withLock {
-            $0.listener = fd
-            $0.port = port
-            $0.stopping = false
-            $0.done = done
+        boundPort.withLock { $0 = port }
+        acceptor.start(listener: fd) { [self] client in
+            serve(client)
+            SocketCalls.close(client)
         }
-        let thread = Thread { [self] in
-            acceptLoop(fd)
-            done.signal()
-        }
-        thread.name = "essd-metrics"
-        thread.start()
         logger.info("metrics listening", metadata: ["address": "http://\(host):\(port)/metrics"])
     }
 
     /// Stops accepting and waits for the thread (at most one scrape in progress).
-    public func stop() {
-        let (fd, done) = state.withLock { state -> (Int32, DispatchSemaphore?) in
-            state.stopping = true
-            defer {
-                state.listener = -1
-                state.done = nil
-            }
-            return (state.listener, state.done)
-        }
-        guard fd >= 0 else { return }
-        SocketCalls.shutdown(fd)
-        done?.wait()
-        SocketCalls.close(fd)
-    }
-
-    private func acceptLoop(_ listener: Int32) {
-        while true {
-            let client: Int32
-            do {
-                client = try SocketCalls.accept(listener, target: "\(host):\(port)")
-            } catch {
-                if state.withLock({ $0.stopping }) { return }
-                if error.errorNumber == ECONNABORTED { continue }
-                if error.errorNumber == EMFILE || error.errorNumber == ENFILE || error.errorNumber == ENOMEM
-                    || error.errorNumber == ENOBUFS
-                {
-                    logger.warning("metrics endpoint cannot accept", metadata: ["error": "\(error)"])
-                    usleep(100_000)
-                    continue
-                }
-                logger.error("metrics endpoint stopped accepting", metadata: ["error": "\(error)"])
-                return
-            }
-            serve(client)
-            SocketCalls.close(client)
-        }
-    }
+    public func stop() { acceptor.stop() }
 
     private func serve(_ fd: Int32) {
         SocketCalls.setTimeouts(fd, ms: timeoutMS)

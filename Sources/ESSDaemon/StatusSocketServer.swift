@@ -22,13 +22,9 @@ public final class StatusSocketServer: Sendable {
     private let logger: Logger
     private let clock: @Sendable () -> Int64
 
-    private struct State {
-        var listener: Int32 = -1
-        var stopping = false
-        var connections = 0
-        var acceptThreadDone: DispatchSemaphore?
-    }
-    private let state = Mutex(State())
+    /// Connections being answered.
+    private let connections = Mutex(0)
+    private let acceptor: AcceptThread
 
     /// Daemon default: `/run/essd/essd.sock` (systemd's `RuntimeDirectory=essd`).
     public static let defaultPath = "/run/essd/essd.sock"
@@ -45,6 +41,7 @@ public final class StatusSocketServer: Sendable {
         self.provider = provider
         self.logger = logger
         self.clock = clock
+        acceptor = AcceptThread(threadName: "essd-status", role: "status socket", target: path, logger: logger)
     }
 
     /// Creates the parent directory if missing, replaces a stale socket file (refuses when another
@@ -70,78 +67,38 @@ public final class StatusSocketServer: Sendable {
             unlink(path)
             throw error
         }
-        let done = DispatchSemaphore(value: 0)
-        state.withLock {
-            $0.listener = fd
-            $0.stopping = false
-            $0.acceptThreadDone = done
-        }
-        let thread = Thread { [self] in
-            acceptLoop(fd)
-            done.signal()
-        }
-        thread.name = "essd-status"
-        thread.start()
+        acceptor.start(listener: fd) { [self] client in admit(client) }
         logger.info("status socket listening", metadata: ["path": "\(path)"])
     }
 
     /// Stops accepting, waits for the accept thread, closes and removes the socket file.
     /// Connections being answered finish on their own (bounded by `timeoutMS`).
     public func stop() {
-        let (fd, done) = state.withLock { state -> (Int32, DispatchSemaphore?) in
-            state.stopping = true
-            defer {
-                state.listener = -1
-                state.acceptThreadDone = nil
-            }
-            return (state.listener, state.acceptThreadDone)
-        }
-        guard fd >= 0 else { return }
-        SocketCalls.shutdown(fd)
-        done?.wait()
-        SocketCalls.close(fd)
-        unlink(path)
+        if acceptor.stop() { unlink(path) }
     }
 
-    private func acceptLoop(_ listener: Int32) {
-        while true {
-            let client: Int32
-            do {
-                client = try SocketCalls.accept(listener, target: path)
-            } catch {
-                if state.withLock({ $0.stopping }) { return }
-                if error.errorNumber == EMFILE || error.errorNumber == ENFILE || error.errorNumber == ENOBUFS
-                    || error.errorNumber == ENOMEM
-                {
-                    logger.warning("status socket cannot accept", metadata: ["error": "\(error)"])
-                    usleep(100_000)
-                    continue
-                }
-                if error.errorNumber == ECONNABORTED { continue }
-                logger.error("status socket stopped accepting", metadata: ["error": "\(error)"])
-                return
-            }
-            let admitted = state.withLock { state -> Bool in
-                guard !state.stopping, state.connections < maxConnections else { return false }
-                state.connections += 1
-                return true
-            }
-            guard admitted else {
-                SocketCalls.setTimeouts(client, ms: 100)
-                try? SocketCalls.writeAll(
-                    client, StatusProtocol.errorLine("essd is busy: \(maxConnections) status connections are open"),
-                    target: path)
-                SocketCalls.close(client)
-                continue
-            }
-            let thread = Thread { [self] in
-                serve(client)
-                SocketCalls.close(client)
-                state.withLock { $0.connections -= 1 }
-            }
-            thread.name = "essd-status-conn"
-            thread.start()
+    /// Answers `client` on a thread of its own, or refuses it when `maxConnections` are open.
+    private func admit(_ client: Int32) {
+        let admitted = connections.withLock { count -> Bool in
+            guard !acceptor.isStopping, count < maxConnections else { return false }
+            count += 1
+            return true
         }
+        guard admitted else {
+            SocketCalls.setTimeouts(client, ms: 100)
+            try? SocketCalls.writeAll(
+                client, StatusProtocol.errorLine("essd is busy: \(maxConnections) status connections are open"),
+                target: path)
+            SocketCalls.close(client)
+            return
+        }
+        let thread = Thread { [self] in
+            serve(client)
+            SocketCalls.close(client)
+            connections.withLock { $0 -= 1 }
+        }
+        thread.name = "essd-status-conn"
+        thread.start()
     }
 
     /// Answers request lines on one connection until end of stream, timeout or an oversized line.
