@@ -39,8 +39,13 @@ public struct CSVRecordReader: Sendable {
     }
 
     /// Splits `bytes`, calling `emit` for every record completed in them.
-    public mutating func feed(_ bytes: some Sequence<UInt8>, emit: (CSVRecord) -> Void) {
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer, emit: (CSVRecord) -> Void) {
         for byte in bytes { consume(byte, emit: emit) }
+    }
+
+    /// Splits `bytes`, calling `emit` for every record completed in them.
+    public mutating func feed(_ bytes: [UInt8], emit: (CSVRecord) -> Void) {
+        bytes.withUnsafeBytes { feed($0, emit: emit) }
     }
 
     /// Ends the input: emits the last record when the file does not end with a line break.
