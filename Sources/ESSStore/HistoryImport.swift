@@ -138,14 +138,16 @@ public final class HistoryImporter {
     /// Closes the window as essd's shutdown does (everything up to `window.endMS`, the open
     /// slots as they stand), then checkpoints.
     public func finish(nowMS: Int64) throws(StoreError) -> HistoryImportResult {
+        // Slots starting at the window's end hold nothing of the file: not written, so data
+        // already stored after the window is never touched.
         let end = window.endMS
         for g in consolidators.indices {
             consolidators[g].flush(untilMS: end, emit: write)
-            for slot in consolidators[g].openSlots(nowMS: end) { write(slot) }
+            for slot in consolidators[g].openSlots(nowMS: end) where slot.startMS < end { write(slot) }
         }
         if siteConsolidator != nil {
             siteConsolidator!.flush(untilMS: end, emit: write)
-            for slot in siteConsolidator!.openSlots(nowMS: end) { write(slot) }
+            for slot in siteConsolidator!.openSlots(nowMS: end) where slot.startMS < end { write(slot) }
         }
         if let failure { throw failure }
         try writer.checkpoint(nowMS: nowMS)

@@ -102,7 +102,7 @@ struct ImportCommand: ParsableCommand {
                     throw CommandFailure(message: "cannot open the store: \(error); nothing was imported", exitCode: 74)
                 }
                 // Pass 2: the same rows, into the store.
-                var storeError: StoreError?
+                var storeError: (any Error)?
                 let imported = try Self.pass(file: file, map: importMap, schemas: importer.feedSchemas, resolver: resolver, nowMS: nowMS) { row in
                     guard storeError == nil else { return }
                     do { try importer.add(row) } catch { storeError = error }

@@ -79,7 +79,7 @@ import Testing
             text: time + "[[column]]\ncolumn = \"a\"\ngroup = \"pcs9\"\nsignal = \"active_power\"\n[[column]]\ncolumn = \"b\"\ngroup = \"bms1\"\nsignal = \"power\"\n",
             issues: [
                 "6: column[0].group: \"pcs9\" is not a device of the site (demo-site); known: pcs1, bms1, ems1, site",
-                "10: column[1].signal: \"power\" is not a signal of device bms1; known: soc,",
+                "11: column[1].signal: \"power\" is not a signal of device bms1; known: soc, soh,",
             ]),
         BadMap(
             name: "bad delimiter, header line, format, scale",
@@ -101,7 +101,7 @@ import Testing
             issues: [
                 "8: column[0].device: unknown key (write group = \"<device id>\" (or \"site\"))",
                 "12: column[1].signal: pcs1.active_power is already fed by the column on line 4",
-                "13: column[2].column: \"t\" is the time column",
+                "14: column[2].column: \"t\" is the time column",
             ]),
         BadMap(
             name: "names without a header",
