@@ -1,4 +1,5 @@
-internal import ESSCriteria
+public import ESSCriteria
+internal import Foundation
 
 /// What a site file says for indicators and policy checks, beyond `SiteFacts`: the tariff it
 /// is billed on, where tariff and policy files live, and the design facts some policies
@@ -15,16 +16,19 @@ public struct SiteCriteriaSettings: Sendable, Hashable {
     public var extraFacts: [String: Double]
     /// `[site] flat_price_cny_per_kwh`: values peak shifting in CNY at the tariff's ratios.
     public var flatPriceCNYPerKWh: Double?
+    /// `[[site.maintenance]]`: planned outages, in file order, [start, end) in UTC.
+    public var maintenance: [MaintenanceWindow]
 
     public init(
         tariffID: String? = nil, tariffDirectory: String, policyDirectory: String, extraFacts: [String: Double] = [:],
-        flatPriceCNYPerKWh: Double? = nil
+        flatPriceCNYPerKWh: Double? = nil, maintenance: [MaintenanceWindow] = []
     ) {
         self.tariffID = tariffID
         self.tariffDirectory = tariffDirectory
         self.policyDirectory = policyDirectory
         self.extraFacts = extraFacts
         self.flatPriceCNYPerKWh = flatPriceCNYPerKWh
+        self.maintenance = maintenance
     }
 }
 
@@ -41,7 +45,7 @@ enum SiteCriteriaReader {
         ("fixed_asset_investment_cny", "of at least 0", { $0 >= 0 }),
     ]
     static let booleanFacts = ["outside_5th_ring_road"]
-    static let siteKeys = ["tariff", "flat_price_cny_per_kwh"] + numericFacts.map(\.key) + booleanFacts
+    static let siteKeys = ["tariff", "flat_price_cny_per_kwh", "maintenance"] + numericFacts.map(\.key) + booleanFacts
 
     /// The settings, recording issues in `log`; `site` is the `[site]` table when readable.
     /// With `files`, a named tariff file must exist (or be built in) and parse without issue.
@@ -62,6 +66,7 @@ enum SiteCriteriaReader {
         for key in booleanFacts where site.has(key) {
             if let b = site.bool(key) { settings.extraFacts[key] = b ? 1 : 0 }
         }
+        settings.maintenance = MaintenanceReader.read(site: site)
         if let id = settings.tariffID, let files {
             let path = SiteReader.join(settings.tariffDirectory, id + ".toml")
             if let text = files.read(path) {
@@ -73,5 +78,126 @@ enum SiteCriteriaReader {
             }
         }
         return settings
+    }
+}
+
+/// Reads `[[site.maintenance]]`: planned outages a site declares, so availability reports
+/// planned and unplanned outage apart.
+///
+///     [[site.maintenance]]
+///     start = "2025-03-01T08:00:00+08:00"   # ISO 8601; without an offset: the site's time zone
+///     end = "2025-03-01T12:00"
+///     reason = "annual inspection"          # optional
+///
+/// A TOML local date (`start = 2025-03-01`) is that day's local midnight. TOML date-times are
+/// not supported by our parser, so times are strings.
+enum MaintenanceReader {
+    static let keys = ["start", "end", "reason"]
+
+    static func read(site: TableReader) -> [MaintenanceWindow] {
+        let zoneName = site.table["time_zone"]?.value.stringValue
+        let zone = zoneName.flatMap { TimeZone(identifier: $0) }
+        var windows: [(MaintenanceWindow, TableReader)] = []
+        for entry in site.tableArray("maintenance") {
+            entry.rejectUnknownKeys(allowed: keys)
+            let start = instant(entry, "start", zone: zone)
+            let end = instant(entry, "end", zone: zone)
+            var reason = ""
+            if entry.has("reason"), let r = entry.string("reason") { reason = r }
+            guard let start, let end else { continue }
+            guard end > start else {
+                entry.issue("end", "must be after start (\(utcText(start))); a window is [start, end)")
+                continue
+            }
+            if let (earlier, _) = windows.first(where: { $0.0.startMS < end && start < $0.0.endMS }) {
+                entry.issue(
+                    "start",
+                    "overlaps the window \(utcText(earlier.startMS)) – \(utcText(earlier.endMS)) declared before it; merge them into one")
+                continue
+            }
+            windows.append((MaintenanceWindow(startMS: start, endMS: end, reason: reason), entry))
+        }
+        return windows.map(\.0)
+    }
+
+    /// The instant `key` holds, in UTC ms; nil after recording an issue.
+    static func instant(_ table: TableReader, _ key: String, zone: TimeZone?) -> Int64? {
+        guard let entry = table.table[key] else {
+            table.issue(key, "missing required key; expected a time such as \"2025-03-01T08:00:00+08:00\"")
+            return nil
+        }
+        let text: String
+        switch entry.value.kind {
+        case .date(let d): text = d.description
+        case .string(let s): text = s
+        default:
+            table.issue(key, "expected a time such as \"2025-03-01T08:00:00+08:00\" (a string), found \(entry.value.summary)")
+            return nil
+        }
+        guard let parsed = parse(text) else {
+            table.issue(
+                key,
+                "\"\(text)\" is not a time; expected ISO 8601 such as \"2025-03-01T08:00:00+08:00\", \"2025-03-01T08:00Z\" or \"2025-03-01T08:00\" (site time)")
+            return nil
+        }
+        if let offset = parsed.offsetSeconds { return parsed.localMS - Int64(offset) * 1000 }
+        guard let zone else {
+            table.issue(key, "\"\(text)\" has no UTC offset and the site has no known time_zone; add one, e.g. +08:00")
+            return nil
+        }
+        // The zone's offset at that local time (the instant an hour either side decides only in a DST change).
+        let guess = Date(timeIntervalSince1970: Double(parsed.localMS) / 1000)
+        let offset = zone.secondsFromGMT(for: guess.addingTimeInterval(-Double(zone.secondsFromGMT(for: guess))))
+        return parsed.localMS - Int64(offset) * 1000
+    }
+
+    /// "YYYY-MM-DD[(T| )HH:MM[:SS]][Z|±HH:MM]" → local ms since the epoch and the offset, if given.
+    static func parse(_ text: String) -> (localMS: Int64, offsetSeconds: Int?)? {
+        let b = Array(text.utf8)
+        guard b.count >= 10, let date = TOMLLocalDate(iso: String(decoding: b[0..<10], as: UTF8.self)) else { return nil }
+        let days = LocalDate(year: date.year, month: date.month, day: date.day).daysSinceEpoch
+        func number(_ at: Int, _ n: Int) -> Int? {
+            guard at + n <= b.count else { return nil }
+            var v = 0
+            for c in b[at..<(at + n)] {
+                guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { return nil }
+                v = v * 10 + Int(c - UInt8(ascii: "0"))
+            }
+            return v
+        }
+        var seconds = 0
+        var i = 10
+        if i < b.count {
+            guard b[i] == UInt8(ascii: "T") || b[i] == UInt8(ascii: " "), let h = number(i + 1, 2), i + 3 < b.count,
+                b[i + 3] == UInt8(ascii: ":"), let m = number(i + 4, 2), h < 24, m < 60
+            else { return nil }
+            seconds = h * 3600 + m * 60
+            i += 6
+            if i < b.count, b[i] == UInt8(ascii: ":") {
+                guard let sec = number(i + 1, 2), sec < 60 else { return nil }
+                seconds += sec
+                i += 3
+            }
+        }
+        var offset: Int?
+        if i < b.count {
+            if b[i] == UInt8(ascii: "Z"), i + 1 == b.count {
+                offset = 0
+            } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-"), i + 6 == b.count, b[i + 3] == UInt8(ascii: ":"),
+                let h = number(i + 1, 2), let m = number(i + 4, 2), h <= 14, m < 60
+            {
+                offset = (b[i] == UInt8(ascii: "-") ? -1 : 1) * (h * 3600 + m * 60)
+            } else {
+                return nil
+            }
+        }
+        return (Int64(days) * 86_400_000 + Int64(seconds) * 1000, offset)
+    }
+
+    static func utcText(_ ms: Int64) -> String {
+        let date = LocalDate(daysSinceEpoch: Int((ms >= 0 ? ms : ms - 86_399_999) / 86_400_000))
+        let secs = Int(((ms % 86_400_000) + 86_400_000) % 86_400_000 / 1000)
+        func pad(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(date)T\(pad(secs / 3600)):\(pad(secs / 60 % 60)):\(pad(secs % 60))Z"
     }
 }

@@ -19,13 +19,13 @@ public struct EvidenceExport: Sendable, Hashable {
 }
 
 /// Writes an evidence bundle for one site and window into an empty directory: `intervals.csv`,
-/// `daily.csv`, `devices.csv`, `indicators.csv`, `criteria.csv`, `README.txt`, `manifest.json`
-/// and, when a signing key is given, `site.pub` and `manifest.sig`.
+/// `daily.csv`, `devices.csv`, `indicators.csv`, `criteria.csv`, `money.csv`, `README.txt`,
+/// `manifest.json` and, when a signing key is given, `site.pub` and `manifest.sig`.
 ///
 /// Intervals are read from the store a tier slot at a time (15 min tier when the interval is a
-/// multiple of 15 min, else 1 min) and written as they are read, so the CSV files' memory stays
-/// flat however long the window. The indicators (ESSCriteria's API takes a window's slots)
-/// hold the window's slots of one tier, 15 min when the window allows: O(window / 15 min).
+/// multiple of 15 min, else 1 min) and written as they are read; the indicators are fed to
+/// ESSCriteria's `IndicatorAccumulator` a day of slots at a time (`StoreIndicatorReader`). So
+/// memory stays flat however long the window.
 /// Owns the bundle's layout; not the formulas (ESSCriteria) nor the store format (ESSStore).
 public enum EvidenceExporter {
     public static let intervalsFile = "intervals.csv"
@@ -33,15 +33,21 @@ public enum EvidenceExporter {
     public static let devicesFile = "devices.csv"
     public static let indicatorsFile = "indicators.csv"
     public static let criteriaFile = "criteria.csv"
+    public static let moneyFile = "money.csv"
     public static let readmeFile = "README.txt"
 
     /// Exports `[fromMS, toMS)` in intervals of `intervalMS` (a whole number of minutes; the last
     /// interval may be shorter). `fromMS` and `toMS` must lie on the source tier's slots.
-    /// `tariffLabeler` overrides the tariff of `policy` (`BuiltInTariffs.calendar(id: policy.tariffID)`).
-    /// `progress` is called after every interval (cheap: the caller throttles drawing).
+    /// `policy` and `tariff` are what `essctl check` uses (the site's files, else built in); without
+    /// `tariff` the policy's built-in tariff. `extraFacts`, `settings` and `maintenance` are the
+    /// site's criteria settings, as `essctl check` reads them. `tariffLabeler` overrides the tariff
+    /// for the intervals' period column only. `progress` is called after every interval (cheap:
+    /// the caller throttles drawing).
     @discardableResult
     public static func export(
-        site: SiteConfiguration, reader: StoreReader, policy: Policy? = nil, fromMS: Int64, toMS: Int64,
+        site: SiteConfiguration, reader: StoreReader, policy: Policy? = nil, tariff: TariffCalendar? = nil,
+        extraFacts: [String: Double] = [:], settings: IndicatorSettings = IndicatorSettings(),
+        maintenance: [MaintenanceWindow] = [], fromMS: Int64, toMS: Int64,
         intervalMS: Int64 = 900_000, outDirectory: String, excel: Bool = false, signingKey: EvidenceSigningKey? = nil,
         essdVersion: String = "unknown", generatedAtMS: Int64 = Int64(Date().timeIntervalSince1970 * 1000),
         tariffLabeler: (any TariffPeriodLabeler)? = nil, progress: (ExportProgress) -> Void = { _ in }
@@ -68,11 +74,9 @@ public enum EvidenceExporter {
         else {
             throw EvidenceError("export: unknown time zone '\(site.site.timeZone)' in the site configuration (use an IANA name such as Asia/Shanghai)")
         }
+        let calendar = tariff ?? policy?.tariffID.flatMap { BuiltInTariffs.calendar(id: $0) }
         let labeler: (any TariffPeriodLabeler)? =
-            tariffLabeler
-            ?? policy?.tariffID.flatMap { BuiltInTariffs.calendar(id: $0) }.map {
-                TariffCalendarLabeler(calendar: $0, offsets: offsets)
-            }
+            tariffLabeler ?? calendar.map { TariffCalendarLabeler(calendar: $0, offsets: offsets) }
         try prepare(directory: outDirectory)
         let dir = outDirectory.hasSuffix("/") ? String(outDirectory.dropLast()) : outDirectory
         var entries: [EvidenceManifest.FileEntry] = []
@@ -113,20 +117,23 @@ public enum EvidenceExporter {
         for device in site.devices { try devices.write(EvidenceTables.deviceRow(device)) }
         try finish(devices)
 
-        // Indicators and criteria from ESSCriteria.
+        // Indicators, criteria and money estimates from ESSCriteria, fed a day of slots at a time.
         let report = try indicatorReport(
-            site: site, reader: reader, fromMS: fromMS, toMS: toMS, fallback: tier, offsets: offsets,
-            tariff: policy?.tariffID.flatMap { BuiltInTariffs.calendar(id: $0) })
+            site: site, reader: reader, fromMS: fromMS, toMS: toMS, fallback: tier, offsets: offsets, tariff: calendar,
+            settings: settings, maintenance: maintenance)
         let indicators = try CSVWriter(
             path: "\(dir)/\(indicatorsFile)", header: EvidenceTables.indicatorsHeader, byteOrderMark: excel)
         for value in report.values { try indicators.write(EvidenceTables.indicatorRow(value)) }
         try finish(indicators)
-        let criteria = try CSVWriter(path: "\(dir)/\(criteriaFile)", header: EvidenceTables.criteriaHeader, byteOrderMark: excel)
-        if let policy {
-            let check = PolicyEvaluator.evaluate(policy, context: PolicyContext(facts: site.site), report: report)
-            for result in check.results { try criteria.write(EvidenceTables.criterionRow(policy: policy.id, result)) }
+        let check = policy.map {
+            PolicyEvaluator.evaluate($0, context: PolicyContext(facts: site.site, extraFacts: extraFacts), report: report)
         }
+        let criteria = try CSVWriter(path: "\(dir)/\(criteriaFile)", header: EvidenceTables.criteriaHeader, byteOrderMark: excel)
+        for result in check?.results ?? [] { try criteria.write(EvidenceTables.criterionRow(policy: check!.policy.id, result)) }
         try finish(criteria)
+        let money = try CSVWriter(path: "\(dir)/\(moneyFile)", header: EvidenceTables.moneyHeader, byteOrderMark: excel)
+        for estimate in check?.estimates ?? [] { try money.write(EvidenceTables.moneyRow(policy: check!.policy.id, estimate)) }
+        try finish(money)
 
         let readme = EvidenceReadme.text(
             hasMeter: hasMeter, policy: policy, tariffID: labeler?.tariffID, intervalMS: intervalMS, tier: tier,
@@ -192,35 +199,17 @@ public enum EvidenceExporter {
     }
 
     /// ESSCriteria's indicators over the window, from the 15 min tier when the window is on its
-    /// slots (else `fallback`): the site group, every device but the meter, and the meter.
+    /// slots (else `fallback`), read a day at a time: the site group, every device but the
+    /// meter, and the meter.
     static func indicatorReport(
         site: SiteConfiguration, reader: StoreReader, fromMS: Int64, toMS: Int64, fallback: TierDefinition,
-        offsets: UTCOffsetTable, tariff: TariffCalendar?
+        offsets: UTCOffsetTable, tariff: TariffCalendar?, settings: IndicatorSettings = IndicatorSettings(),
+        maintenance: [MaintenanceWindow] = []
     ) throws -> IndicatorReport {
         let tier =
             reader.tiers.first { $0.slotMS == 900_000 && fromMS % 900_000 == 0 && toMS % 900_000 == 0 } ?? fallback
-        func series(_ schema: SeriesSchema) throws -> GroupSeries {
-            var slots: [ConsolidatedSlot] = []
-            var start = fromMS
-            while start < toMS {
-                let end = min(toMS, start + 86_400_000)
-                for stored in try reader.slots(tier: tier.name, group: schema.groupID, fromMS: start, toMS: end) {
-                    if let slot = stored.slot { slots.append(slot) }
-                }
-                start = end
-            }
-            return GroupSeries(schema: schema, slots: slots, tier: tier.name)
-        }
-        let meterID = site.store.meterDeviceID
-        let siteSchema = reader.schemas.first { $0.groupID == "site" } ?? SeriesSchema(groupID: "site", signals: [], energy: EnergySources())
-        let deviceSchemas = reader.schemas.filter { $0.groupID != "site" && $0.groupID != meterID }
-        let meterSchema = meterID.flatMap { id in reader.schemas.first { $0.groupID == id } }
-        let input = IndicatorInput(
-            windowStartMS: fromMS, windowEndMS: toMS, slotMS: tier.slotMS, facts: site.site, site: try series(siteSchema),
-            devices: try deviceSchemas.map(series),
-            // With a meter the site's counters are the meter's: E_c/E_d then come from the devices.
-            energyGroupIDs: meterSchema == nil ? [] : deviceSchemas.filter { $0.energy.hasEnergy }.map(\.groupID),
-            meter: try meterSchema.map(series), offsets: offsets)
-        return Indicators.compute(input, tariff: tariff)
+        let source = StoreIndicatorReader(reader: reader, tier: tier, meterDeviceID: site.store.meterDeviceID)
+        let shape = source.shape(facts: site.site, fromMS: fromMS, toMS: toMS, offsets: offsets, maintenance: maintenance)
+        return try source.report(shape, tariff: tariff, settings: settings)
     }
 }

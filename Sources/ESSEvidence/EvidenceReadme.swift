@@ -112,6 +112,22 @@ enum EvidenceReadme {
             coverage_percent, source, confidence, notes  覆盖率、数值与阈值来源、可信度、说明 / coverage, sources of the
                                        value and the threshold, confidence, notes
 
+            money.csv — 政策资金测算 / the policy's money estimates (仅为估算，不构成承诺，以主管部门审核为准 /
+            estimates, never promises: the reviewing authority decides)
+            ----------------------------------------------------
+            rule_id, title_en/_zh      规则编号与名称 / rule id and title;  clause_document, clause_article  出处 / clause
+            status                     estimated 已估算, conditions_not_met 前提条款未通过（见 criteria.csv）, insufficient_data
+                                       输入缺失 / estimated, conditions not met (see criteria.csv), or an input is missing
+            amount_cny                 点估算（元，2 位小数）；区间型规则为空 / point estimate (CNY, 2 decimals); empty for a band
+            low_cny, high_cny          区间下限/上限（如江西 200 万–1000 万元）/ band limits (e.g. Jiangxi CNY 2M–10M)
+            formula                    代入数值后的公式，例如 min(30000000, 0.3 × 投资) / the formula with its numbers, e.g.
+                                       Beijing min(CNY 30M, 30 % of total investment); discharge-based: rate × metered
+                                       discharge E_on over the window, capped
+            inputs                     每个输入“名称 = 数值 单位 (来源)”，以“; ”分隔；missing 表示缺失 / every input as
+                                       "name = value unit (source)", separated by "; "; missing when not known
+            conditions                 须先通过的条款编号 / criteria that must pass first
+            provenance, confidence, notes  规则来源、可信度、说明 / where the rule comes from, confidence, notes
+
             manifest.json — 清单 / manifest
             ----------------------------------------------------
             essd 版本、配置哈希（configuration_sha256）、存储编号、站点、时间窗口、时区、区间长度，以及除 manifest.json

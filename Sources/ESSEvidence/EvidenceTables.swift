@@ -75,6 +75,27 @@ public enum EvidenceTables {
     }
 }
 
+extension EvidenceTables {
+    public static let moneyHeader = [
+        "policy", "rule_id", "title_en", "title_zh", "clause_document", "clause_article", "status", "amount_cny", "low_cny",
+        "high_cny", "formula", "inputs", "conditions", "provenance", "confidence", "notes",
+    ]
+
+    /// One money estimate: amounts in CNY with 2 decimals (empty when there is no point value or
+    /// band), the formula with its numbers, and every input as "name = value unit (source)".
+    static func moneyRow(policy: String, _ e: MoneyEstimate) -> [String] {
+        let r = e.rule
+        let inputs = e.inputs.map { input in
+            let value = input.value.map { FixedDecimal.format($0, decimals: 4) } ?? "missing"
+            return "\(input.name) = \(value)\(input.unit.isEmpty ? "" : " \(input.unit)") (\(input.source))"
+        }
+        return [policy, r.id, r.titleEN, r.titleZH, r.clause.document, r.clause.article, e.status.rawValue,
+            FixedDecimal.format(e.amountCNY, decimals: 2), FixedDecimal.format(e.lowCNY, decimals: 2),
+            FixedDecimal.format(e.highCNY, decimals: 2), e.formulaText, inputs.joined(separator: "; "),
+            r.conditions.joined(separator: "; "), r.provenance, r.confidence.mark, e.notes.joined(separator: "; ")]
+    }
+}
+
 /// Sums interval rows into one row per local day (the day of each interval's start).
 struct DailyAccumulator {
     var date: LocalDate?

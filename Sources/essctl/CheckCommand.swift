@@ -48,7 +48,7 @@ struct CheckCommand: ParsableCommand {
             }
             let tariffID = run.criteria.tariffID ?? loaded.policy.tariffID
             let tariff = try tariffID.map { try run.tariff(id: $0) }
-            let report = run.compute(tariff: tariff?.tariff)
+            let report = try run.compute(tariff: tariff?.tariff)
             let context = PolicyContext(facts: run.site.site, extraFacts: run.criteria.extraFacts)
             let check = PolicyEvaluator.evaluate(loaded.policy, context: context, report: report)
             failed = check.hasFailOrInsufficient

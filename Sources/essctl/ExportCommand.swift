@@ -1,4 +1,5 @@
 import ArgumentParser
+import ESSConfig
 import ESSCore
 import ESSCriteria
 import ESSEvidence
@@ -18,12 +19,16 @@ struct ExportCommand: ParsableCommand {
             both must fall on the source tier's slots (15 min for intervals that are a multiple of 15 min, else 1 min). \
             --out must be a new or empty directory. --sign-key FILE: a 32-byte Ed25519 private key, raw or as 64 hex \
             digits; the public key is written beside the manifest as site.pub. Check a bundle with `essctl verify DIR`. \
-            Exit 74 when the store cannot be read or the files written.
+            --policy and the tariff are read exactly as `essctl check` reads them: <policy_directory>/NAME.toml, else \
+            the built-in policy; the site's [site] tariff, else the policy's (tariff_directory, else built in). The \
+            policy's money estimates are written with their inputs to money.csv; maintenance windows \
+            ([[site.maintenance]]) split planned from unplanned outage. \
+            Exit 78 configuration, 74 when the store cannot be read or the files written.
             """)
 
     @OptionGroup var options: SiteOptions
 
-    @Option(name: .long, help: "Policy whose criteria and tariff to use (\(BuiltInPolicies.all.map(\.id).joined(separator: ", "))).")
+    @Option(name: .long, help: "Policy whose criteria and tariff to use (a file in policy_directory, or a built-in name).")
     var policy: String
 
     @Option(name: .long, parsing: .unconditional, help: "Start of the window (inclusive).")
@@ -48,14 +53,23 @@ struct ExportCommand: ParsableCommand {
         guard let ms = SeriesCommand.durationMS(interval), ms % 60_000 == 0 else {
             throw ValidationError("--interval must be a whole number of minutes, e.g. 15m, 1h or 1d")
         }
-        guard BuiltInPolicies.policy(id: policy) != nil else {
-            throw ValidationError("unknown policy '\(policy)'; known: \(BuiltInPolicies.all.map(\.id).joined(separator: ", "))")
-        }
     }
 
     func run() throws {
         try reporting {
             let site = try options.loadSite()
+            let criteria: SiteCriteriaSettings
+            let loaded: (policy: Policy, path: String?)
+            let tariff: (tariff: TariffCalendar, path: String?)?
+            do {
+                criteria = try ConfigurationLoader.loadSiteCriteria(path: options.config)
+                loaded = try ConfigurationLoader.policy(id: policy, directory: criteria.policyDirectory)
+                tariff = try (criteria.tariffID ?? loaded.policy.tariffID).map {
+                    try ConfigurationLoader.tariff(id: $0, directory: criteria.tariffDirectory)
+                }
+            } catch {
+                throw CommandFailure(message: "\(error)", exitCode: 78)
+            }
             let zone = TimeZone(identifier: site.site.timeZone) ?? TimeZone(identifier: "UTC")!
             let nowMS = Int64(Date().timeIntervalSince1970 * 1000)
             guard let fromMS = TimeArgument.parse(from, nowMS: nowMS, zone: zone) else {
@@ -80,12 +94,15 @@ struct ExportCommand: ParsableCommand {
             let bar = ProgressBar(enabled: isatty(STDERR_FILENO) == 1)
             do {
                 let result = try EvidenceExporter.export(
-                    site: site, reader: reader, policy: BuiltInPolicies.policy(id: policy), fromMS: fromMS, toMS: toMS,
+                    site: site, reader: reader, policy: loaded.policy, tariff: tariff?.tariff, extraFacts: criteria.extraFacts,
+                    settings: IndicatorSettings(flatPriceCNYPerKWh: criteria.flatPriceCNYPerKWh),
+                    maintenance: criteria.maintenance, fromMS: fromMS, toMS: toMS,
                     intervalMS: SeriesCommand.durationMS(interval)!, outDirectory: out, excel: excel, signingKey: key,
                     essdVersion: Self.essdVersion, generatedAtMS: nowMS, progress: bar.update)
                 bar.finish()
                 let rows = result.manifest.files.first { $0.name == EvidenceExporter.intervalsFile }?.rows ?? 0
                 print("wrote \(result.manifest.files.count + 1 + (key == nil ? 0 : 1)) files to \(result.directory): \(rows) intervals")
+                print("policy \(loaded.policy.id) (\(loaded.path ?? "built in")); tariff \(tariff.map { "\($0.tariff.id) (\($0.path ?? "built in"))" } ?? "none")")
                 print("manifest sha256 \(result.manifestSHA256)" + (key.map { "; signed, public key \($0.publicKeyHex)" } ?? ""))
             } catch let error as EvidenceError {
                 bar.finish()

@@ -1,13 +1,15 @@
 import ESSConfig
 import ESSCore
 import ESSCriteria
+import ESSEvidence
 import ESSStore
 import Foundation
 
-/// Reads one consolidated tier of the store over a window into an ESSCriteria `IndicatorInput`:
-/// the site group, every device group but the storage meter, and the meter when the site names
-/// one. Owns the choice of tier and the alignment of the window to its slots; the indicators
-/// themselves are ESSCriteria's.
+/// Computes ESSCriteria's indicators over a window from one consolidated tier of the store
+/// (through ESSEvidence's `StoreIndicatorReader`, a day of slots at a time): the site group,
+/// every device group but the storage meter, and the meter when the site names one. Owns the
+/// choice of tier and the alignment of the window to its slots; the indicators themselves are
+/// ESSCriteria's.
 struct IndicatorInputBuilder {
     /// Windows up to this long read the 1 min tier; longer ones the 15 min tier.
     static let oneMinuteLimitMS: Int64 = 31 * 86_400_000
@@ -64,31 +66,19 @@ struct IndicatorInputBuilder {
             ?? .chinaStandardTime
     }
 
-    /// Every group's stored slots over the window. Missing and damaged rows stay absent: the
-    /// indicators count them as missing data, never as zero.
-    func input(_ window: Window) throws -> IndicatorInput {
-        func series(_ schema: SeriesSchema) throws -> GroupSeries {
-            var slots: [ConsolidatedSlot] = []
-            do {
-                for stored in try reader.slots(tier: window.tier.name, group: schema.groupID, fromMS: window.fromMS, toMS: window.toMS) {
-                    if let slot = stored.slot { slots.append(slot) }
-                }
-            } catch {
-                throw CommandFailure(message: "cannot read the store: \(error)", exitCode: 74)
-            }
-            return GroupSeries(schema: schema, slots: slots, tier: window.tier.name)
+    /// Every indicator over the window, read from the store a day of slots at a time (the window
+    /// is never in memory). Missing and damaged rows are missing data, never zero.
+    func report(
+        _ window: Window, tariff: TariffCalendar?, settings: IndicatorSettings, maintenance: [MaintenanceWindow]
+    ) throws -> IndicatorReport {
+        let source = StoreIndicatorReader(reader: reader, tier: window.tier, meterDeviceID: site.store.meterDeviceID)
+        let shape = source.shape(
+            facts: site.site, fromMS: window.fromMS, toMS: window.toMS, offsets: offsets(window), maintenance: maintenance)
+        do {
+            return try source.report(shape, tariff: tariff, settings: settings)
+        } catch {
+            throw CommandFailure(message: "cannot read the store: \(error)", exitCode: 74)
         }
-        let meterID = site.store.meterDeviceID
-        let siteSchema =
-            reader.schemas.first { $0.groupID == "site" } ?? SeriesSchema(groupID: "site", signals: [], energy: EnergySources())
-        let deviceSchemas = reader.schemas.filter { $0.groupID != "site" && $0.groupID != meterID }
-        let meterSchema = meterID.flatMap { id in reader.schemas.first { $0.groupID == id } }
-        return IndicatorInput(
-            windowStartMS: window.fromMS, windowEndMS: window.toMS, slotMS: window.tier.slotMS, facts: site.site,
-            site: try series(siteSchema), devices: try deviceSchemas.map(series),
-            // With a storage meter the site's counters are the meter's: E_c/E_d come from the devices.
-            energyGroupIDs: meterSchema == nil ? [] : deviceSchemas.filter { $0.energy.hasEnergy }.map(\.groupID),
-            meter: try meterSchema.map(series), offsets: offsets(window))
     }
 }
 
@@ -97,7 +87,7 @@ struct IndicatorRun {
     var site: SiteConfiguration
     var criteria: SiteCriteriaSettings
     var window: IndicatorInputBuilder.Window
-    var input: IndicatorInput
+    var builder: IndicatorInputBuilder
     var zone: TimeZone
 
     /// Loads the site and its criteria settings, parses --from/--to in the site's zone, opens the
@@ -128,7 +118,7 @@ struct IndicatorRun {
         let builder = IndicatorInputBuilder(site: site, reader: reader)
         let chosen = try builder.chooseTier(requested: tier, fromMS: fromMS, toMS: toMS)
         let window = builder.window(tier: chosen, fromMS: fromMS, toMS: toMS)
-        return IndicatorRun(site: site, criteria: criteria, window: window, input: try builder.input(window), zone: zone)
+        return IndicatorRun(site: site, criteria: criteria, window: window, builder: builder, zone: zone)
     }
 
     /// The tariff `id` from the site's tariff folder, else built in. Exit 78 when it is bad or unknown.
@@ -140,8 +130,11 @@ struct IndicatorRun {
         }
     }
 
-    func compute(tariff: TariffCalendar?) -> IndicatorReport {
-        Indicators.compute(input, tariff: tariff, settings: IndicatorSettings(flatPriceCNYPerKWh: criteria.flatPriceCNYPerKWh))
+    /// The indicators over the window, with the site's flat price and maintenance windows.
+    func compute(tariff: TariffCalendar?) throws -> IndicatorReport {
+        try builder.report(
+            window, tariff: tariff, settings: IndicatorSettings(flatPriceCNYPerKWh: criteria.flatPriceCNYPerKWh),
+            maintenance: criteria.maintenance)
     }
 }
 

@@ -33,7 +33,7 @@ struct KpiCommand: ParsableCommand {
         try reporting {
             let run = try IndicatorRun.load(options: options, from: from, to: to, tier: tier)
             let tariff = try run.criteria.tariffID.map { try run.tariff(id: $0) }
-            let report = run.compute(tariff: tariff?.tariff)
+            let report = try run.compute(tariff: tariff?.tariff)
             if options.json {
                 return try printJSON(KpiJSON(run: run, report: report, tariff: tariff.map { ($0.tariff.id, $0.path) }))
             }

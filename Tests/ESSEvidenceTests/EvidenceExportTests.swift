@@ -66,7 +66,9 @@ import Testing
         #expect(m.sourceTier == "15m")
         #expect(m.tariffID == "test-tariff")
         #expect(m.configurationSHA256 == CanonicalDescription.sha256(of: fixture.site))
-        #expect(m.files.map(\.name) == ["intervals.csv", "daily.csv", "devices.csv", "indicators.csv", "criteria.csv", "README.txt"])
+        #expect(
+            m.files.map(\.name) == ["intervals.csv", "daily.csv", "devices.csv", "indicators.csv", "criteria.csv", "money.csv", "README.txt"])
+        #expect(try Self.lines(out + "/money.csv") == [EvidenceTables.moneyHeader.joined(separator: ",")])
         #expect(m.files.first { $0.name == "intervals.csv" }?.rows == 4)
         let readme = String(decoding: try #require(FileManager.default.contents(atPath: out + "/README.txt")), as: UTF8.self)
         #expect(readme.contains("meter_import_kwh") && readme.contains("储能计量表"))
@@ -105,6 +107,69 @@ import Testing
         #expect(criteria.count == policy.criteria.count + 1)
         // A window a quarter missing: no measured criterion may pass on it.
         #expect(!criteria.contains { $0.hasPrefix("gbt36549,gbt.completeness,") && $0.contains(",pass,") })
+    }
+
+    /// A policy that is not built in (as read from the site's policy folder), the site's own
+    /// tariff, its extra facts, settings and maintenance windows: all reach the bundle, and the
+    /// money estimates are written with their inputs.
+    @Test func siteTariffPolicyAndMoneyEstimates() throws {
+        let fixture = try EvidenceFixture()
+        defer { fixture.remove() }
+        let reader = try StoreReader(directory: fixture.storeDirectory)
+        let clause = Clause(document: "test doc", article: "art. 1")
+        let policy = Policy(
+            id: "site-policy", titleEN: "Site policy", titleZH: "站点政策", document: "test doc", issuer: "test", date: "2024-01-01",
+            tariffID: "guangdong-2021",
+            criteria: [
+                Criterion(
+                    id: "site.efficiency", titleEN: "Efficiency", titleZH: "效率", clause: clause,
+                    subject: .indicator("efficiency.ac_round_trip_percent"), comparison: .atLeast(80), unit: "%",
+                    provenance: "site choice", confidence: .siteChoice)
+            ],
+            money: [
+                MoneyRule(
+                    id: "m.reward", titleEN: "Reward", titleZH: "奖励", clause: clause,
+                    formula: .shareCapped(share: 0.3, capCNY: 10_000_000, base: "small_batch_test_investment_cny"),
+                    provenance: "test doc art. 1", confidence: .verified),
+                MoneyRule(
+                    id: "m.band", titleEN: "Band", titleZH: "区间", clause: clause, formula: .band(minCNY: 2_000_000, maxCNY: 10_000_000),
+                    provenance: "test doc art. 2", confidence: .secondary),
+                MoneyRule(
+                    id: "m.discharge", titleEN: "Discharge subsidy", titleZH: "放电补贴", clause: clause,
+                    formula: .perKWhDischarged(rateCNYPerKWh: 0.5, capCNY: 1_000), provenance: "test doc art. 3", confidence: .inferred),
+            ])
+        let out = fixture.out("money")
+        let result = try EvidenceExporter.export(
+            site: fixture.site, reader: reader, policy: policy, tariff: BuiltInTariffs.beijing2023,
+            extraFacts: ["small_batch_test_investment_cny": 50_000_000], settings: IndicatorSettings(minimumCoverage: 0.5),
+            maintenance: [MaintenanceWindow(startMS: EvidenceFixture.startMS, endMS: EvidenceFixture.startMS + 900_000, reason: "test")],
+            fromMS: EvidenceFixture.startMS, toMS: EvidenceFixture.startMS + 3_600_000, outDirectory: out, generatedAtMS: 0)
+        // The site's tariff wins over the policy's, for the periods and the indicators.
+        #expect(result.manifest.tariffID == "beijing-2023")
+        #expect(result.manifest.policyID == "site-policy")
+        let indicators = try Self.lines(out + "/indicators.csv")
+        #expect(indicators.contains { $0.hasPrefix("peak.valley_charge_share_percent,") && $0.contains("tariff beijing-2023") })
+        // Maintenance windows reach availability.
+        #expect(indicators.contains { $0.hasPrefix("availability.planned_outage_hours,") })
+        #expect(try Self.lines(out + "/criteria.csv").count == 2)
+
+        let money = try Self.lines(out + "/money.csv")
+        #expect(money.count == 4)
+        #expect(money[0] == EvidenceTables.moneyHeader.joined(separator: ","))
+        // min(CNY 10M, 30 % × 50M) = 10M, from the extra fact.
+        #expect(money[1].hasPrefix("site-policy,m.reward,Reward,奖励,test doc,art. 1,estimated,10000000.00,,,"))
+        #expect(money[1].contains("small_batch_test_investment_cny = 50000000.0000 CNY (site configuration)"))
+        #expect(money[1].contains("cap = 10000000.0000 CNY (test doc art. 1 [V])"))
+        // A band: no point estimate, its limits.
+        #expect(money[2].hasPrefix("site-policy,m.band,Band,区间,test doc,art. 1,estimated,,2000000.00,10000000.00,"))
+        // Discharge-based: rate × metered export over the window (the fixture's export counter stands still: 0 kWh).
+        #expect(money[3].hasPrefix("site-policy,m.discharge,Discharge subsidy,放电补贴,test doc,art. 1,estimated,0.00,,,"))
+        #expect(money[3].contains("rate = 0.5000 CNY/kWh"))
+        #expect(money[3].contains("metered discharge (meter export E_on) = 0.0000 kWh"))
+        #expect(money[3].contains("cap = 1000.0000 CNY"))
+        let readme = String(decoding: try #require(FileManager.default.contents(atPath: out + "/README.txt")), as: UTF8.self)
+        #expect(readme.contains("money.csv"))
+        #expect(EvidenceVerifier.verify(directory: out).isValid)
     }
 
     @Test func refusesUnalignedWindowAndNonEmptyDirectory() throws {

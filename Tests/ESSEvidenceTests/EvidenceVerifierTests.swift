@@ -36,7 +36,10 @@ import Testing
         #expect(report.problems == [])
         #expect(report.signatureValid)
         #expect(report.publicKeyHex == key.publicKeyHex)
-        #expect(Set(report.verifiedFiles) == ["intervals.csv", "daily.csv", "devices.csv", "indicators.csv", "criteria.csv", "README.txt", "site.pub"])
+        #expect(
+            Set(report.verifiedFiles) == [
+                "intervals.csv", "daily.csv", "devices.csv", "indicators.csv", "criteria.csv", "money.csv", "README.txt", "site.pub",
+            ])
         let pub = String(decoding: FileManager.default.contents(atPath: bundle + "/site.pub")!, as: UTF8.self)
         #expect(pub == key.publicKeyHex + "\n" && key.publicKeyHex.count == 64)
     }
@@ -46,7 +49,7 @@ import Testing
         defer { fixture.remove() }
         let bundle = try Self.signedBundle(fixture)
         let names = try FileManager.default.contentsOfDirectory(atPath: bundle).sorted()
-        #expect(names.count == 9)
+        #expect(names.count == 10)
         for (i, name) in names.enumerated() {
             let copy = try Self.copy(bundle, to: "flip\(i)", in: fixture)
             try Self.flipMiddleByte("\(copy)/\(name)")

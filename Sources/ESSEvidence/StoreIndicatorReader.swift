@@ -1,0 +1,80 @@
+public import ESSCore
+public import ESSCriteria
+public import ESSStore
+
+/// Computes ESSCriteria's indicators straight from one consolidated tier of the store, feeding
+/// an `IndicatorAccumulator` a chunk of slots (a day by default) at a time, so memory stays the
+/// same however long the window: the site group, every device group but the storage meter, and
+/// the meter when the site names one. Missing and damaged rows are missing data, never zero.
+/// Owns the reading and the alignment of the store's slots to the window's steps; not the
+/// formulas (ESSCriteria) nor the store format (ESSStore).
+public struct StoreIndicatorReader {
+    public let reader: StoreReader
+    public let tier: TierDefinition
+    public let siteSchema: SeriesSchema
+    public let deviceSchemas: [SeriesSchema]
+    public let meterSchema: SeriesSchema?
+
+    /// `tier` must be a consolidated tier of `reader`; `meterDeviceID` is the site's storage meter, if any.
+    public init(reader: StoreReader, tier: TierDefinition, meterDeviceID: String?) {
+        self.reader = reader
+        self.tier = tier
+        siteSchema =
+            reader.schemas.first { $0.groupID == "site" } ?? SeriesSchema(groupID: "site", signals: [], energy: EnergySources())
+        deviceSchemas = reader.schemas.filter { $0.groupID != "site" && $0.groupID != meterDeviceID }
+        meterSchema = meterDeviceID.flatMap { id in reader.schemas.first { $0.groupID == id } }
+    }
+
+    /// The indicator input of `[fromMS, toMS)` without slots (what `IndicatorAccumulator` needs).
+    /// With a storage meter the site's counters are the meter's, so E_c/E_d come from the devices.
+    public func shape(
+        facts: SiteFacts, fromMS: Int64, toMS: Int64, offsets: UTCOffsetTable, maintenance: [MaintenanceWindow] = []
+    ) -> IndicatorInput {
+        func group(_ schema: SeriesSchema) -> GroupSeries { GroupSeries(schema: schema, slots: [], tier: tier.name) }
+        return IndicatorInput(
+            windowStartMS: fromMS, windowEndMS: toMS, slotMS: tier.slotMS, facts: facts, site: group(siteSchema),
+            devices: deviceSchemas.map(group),
+            energyGroupIDs: meterSchema == nil ? [] : deviceSchemas.filter { $0.energy.hasEnergy }.map(\.groupID),
+            meter: meterSchema.map(group), maintenance: maintenance, offsets: offsets)
+    }
+
+    /// Every indicator over `shape`'s window, reading `chunkMS` of slots per group at a time
+    /// (rounded down to whole slots, at least one). `onDayClosed` gets each local day's
+    /// completeness as soon as it is final.
+    public func report(
+        _ shape: IndicatorInput, tariff: TariffCalendar?, settings: IndicatorSettings = IndicatorSettings(),
+        chunkMS: Int64 = 86_400_000, onDayClosed: IndicatorAccumulator.DayHandler? = nil
+    ) throws(StoreError) -> IndicatorReport {
+        var accumulator = IndicatorAccumulator(shape, tariff: tariff, settings: settings, onDayClosed: onDayClosed)
+        let slotMS = tier.slotMS
+        guard slotMS > 0 else { return accumulator.finish() }
+        let chunk = max(1, chunkMS / slotMS) * slotMS
+        let known = Set(reader.schemas.map(\.groupID))
+        let groups = [siteSchema] + deviceSchemas + (meterSchema.map { [$0] } ?? [])
+        let deviceCount = deviceSchemas.count
+        var start = shape.windowStartMS
+        var devices = [ConsolidatedSlot?](repeating: nil, count: deviceCount)
+        while start < shape.windowEndMS {
+            let end = min(shape.windowEndMS, start + chunk)
+            let steps = Int((end - start + slotMS - 1) / slotMS)
+            var cells: [[ConsolidatedSlot?]] = []
+            cells.reserveCapacity(groups.count)
+            for schema in groups {
+                var column = [ConsolidatedSlot?](repeating: nil, count: steps)
+                if known.contains(schema.groupID) {
+                    for stored in try reader.slots(tier: tier.name, group: schema.groupID, fromMS: start, toMS: end) {
+                        guard let slot = stored.slot, slot.startMS >= start, slot.startMS < end else { continue }
+                        column[Int((slot.startMS - start) / slotMS)] = slot
+                    }
+                }
+                cells.append(column)
+            }
+            for i in 0..<steps {
+                for k in 0..<deviceCount { devices[k] = cells[1 + k][i] }
+                accumulator.add(site: cells[0][i], devices: devices, meter: meterSchema == nil ? nil : cells[1 + deviceCount][i])
+            }
+            start = end
+        }
+        return accumulator.finish()
+    }
+}
