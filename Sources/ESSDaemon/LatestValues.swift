@@ -80,6 +80,11 @@ public final class LatestValues: ScanSink, Sendable {
     public func accept(_ scan: Scan) {
         state.withLock { state in
             guard let i = state.index[scan.deviceID] else { return }
+            // Texts (identity points) are read rarely: keep the last ones read.
+            var scan = scan
+            if let previous = state.scans[i]?.texts, !previous.isEmpty {
+                scan.texts.merge(previous) { new, _ in new }
+            }
             state.scans[i] = scan
             state.aggregator.accept(scan)
             if scan.goodCount > 0 { state.lastGoodScanMS = max(state.lastGoodScanMS ?? .min, scan.timestampMS) }
@@ -103,6 +108,18 @@ public final class LatestValues: ScanSink, Sendable {
     /// The latest scan of one device.
     public func latest(_ deviceID: String) -> Scan? {
         state.withLock { state in state.index[deviceID].flatMap { state.scans[$0] } }
+    }
+
+    /// The last texts read of a device's identity points, by point name.
+    public func identityTexts(_ deviceID: String) -> [String: String] {
+        state.withLock { state in
+            guard let i = state.index[deviceID], let scan = state.scans[i] else { return [:] }
+            var texts: [String: String] = [:]
+            for (index, point) in state.devices[i].profile.points.enumerated() where point.role == .identity {
+                if let text = scan.texts[index], !text.isEmpty { texts[point.name] = text }
+            }
+            return texts
+        }
     }
 
     /// UTC ms of the newest scan with at least one good point.

@@ -72,7 +72,12 @@ public final class SiteStatusProvider: StatusProvider {
     }
 
     public func devices(nowMS: Int64) -> [DeviceStatus] {
-        deviceStatistics().map(Self.status)
+        deviceStatistics().map { statistics in
+            var status = Self.status(statistics)
+            let identity = latestValues.identityTexts(statistics.deviceID)
+            status.identity = identity.isEmpty ? nil : identity
+            return status
+        }
     }
 
     /// A device's statistics as the protocol shows them.

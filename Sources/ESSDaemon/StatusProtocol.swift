@@ -193,6 +193,9 @@ public struct DeviceStatus: Sendable, Hashable, Codable {
     /// How late polls started after their wall-clock boundary (scheduler jitter), ms.
     public var startLatenessP50MS: Double?
     public var startLatenessP99MS: Double?
+    /// The device's identity texts by point name (serial number, firmware …) as last read; absent
+    /// before the first read.
+    public var identity: [String: String]?
 
     public init(
         deviceID: String, endpoint: String, unitID: Int, state: String, lastSuccessMS: Int64?, scans: Int,
@@ -221,6 +224,7 @@ public struct DeviceStatus: Sendable, Hashable, Codable {
         case requests, errors, errorsByKind = "errors_by_kind", latencyP50MS = "latency_p50_ms"
         case latencyP99MS = "latency_p99_ms", reconnects, missedCycles = "missed_cycles"
         case startLatenessP50MS = "start_lateness_p50_ms", startLatenessP99MS = "start_lateness_p99_ms"
+        case identity
     }
 }
 

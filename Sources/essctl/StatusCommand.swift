@@ -141,6 +141,12 @@ struct DevicesCommand: ParsableCommand {
         }
     }
 
+    /// "serial_number=SN-1 firmware_version=1.0", or "-" before the first read.
+    static func identity(_ texts: [String: String]?) -> String {
+        guard let texts, !texts.isEmpty else { return "-" }
+        return texts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+    }
+
     static func render(_ devices: [DeviceStatus], nowMS: Int64) -> String {
         let rows = devices.map { d -> [String] in
             let errors = d.errorsByKind.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
@@ -148,10 +154,14 @@ struct DevicesCommand: ParsableCommand {
                 d.deviceID, d.state, d.lastSuccessMS.map { Format.age(seconds: Double(nowMS - $0) / 1000) } ?? "never",
                 "\(d.requests)", "\(d.errors)", Format.number(d.latencyP50MS, digits: 1, unit: "ms"),
                 Format.number(d.latencyP99MS, digits: 1, unit: "ms"), "\(d.reconnects)", errors.isEmpty ? "-" : errors,
+                identity(d.identity),
             ]
         }
         let table = Format.table(
-            header: ["DEVICE", "STATE", "LAST SUCCESS", "REQUESTS", "ERRORS", "P50", "P99", "RECONNECTS", "ERRORS BY KIND"],
+            header: [
+                "DEVICE", "STATE", "LAST SUCCESS", "REQUESTS", "ERRORS", "P50", "P99", "RECONNECTS", "ERRORS BY KIND",
+                "IDENTITY",
+            ],
             rows: rows)
         guard Style.enabled else { return table }
         // Colour the state column after alignment so escape codes do not upset the widths.

@@ -253,6 +253,12 @@ import Testing
         let (tableStatus, table, _) = try Self.run(TestEnvironment.product("essctl"), ["devices", "--config", site.path])
         #expect(tableStatus == 0)
         for id in ["pcs1", "bms1", "ems1"] { #expect(table.contains(id), "\(table)") }
+        // Identity texts are polled once an hour, yet stay shown after the first read.
+        #expect(table.contains("serial_number=SIM-PCS1-0001"), "\(table)")
+        let (_, devicesJSON, _) = try Self.run(TestEnvironment.product("essctl"), ["devices", "--config", site.path, "--json"])
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(devicesJSON.utf8)) as? [[String: Any]])
+        let pcs = try #require(listed.first { $0["device_id"] as? String == "pcs1" })
+        #expect(pcs["identity"] as? [String: String] == ["serial_number": "SIM-PCS1-0001", "firmware_version": "1.0.0"])
 
         let metrics = try Self.httpGet(port: metricsPort, path: "/metrics")
         #expect(metrics.contains("essd_device_up{"), "\(metrics.prefix(500))")
