@@ -40,10 +40,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // CRC-32C with the CPU's instruction (SSE4.2 / ARMv8 CRC), checked at run time.
+        .target(name: "CCRC32C"),
         .target(
             name: "ESSStore",
             dependencies: [
-                "ESSCore",
+                "ESSCore", "CCRC32C",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -6,7 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -e /usr/include/rrd.h ] || { echo "bench-store.sh: librrd-dev is missing; run scripts/setup-debian.sh" >&2; exit 1; }
-(cd Benchmarks && swift build -c release --product ess-store-bench)
-BENCH_BIN="$(cd Benchmarks && swift build -c release --show-bin-path)/ess-store-bench"
+# BENCH_SCRATCH_PATH: the Benchmarks package's build folder (default .build), e.g. .build-store
+# to keep one's own build apart from another engineer's in the same working tree.
+SCRATCH=(--scratch-path "${BENCH_SCRATCH_PATH:-.build}")
+(cd Benchmarks && swift build -c release "${SCRATCH[@]}" --product ess-store-bench)
+BENCH_BIN="$(cd Benchmarks && swift build -c release "${SCRATCH[@]}" --show-bin-path)/ess-store-bench"
 echo "machine: $(nproc) cores, $(uname -r), $(df -T "${TMPDIR:-/tmp}" | awk 'NR==2 {print $2}') scratch"
 "$BENCH_BIN" "$@"

@@ -1,6 +1,12 @@
-/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), slicing-by-8 over 8 tables of 256
-/// entries. Checks rows, headers and the checkpoint file. Not cryptographic.
+internal import CCRC32C
+
+/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78): the CPU's instruction (SSE4.2
+/// `crc32`, ARMv8 CRC) when it has one, checked once at run time, else slicing-by-8 over 8
+/// tables of 256 entries. Checks rows, headers and the checkpoint file. Not cryptographic.
 public enum CRC32C {
+    /// Whether `checksum` uses the CPU's CRC-32C instruction on this machine.
+    public static let usesHardware: Bool = ccrc32c_hardware_available() != 0
+
     static let tables: [[UInt32]] = {
         var tables = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
         for byte in 0..<256 {
@@ -21,7 +27,14 @@ public enum CRC32C {
     static let flat: [UInt32] = tables.flatMap { $0 }
 
     /// The CRC of `bytes`, continuing from `crc` (the result of a previous call; 0 to start).
+    @inline(__always)
     public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
+        guard usesHardware, let base = bytes.baseAddress else { return softwareChecksum(bytes, continuing: crc) }
+        return ~ccrc32c_hardware_update(~crc, base, bytes.count)
+    }
+
+    /// The same CRC from the tables, whatever the CPU (the fallback; tests compare both).
+    static func softwareChecksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
         var crc = ~crc
         guard let base = bytes.baseAddress else { return ~crc }
         var index = 0

@@ -253,11 +253,9 @@ private final class OwnedState: @unchecked Sendable {
                 held = true
                 noteHold(scan.deviceID, lastMS: last, atMS: scan.timestampMS)
             }
-            if var consolidator = consolidators[scan.deviceID] {
-                let outcome = consolidator.ingest(scan) { slot in slots += write(slot) }
-                consolidators[scan.deviceID] = consolidator
-                if case .heldBackClockStep = outcome { held = true }
-            }
+            // Mutated in place: a copy out of the dictionary would copy its open slots (copy on write).
+            let outcome = consolidators[scan.deviceID]?.ingest(scan) { slot in slots += write(slot) }
+            if case .heldBackClockStep = outcome { held = true }
             siteAggregator.accept(scan)
             let boundary = scan.timestampMS / siteIntervalMS * siteIntervalMS
             if boundary > lastSiteSampleMS {
@@ -312,17 +310,18 @@ private final class OwnedState: @unchecked Sendable {
         var replayed = 0
         for group in Array(consolidators.keys) + ["site"] {
             let rows = try reader.raw(group: group, fromMS: from, toMS: now).rows
-            for row in rows {
-                let qualities = row.qualities.map { $0 ?? .communicationFailure }
-                if group == "site" {
-                    _ = siteConsolidator.ingest(timestampMS: row.timestampMS, values: row.values, qualities: qualities) { _ in }
-                    lastSiteSampleMS = max(lastSiteSampleMS, row.timestampMS / siteIntervalMS * siteIntervalMS)
-                } else if var consolidator = consolidators[group] {
-                    _ = consolidator.ingest(timestampMS: row.timestampMS, values: row.values, qualities: qualities) { _ in }
-                    consolidators[group] = consolidator
-                }
-                replayed += 1
+            guard let last = rows.last else { continue }
+            // One batch per group (the consolidators' bulk path).
+            let timestamps = rows.map(\.timestampMS)
+            let values = rows.flatMap(\.values)
+            let qualities = rows.flatMap { $0.qualities.map { $0 ?? .communicationFailure } }
+            if group == "site" {
+                siteConsolidator.ingest(timestampsMS: timestamps, values: values, qualities: qualities) { _ in }
+                lastSiteSampleMS = max(lastSiteSampleMS, last.timestampMS / siteIntervalMS * siteIntervalMS)
+            } else {
+                consolidators[group]?.ingest(timestampsMS: timestamps, values: values, qualities: qualities) { _ in }
             }
+            replayed += rows.count
         }
         if replayed > 0 { logger.info("resumed open slots from the raw tier", metadata: ["rows": "\(replayed)"]) }
     }

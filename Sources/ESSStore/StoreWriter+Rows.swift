@@ -9,69 +9,7 @@ public enum SlotWriteResult: Sendable, Hashable {
     case refusedOlderThanStored(storedStartMS: Int64)
 }
 
-/// What happened to a raw row handed to `StoreWriter.appendRaw`.
-public enum RawAppendResult: Sendable, Hashable {
-    case written(sequence: UInt64)
-    /// Not written: the group's last raw row is at `lastTimestampMS`, later than this one. Raw
-    /// rows are held until the clock passes the last stored time again.
-    case refusedClockStepBack(lastTimestampMS: Int64)
-}
-
 extension StoreWriter {
-    /// Appends one scan of `group` to the raw tier: `values` and `qualities` in schema order
-    /// (signals not kept in the raw tier are ignored). Refused when `timestampMS` is before the
-    /// group's last raw row (see `RawAppendResult`). A store without a raw tier ignores it.
-    @discardableResult
-    public func appendRaw(
-        group: String, timestampMS: Int64, values: [Double], qualities: [PointQuality]
-    ) throws(StoreError) -> RawAppendResult {
-        guard let g = groupIndex[group] else {
-            throw StoreError(
-                .invalidArgument, "appendRaw: unknown group '\(group)'; the store knows \(groupIndex.keys.sorted())")
-        }
-        let signalCount = schemas[g].signals.count
-        guard values.count == signalCount, qualities.count == signalCount else {
-            throw StoreError(
-                .invalidArgument,
-                "appendRaw: group '\(group)' has \(signalCount) signals, got \(values.count) values and \(qualities.count) qualities"
-            )
-        }
-        guard let rawTier else { return .written(sequence: 0) }
-        if timestampMS < rawTimestampMS[g] {
-            if !rawRefusing[g] {
-                logger.warning(
-                    "clock stepped back: raw rows held until time passes the last stored one",
-                    metadata: [
-                        "group": "\(group)", "timestamp_ms": "\(timestampMS)", "last_ms": "\(rawTimestampMS[g])",
-                    ])
-                rawRefusing[g] = true
-            }
-            return .refusedClockStepBack(lastTimestampMS: rawTimestampMS[g])
-        }
-        rawRefusing[g] = false
-        let file = tierFiles[rawTier]
-        let layout = file.plan.groups[g]
-        let sequence = rawSequence[g] + 1
-        let offset = file.rawRowOffset(group: g, sequence: sequence)
-        let row = file.file.base + offset
-        for (position, index) in layout.signalIndices.enumerated() {
-            let field = row + Layout.rawPrefixBytes + position * Layout.rawSignalBytes
-            field.storeBytes(of: values[index].bitPattern.littleEndian, as: UInt64.self)
-            field.storeBytes(of: RawQualityCode.code(qualities[index]), toByteOffset: 8, as: UInt8.self)
-        }
-        row.storeBytes(of: timestampMS.littleEndian, as: Int64.self)
-        row.storeBytes(of: UInt32(truncatingIfNeeded: sequence).littleEndian, toByteOffset: 8, as: UInt32.self)
-        RowCheck.storeChecksum(row, crcOffset: RowCheck.rawCRCOffset, bytes: layout.bytes)
-        let head = file.file.base + layout.offset
-        head.storeBytes(of: sequence.littleEndian, as: UInt64.self)
-        head.storeBytes(of: timestampMS.littleEndian, toByteOffset: 8, as: Int64.self)
-        file.file.markDirty(offset, layout.bytes)
-        file.file.markDirty(layout.offset, 16)
-        rawSequence[g] = sequence
-        rawTimestampMS[g] = timestampMS
-        return .written(sequence: sequence)
-    }
-
     /// Writes one group's part of the row of `slot.startMS` in `slot.tier`. When the row held an
     /// older slot (a previous lap, or never written), the other groups' parts become unknown.
     /// Writing the same slot again replaces this group's part (an open slot being updated).

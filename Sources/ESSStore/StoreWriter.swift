@@ -27,6 +27,8 @@ public final class StoreWriter {
     /// Per tier, per group: whether the last write was refused (logs once per episode).
     var refusing: [[Bool]]
     var rawRefusing: [Bool]
+    /// Per group: its raw region (empty without a raw tier).
+    let rawRegions: [RawRegion]
     /// Per consolidated tier: a row with every group unknown (the slot number is set per use).
     let unknownRows: [[UInt8]]
     var lastCheckpointMS: Int64?
@@ -96,6 +98,7 @@ public final class StoreWriter {
         for (index, file) in files.enumerated() { tierIndex[file.plan.tier.name] = index }
         self.tierIndex = tierIndex
         rawTier = files.firstIndex { $0.plan.tier.isRaw }
+        rawRegions = rawTier.map { files[$0].plan.groups.map(RawRegion.init) } ?? []
         var groupIndex: [String: Int] = [:]
         for (index, schema) in schemas.enumerated() { groupIndex[schema.groupID] = index }
         self.groupIndex = groupIndex

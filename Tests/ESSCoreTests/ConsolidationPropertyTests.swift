@@ -391,3 +391,65 @@ struct ConsolidationPropertyTests {
         }
     }
 }
+
+@Suite("SeriesConsolidator batched ingest")
+struct ConsolidationBatchTests {
+    /// The batched API gives exactly the slots (bit for bit, same order) and the same held-back
+    /// count as one `ingest` per sample, on the random streams of the property tests, with
+    /// batches cut at random lengths and at every flush.
+    @Test(arguments: 0..<40)
+    func batchedEqualsPerSample(seed: UInt64) {
+        let c = StreamCase(seed: seed &* 0x9E37_79B9 &+ 17)
+        var rng = SplitMix64(seed: seed)
+        var single = SeriesConsolidator(schema: c.schema, tiers: c.tiers)
+        var batched = SeriesConsolidator(schema: c.schema, tiers: c.tiers)
+        var expected: [ConsolidatedSlot] = []
+        var got: [ConsolidatedSlot] = []
+        var expectedHeld = 0
+        var gotOutcome = BatchIngestOutcome()
+        var pending: [(t: Int64, values: [Double], qualities: [PointQuality])] = []
+        func drain() {
+            let outcome = batched.ingest(
+                timestampsMS: pending.map(\.t), values: pending.flatMap(\.values),
+                qualities: pending.flatMap(\.qualities)
+            ) { got.append($0) }
+            gotOutcome.accepted += outcome.accepted
+            gotOutcome.heldBack += outcome.heldBack
+            pending.removeAll()
+        }
+        for event in c.events {
+            switch event {
+            case .sample(let t, let values, let qualities):
+                if case .heldBackClockStep = single.ingest(timestampMS: t, values: values, qualities: qualities, emit: { expected.append($0) }) {
+                    expectedHeld += 1
+                }
+                pending.append((t, values, qualities))
+                if Int.random(in: 0..<8, using: &rng) == 0 { drain() }
+            case .flush(let u):
+                drain()
+                single.flush(untilMS: u) { expected.append($0) }
+                batched.flush(untilMS: u) { got.append($0) }
+            }
+        }
+        drain()
+        single.flush(untilMS: c.finalMS) { expected.append($0) }
+        batched.flush(untilMS: c.finalMS) { got.append($0) }
+        #expect(gotOutcome.heldBack == expectedHeld, "\(c)")
+        #expect(gotOutcome.accepted + gotOutcome.heldBack == c.events.filter { if case .sample = $0 { true } else { false } }.count)
+        #expect(got.count == expected.count, "\(c)")
+        for (a, b) in zip(got, expected) where !sameSlot(a, b) || a.signals.map(\.mean.bitPattern) != b.signals.map(\.mean.bitPattern) {
+            Issue.record("\(c): batched \(a) differs from per-sample \(b)")
+            break
+        }
+    }
+
+    @Test func emptyBatchDoesNothing() {
+        let schema = SeriesSchema(
+            groupID: "g", signals: [SignalDefinition(name: "v", role: .other, heartbeatMS: 3000, tiers: ["1m"])],
+            energy: EnergySources())
+        var consolidator = SeriesConsolidator(schema: schema, tiers: [TierDefinition(name: "1m", slotMS: 60_000, retentionMS: 86_400_000)])
+        let outcome = consolidator.ingest(timestampsMS: [], values: [], qualities: []) { _ in Issue.record("emitted") }
+        #expect(outcome == BatchIngestOutcome())
+        #expect(consolidator.openSlots(nowMS: 1_000_000).isEmpty)
+    }
+}

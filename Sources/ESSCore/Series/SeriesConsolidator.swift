@@ -6,6 +6,19 @@ public enum IngestOutcome: Sendable, Hashable {
     case heldBackClockStep(lastMS: Int64)
 }
 
+/// What `SeriesConsolidator.ingest(timestampsMS:values:qualities:emit:)` did with a batch.
+public struct BatchIngestOutcome: Sendable, Hashable {
+    /// Samples consolidated.
+    public var accepted = 0
+    /// Samples not consolidated: not after the last time already consolidated (clock steps).
+    public var heldBack = 0
+
+    public init(accepted: Int = 0, heldBack: Int = 0) {
+        self.accepted = accepted
+        self.heldBack = heldBack
+    }
+}
+
 /// Consolidates one series group into every consolidated tier (`slotMS > 0`) as its samples
 /// arrive, emitting each slot once, when it closes. Owns the open slots and the per-signal
 /// hold and energy state; not the raw rows (`SeriesRing`) nor where slots go (ESSStore).
@@ -97,6 +110,49 @@ public struct SeriesConsolidator: Sendable {
         timestampMS t: Int64, values: [Double], qualities: [PointQuality], emit: (ConsolidatedSlot) -> Void
     ) -> IngestOutcome {
         precondition(values.count == schema.signals.count && qualities.count == schema.signals.count, "sample width differs from the schema of \(schema.groupID)")
+        return values.withUnsafeBufferPointer { v in
+            qualities.withUnsafeBufferPointer { q in ingestRow(t, v.baseAddress!, q.baseAddress!, emit) }
+        }
+    }
+
+    /// Consolidates many samples of the group at once, oldest first: `values` and `qualities`
+    /// hold one row per timestamp (row-major, `timestampsMS.count × schema.signals.count`).
+    /// Each sample is consolidated exactly as `ingest(timestampMS:values:qualities:emit:)`
+    /// would; samples held back as clock steps are counted in the outcome. For bulk paths
+    /// (replay, imports): no per-sample arrays.
+    @discardableResult
+    public mutating func ingest(
+        timestampsMS: [Int64], values: [Double], qualities: [PointQuality], emit: (ConsolidatedSlot) -> Void
+    ) -> BatchIngestOutcome {
+        let width = schema.signals.count
+        precondition(
+            values.count == timestampsMS.count * width && qualities.count == timestampsMS.count * width,
+            "batch of \(timestampsMS.count) samples needs \(timestampsMS.count * width) values and qualities for \(schema.groupID)")
+        var outcome = BatchIngestOutcome()
+        guard width > 0 else {
+            for t in timestampsMS {
+                if case .heldBackClockStep = ingestRow(t, nil, nil, emit) { outcome.heldBack += 1 } else { outcome.accepted += 1 }
+            }
+            return outcome
+        }
+        timestampsMS.withUnsafeBufferPointer { ts in
+            values.withUnsafeBufferPointer { v in
+                qualities.withUnsafeBufferPointer { q in
+                    for row in ts.indices {
+                        let result = ingestRow(ts[row], v.baseAddress! + row * width, q.baseAddress! + row * width, emit)
+                        if case .heldBackClockStep = result { outcome.heldBack += 1 } else { outcome.accepted += 1 }
+                    }
+                }
+            }
+        }
+        return outcome
+    }
+
+    /// One sample: `values` and `qualities` point at `schema.signals.count` elements.
+    private mutating func ingestRow(
+        _ t: Int64, _ values: UnsafePointer<Double>?, _ qualities: UnsafePointer<PointQuality>?,
+        _ emit: (ConsolidatedSlot) -> Void
+    ) -> IngestOutcome {
         if let last = lastIngestedMS, t <= last { return .heldBackClockStep(lastMS: last) }
         if let cursor = cursorMS, t < cursor { return .heldBackClockStep(lastMS: cursor) }
         if cursorMS == nil {
@@ -110,7 +166,7 @@ public struct SeriesConsolidator: Sendable {
         var powerValue: Double?
         var powerInvalid = false
         if let p = schema.energy.activePower {
-            switch classify(values[p], qualities[p]) {
+            switch classify(values![p], qualities![p]) {
             case .valid(let v): powerValue = v
             case .invalid: powerInvalid = true
             case .stale: break
@@ -126,10 +182,14 @@ public struct SeriesConsolidator: Sendable {
             }
         }
         // 2. Pass time up to t: holds, gap time, closing slots.
-        advance(to: t, energyDecided: integrated, emit: emit)
+        if insideFirstSlots(t) {
+            advanceInsideFirstSlots(to: t)
+        } else {
+            advance(to: t, energyDecided: integrated, emit: emit)
+        }
         // 3. The sample itself.
         for s in schema.signals.indices {
-            switch classify(values[s], qualities[s]) {
+            switch classify(values![s], qualities![s]) {
             case .stale: continue
             case .invalid: endHold(s)
             case .valid(let v):
@@ -185,8 +245,7 @@ public struct SeriesConsolidator: Sendable {
             var start = ts.firstStartMS
             var i = 0
             while start < horizon {
-                let acc = i < ts.open.count ? ts.open[i] : SlotAccumulator(signalCount: schema.signals.count)
-                open.append(copy.summary(acc, tier: ts, startMS: start))
+                open.append(copy.summary(ts, slot: i, startMS: start))
                 start += ts.slotMS
                 i += 1
             }
@@ -208,7 +267,7 @@ public struct SeriesConsolidator: Sendable {
         closeSlots(upTo: closingLimit(p, energyDecided), emit: emit)
         while p < t {
             var boundary = Int64.max
-            for ts in tierStates { boundary = min(boundary, Self.floorSlot(p, ts.slotMS) + ts.slotMS) }
+            for i in tierStates.indices { boundary = min(boundary, tierStates[i].slotEnd(tierStates[i].slotIndex(of: p))) }
             let step = min(t, boundary)
             if activeHoldCount > 0 {
                 for s in holds.indices where holds[s].isActive { carryHold(s, to: step) }
@@ -219,6 +278,42 @@ public struct SeriesConsolidator: Sendable {
             }
             p = step
             closeSlots(upTo: closingLimit(p, energyDecided), emit: emit)
+        }
+        cursorMS = t
+    }
+
+    /// Whether every tier's first open slot exists and ends after `t`: then nothing closes up
+    /// to `t` and the time from the cursor to `t` falls inside those slots (the usual sample).
+    @inline(__always)
+    private func insideFirstSlots(_ t: Int64) -> Bool {
+        for i in tierStates.indices where tierStates[i].openCount == 0 || t >= tierStates[i].slotEnd(0) {
+            return false
+        }
+        return true
+    }
+
+    /// `advance(to:)` when `insideFirstSlots(t)`: the same additions (holds, gap time) into the
+    /// first open slots, without the slot-boundary loop; nothing to close.
+    private mutating func advanceInsideFirstSlots(to t: Int64) {
+        if case .gap(let since) = power {
+            if since < t {
+                for i in tierStates.indices { tierStates[i].energy[0].unaccountedMS += t - since }
+            }
+            power = .gap(sinceMS: t)
+        }
+        if activeHoldCount > 0 {
+            for s in holds.indices where holds[s].isActive {
+                let hold = holds[s]
+                let end = min(t, hold.endMS)
+                if end > hold.distributedUntilMS {
+                    let covered = end - hold.distributedUntilMS
+                    for i in tierStates.indices where tierStates[i].kept[s] {
+                        tierStates[i].signals[s].covered(covered, value: hold.value)
+                    }
+                    holds[s].distributedUntilMS = end
+                }
+                if end >= hold.endMS { endHold(s) }
+            }
         }
         cursorMS = t
     }
@@ -242,9 +337,8 @@ public struct SeriesConsolidator: Sendable {
                 }
             }
             guard best >= 0 else { return }
-            let acc = tierStates[best].open.isEmpty ? SlotAccumulator(signalCount: schema.signals.count) : tierStates[best].open.removeFirst()
-            emit(summary(acc, tier: tierStates[best], startMS: tierStates[best].firstStartMS))
-            tierStates[best].firstStartMS += tierStates[best].slotMS
+            emit(summary(tierStates[best], slot: 0, startMS: tierStates[best].firstStartMS))
+            tierStates[best].dropFirst()
         }
     }
 
@@ -262,7 +356,7 @@ public struct SeriesConsolidator: Sendable {
         let end = min(t, hold.endMS)
         if end > hold.distributedUntilMS {
             forEachSlotPiece(hold.distributedUntilMS, end, signal: s) { acc, a, b in
-                acc.signals[s].covered(b - a, value: hold.value)
+                acc.covered(b - a, value: hold.value)
             }
             holds[s].distributedUntilMS = end
         }
@@ -271,8 +365,9 @@ public struct SeriesConsolidator: Sendable {
 
     private mutating func addSample(_ s: Int, value: Double, at t: Int64) {
         for i in tierStates.indices where tierStates[i].kept[s] {
-            let k = tierStates[i].index(ofSlotAt: t, signalCount: schema.signals.count)
-            tierStates[i].open[k].signals[s].sample(value)
+            let k = tierStates[i].slotIndex(of: t)
+            tierStates[i].ensureOpen(k)
+            tierStates[i].signals[tierStates[i].signalIndex(slot: k, signal: s)].sample(value)
         }
     }
 
@@ -282,15 +377,16 @@ public struct SeriesConsolidator: Sendable {
         let reset = v < old
         let delta = reset ? 0 : v - old
         for i in tierStates.indices {
-            let k = tierStates[i].index(ofSlotAt: t, signalCount: schema.signals.count)
-            tierStates[i].open[k].energy.addCounter(delta, charge: charge, reset: reset)
+            let k = tierStates[i].slotIndex(of: t)
+            tierStates[i].ensureOpen(k)
+            tierStates[i].energy[k].addCounter(delta, charge: charge, reset: reset)
         }
     }
 
     // MARK: Energy
 
     private mutating func distributeUnaccounted(_ a: Int64, _ b: Int64) {
-        forEachSlotPiece(a, b, signal: nil) { acc, x, y in acc.energy.unaccountedMS += y - x }
+        forEachEnergyPiece(a, b) { acc, x, y in acc.unaccountedMS += y - x }
     }
 
     /// Integrates power, linear from `p1` at `t1` to `p2` at `t2`, into every slot it overlaps.
@@ -299,7 +395,7 @@ public struct SeriesConsolidator: Sendable {
         func power(at x: Int64) -> Double {
             x == t1 ? p1 : x == t2 ? p2 : p1 + (p2 - p1) * (Double(x - t1) / span)
         }
-        forEachSlotPiece(t1, t2, signal: nil) { acc, x, y in
+        forEachEnergyPiece(t1, t2) { acc, x, y in
             let px = power(at: x)
             let py = power(at: y)
             let width = Double(y - x)
@@ -316,24 +412,41 @@ public struct SeriesConsolidator: Sendable {
                 positive = max(area0, 0) + max(area1, 0)
                 negative = -min(area0, 0) - min(area1, 0)
             }
-            acc.energy.integrate(dischargeKWh: positive / 3_600_000, chargeKWh: negative / 3_600_000, ms: y - x)
+            acc.integrate(dischargeKWh: positive / 3_600_000, chargeKWh: negative / 3_600_000, ms: y - x)
         }
     }
 
-    /// Calls `body` with each tier's accumulator for every slot piece `[x, y)` of `[a, b)`
-    /// (only tiers that keep `signal`, when one is given).
+    /// Calls `body` with signal `s`'s accumulator in each tier that keeps it, for every slot
+    /// piece `[x, y)` of `[a, b)`.
+    @inline(__always)
     private mutating func forEachSlotPiece(
-        _ a: Int64, _ b: Int64, signal: Int?, _ body: (inout SlotAccumulator, Int64, Int64) -> Void
+        _ a: Int64, _ b: Int64, signal s: Int, _ body: (inout SignalAccumulator, Int64, Int64) -> Void
     ) {
         guard a < b else { return }
-        let signalCount = schema.signals.count
-        for i in tierStates.indices {
-            if let s = signal, !tierStates[i].kept[s] { continue }
+        for i in tierStates.indices where tierStates[i].kept[s] {
             var x = a
             while x < b {
-                let y = min(b, Self.floorSlot(x, tierStates[i].slotMS) + tierStates[i].slotMS)
-                let k = tierStates[i].index(ofSlotAt: x, signalCount: signalCount)
-                body(&tierStates[i].open[k], x, y)
+                let k = tierStates[i].slotIndex(of: x)
+                let y = min(b, tierStates[i].slotEnd(k))
+                tierStates[i].ensureOpen(k)
+                body(&tierStates[i].signals[tierStates[i].signalIndex(slot: k, signal: s)], x, y)
+                x = y
+            }
+        }
+    }
+
+    /// Calls `body` with each tier's energy accumulator for every slot piece `[x, y)` of `[a, b)`.
+    private mutating func forEachEnergyPiece(
+        _ a: Int64, _ b: Int64, _ body: (inout EnergyAccumulator, Int64, Int64) -> Void
+    ) {
+        guard a < b else { return }
+        for i in tierStates.indices {
+            var x = a
+            while x < b {
+                let k = tierStates[i].slotIndex(of: x)
+                let y = min(b, tierStates[i].slotEnd(k))
+                tierStates[i].ensureOpen(k)
+                body(&tierStates[i].energy[k], x, y)
                 x = y
             }
         }
@@ -341,15 +454,18 @@ public struct SeriesConsolidator: Sendable {
 
     // MARK: Output
 
-    private func summary(_ acc: SlotAccumulator, tier: TierState, startMS: Int64) -> ConsolidatedSlot {
+    /// The summary of open slot `k` of `tier` (empty when its accumulators do not exist yet).
+    private func summary(_ tier: TierState, slot k: Int, startMS: Int64) -> ConsolidatedSlot {
+        let signalCount = schema.signals.count
+        let exists = k < tier.openCount
         var signals: [SlotSummary] = []
-        signals.reserveCapacity(acc.signals.count)
-        for s in acc.signals.indices {
-            signals.append(tier.kept[s] ? acc.signals[s].summary : .unknown)
+        signals.reserveCapacity(signalCount)
+        for s in 0..<signalCount {
+            signals.append(tier.kept[s] && exists ? tier.signals[tier.signalIndex(slot: k, signal: s)].summary : .unknown)
         }
         var energy: EnergySummary?
         if schema.energy.hasEnergy {
-            let e = acc.energy
+            let e = exists ? tier.energy[k] : EnergyAccumulator()
             var summary = EnergySummary(counterResets: e.counterResets, integratedMS: e.integratedMS, unaccountedMS: e.unaccountedMS)
             if schema.energy.chargeCounter != nil, e.hasChargeDelta { summary.counterChargeKWh = e.counterChargeKWh }
             if schema.energy.dischargeCounter != nil, e.hasDischargeDelta { summary.counterDischargeKWh = e.counterDischargeKWh }

@@ -34,36 +34,66 @@ extension SeriesConsolidator {
         }
     }
 
-    /// The open slots of one tier: `open[i]` starts at `firstStartMS + i * slotMS`, and
-    /// `firstStartMS` is the oldest slot not yet emitted (its accumulator may not exist yet).
+    /// The open slots of one tier, flat: slot `k` (starting at `firstStartMS + k * slotMS`) has
+    /// its signals at `signals[k * signalCount ..< (k + 1) * signalCount]` and its energy at
+    /// `energy[k]`; `firstStartMS` is the oldest slot not yet emitted (its accumulators may not
+    /// exist yet: `openCount` says how many do).
     struct TierState: Sendable {
         var name: String
         var slotMS: Int64
         var kept: [Bool]
+        var signalCount: Int
         var firstStartMS: Int64 = 0
-        var open: [SlotAccumulator] = []
+        var openCount = 0
+        var signals: [SignalAccumulator] = []
+        var energy: [EnergyAccumulator] = []
 
         init(name: String, slotMS: Int64, kept: [Bool], signalCount: Int) {
             self.name = name
             self.slotMS = slotMS
             self.kept = kept
+            self.signalCount = signalCount
         }
 
-        /// Index in `open` of the slot containing `t` (created, empty, when needed).
-        mutating func index(ofSlotAt t: Int64, signalCount: Int) -> Int {
+        /// `k` of the slot containing `t` (no division in the usual case: the first or second open slot).
+        @inline(__always)
+        func slotIndex(of t: Int64) -> Int {
+            let d = t &- firstStartMS
+            if d >= 0 {
+                if d < slotMS { return 0 }
+                if d < slotMS &* 2 { return 1 }
+            }
             let k = Int((SeriesConsolidator.floorSlot(t, slotMS) - firstStartMS) / slotMS)
             precondition(k >= 0, "slot at \(t) of tier \(name) is already closed")
-            while open.count <= k { open.append(SlotAccumulator(signalCount: signalCount)) }
             return k
         }
-    }
 
-    struct SlotAccumulator: Sendable {
-        var signals: [SignalAccumulator]
-        var energy = EnergyAccumulator()
+        /// The end of slot `k`.
+        @inline(__always)
+        func slotEnd(_ k: Int) -> Int64 { firstStartMS + Int64(k + 1) * slotMS }
 
-        init(signalCount: Int) {
-            signals = Array(repeating: SignalAccumulator(), count: signalCount)
+        /// Makes the accumulators of slots up to `k` exist (empty).
+        @inline(__always)
+        mutating func ensureOpen(_ k: Int) {
+            while openCount <= k {
+                signals.append(contentsOf: repeatElement(SignalAccumulator(), count: signalCount))
+                energy.append(EnergyAccumulator())
+                openCount += 1
+            }
+        }
+
+        /// Index in `signals` of signal `s` of slot `k` (which must exist).
+        @inline(__always)
+        func signalIndex(slot k: Int, signal s: Int) -> Int { k * signalCount + s }
+
+        /// Drops the first open slot (emitted) and moves on to the next.
+        mutating func dropFirst() {
+            if openCount > 0 {
+                signals.removeFirst(signalCount)
+                energy.removeFirst()
+                openCount -= 1
+            }
+            firstStartMS += slotMS
         }
     }
 
@@ -77,6 +107,7 @@ extension SeriesConsolidator {
         var last = Double.nan
         var heldValue = Double.nan
 
+        @inline(__always)
         mutating func sample(_ v: Double) {
             if count == 0 {
                 min = v
@@ -90,6 +121,7 @@ extension SeriesConsolidator {
             count += 1
         }
 
+        @inline(__always)
         mutating func covered(_ ms: Int64, value: Double) {
             coveredMS += ms
             integral += value * Double(ms)

@@ -1,0 +1,25 @@
+// CRC-32C (Castagnoli) with the CPU's own instruction: SSE4.2 `crc32` on x86-64, the ARMv8
+// CRC extension on AArch64. Thin: no table fallback here (ESSStore keeps the portable one and
+// asks `ccrc32c_hardware_available()` once).
+#ifndef CCRC32C_H
+#define CCRC32C_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// 1 when this CPU has a CRC-32C instruction that `ccrc32c_hardware_update` uses, else 0.
+int ccrc32c_hardware_available(void);
+
+/// Continues the raw (not inverted) CRC-32C register `crc` over `count` bytes at `data`.
+/// Only valid when `ccrc32c_hardware_available()` returned 1.
+uint32_t ccrc32c_hardware_update(uint32_t crc, const void *data, size_t count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

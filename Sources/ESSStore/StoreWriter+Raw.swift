@@ -1,0 +1,182 @@
+public import ESSCore
+import Logging
+
+/// What happened to a raw row handed to `StoreWriter.appendRaw`.
+public enum RawAppendResult: Sendable, Hashable {
+    case written(sequence: UInt64)
+    /// Not written: the group's last raw row is at `lastTimestampMS`, later than this one. Raw
+    /// rows are held until the clock passes the last stored time again.
+    case refusedClockStepBack(lastTimestampMS: Int64)
+}
+
+/// What `StoreWriter.appendRaw(group:timestampsMS:values:qualities:)` did with a batch.
+public struct RawBatchResult: Sendable, Hashable {
+    /// Rows written.
+    public var written = 0
+    /// Rows not written: before the group's last raw row (the clock stepped back; see
+    /// `RawAppendResult.refusedClockStepBack`).
+    public var refusedClockStepBack = 0
+    /// The group's last raw sequence after the batch (0: none written yet).
+    public var lastSequence: UInt64 = 0
+
+    public init(written: Int = 0, refusedClockStepBack: Int = 0, lastSequence: UInt64 = 0) {
+        self.written = written
+        self.refusedClockStepBack = refusedClockStepBack
+        self.lastSequence = lastSequence
+    }
+}
+
+/// A group's raw region, flattened for the write loop (no per-row copies of the plan).
+struct RawRegion {
+    var offset: Int
+    var rowBytes: Int
+    var capacity: UInt64
+    /// Schema indices of the signals the raw tier keeps, in row order.
+    var signalIndices: [Int]
+
+    init(_ layout: GroupLayout) {
+        offset = layout.offset
+        rowBytes = layout.bytes
+        capacity = UInt64(layout.capacity)
+        signalIndices = layout.signalIndices
+    }
+
+    @inline(__always)
+    func rowOffset(sequence: UInt64) -> Int {
+        offset + Layout.rawHeadBytes + Int(sequence % capacity) * rowBytes
+    }
+}
+
+extension StoreWriter {
+    /// Appends one scan of `group` to the raw tier: `values` and `qualities` in schema order
+    /// (signals not kept in the raw tier are ignored). Refused when `timestampMS` is before the
+    /// group's last raw row (see `RawAppendResult`). A store without a raw tier ignores it.
+    @discardableResult
+    public func appendRaw(
+        group: String, timestampMS: Int64, values: [Double], qualities: [PointQuality]
+    ) throws(StoreError) -> RawAppendResult {
+        let g = try rawGroup(group, rows: 1, values: values.count, qualities: qualities.count, caller: "appendRaw")
+        guard let rawTier else { return .written(sequence: 0) }
+        if timestampMS < rawTimestampMS[g] {
+            noteRawStepBack(g, timestampMS: timestampMS)
+            return .refusedClockStepBack(lastTimestampMS: rawTimestampMS[g])
+        }
+        rawRefusing[g] = false
+        let file = tierFiles[rawTier].file
+        let sequence = rawSequence[g] + 1
+        values.withUnsafeBufferPointer { v in
+            qualities.withUnsafeBufferPointer { q in
+                writeRawRow(
+                    file, rawRegions[g], sequence: sequence, timestampMS: timestampMS, v.baseAddress!, q.baseAddress!)
+            }
+        }
+        writeRawHead(file, rawRegions[g], sequence: sequence, timestampMS: timestampMS)
+        rawSequence[g] = sequence
+        rawTimestampMS[g] = timestampMS
+        return .written(sequence: sequence)
+    }
+
+    /// Appends many scans of `group` at once, oldest first: `values` and `qualities` hold one
+    /// row per timestamp in schema order (row-major, `timestampsMS.count × signals`). Each row is
+    /// written (or refused as a clock step back) exactly as `appendRaw(group:timestampMS:values:qualities:)`
+    /// would; the region's head hint is stored once per batch. For bulk paths (replay, imports).
+    @discardableResult
+    public func appendRaw(
+        group: String, timestampsMS: [Int64], values: [Double], qualities: [PointQuality]
+    ) throws(StoreError) -> RawBatchResult {
+        let g = try rawGroup(
+            group, rows: timestampsMS.count, values: values.count, qualities: qualities.count, caller: "appendRaw")
+        guard let rawTier else { return RawBatchResult(written: timestampsMS.count) }
+        let width = schemas[g].signals.count
+        let file = tierFiles[rawTier].file
+        let region = rawRegions[g]
+        var sequence = rawSequence[g]
+        var lastMS = rawTimestampMS[g]
+        var result = RawBatchResult()
+        timestampsMS.withUnsafeBufferPointer { ts in
+            values.withUnsafeBufferPointer { v in
+                qualities.withUnsafeBufferPointer { q in
+                    for row in ts.indices {
+                        let t = ts[row]
+                        if t < lastMS {
+                            noteRawStepBack(g, timestampMS: t)
+                            result.refusedClockStepBack += 1
+                            continue
+                        }
+                        sequence += 1
+                        let fields = width == 0 ? 0 : row * width
+                        writeRawRow(
+                            file, region, sequence: sequence, timestampMS: t, (v.baseAddress ?? .init(bitPattern: 8)!) + fields,
+                            (q.baseAddress ?? .init(bitPattern: 8)!) + fields)
+                        lastMS = t
+                        result.written += 1
+                    }
+                }
+            }
+        }
+        if result.written > 0 {
+            rawRefusing[g] = false
+            writeRawHead(file, region, sequence: sequence, timestampMS: lastMS)
+            rawSequence[g] = sequence
+            rawTimestampMS[g] = lastMS
+        }
+        result.lastSequence = sequence
+        return result
+    }
+
+    /// The index of `group`, after checking the sizes of what came with it.
+    private func rawGroup(_ group: String, rows: Int, values: Int, qualities: Int, caller: String) throws(StoreError)
+        -> Int
+    {
+        guard let g = groupIndex[group] else {
+            throw StoreError(
+                .invalidArgument, "\(caller): unknown group '\(group)'; the store knows \(groupIndex.keys.sorted())")
+        }
+        let signalCount = schemas[g].signals.count
+        guard values == rows * signalCount, qualities == rows * signalCount else {
+            throw StoreError(
+                .invalidArgument,
+                "\(caller): group '\(group)' has \(signalCount) signals, got \(values) values and \(qualities) qualities for \(rows) row(s)"
+            )
+        }
+        return g
+    }
+
+    private func noteRawStepBack(_ g: Int, timestampMS: Int64) {
+        guard !rawRefusing[g] else { return }
+        logger.warning(
+            "clock stepped back: raw rows held until time passes the last stored one",
+            metadata: [
+                "group": "\(schemas[g].groupID)", "timestamp_ms": "\(timestampMS)", "last_ms": "\(rawTimestampMS[g])",
+            ])
+        rawRefusing[g] = true
+    }
+
+    /// One raw row: the fields, then the CRC last.
+    @inline(__always)
+    private func writeRawRow(
+        _ file: MappedFile, _ region: RawRegion, sequence: UInt64, timestampMS: Int64, _ values: UnsafePointer<Double>,
+        _ qualities: UnsafePointer<PointQuality>
+    ) {
+        let offset = region.rowOffset(sequence: sequence)
+        let row = file.base + offset
+        var field = row + Layout.rawPrefixBytes
+        for index in region.signalIndices {
+            field.storeBytes(of: values[index].bitPattern.littleEndian, as: UInt64.self)
+            field.storeBytes(of: RawQualityCode.code(qualities[index]), toByteOffset: 8, as: UInt8.self)
+            field += Layout.rawSignalBytes
+        }
+        row.storeBytes(of: timestampMS.littleEndian, as: Int64.self)
+        row.storeBytes(of: UInt32(truncatingIfNeeded: sequence).littleEndian, toByteOffset: 8, as: UInt32.self)
+        RowCheck.storeChecksum(row, crcOffset: RowCheck.rawCRCOffset, bytes: region.rowBytes)
+        file.markDirty(offset, region.rowBytes)
+    }
+
+    /// The region's head: a hint of the last sequence written and its time (not checksummed).
+    private func writeRawHead(_ file: MappedFile, _ region: RawRegion, sequence: UInt64, timestampMS: Int64) {
+        let head = file.base + region.offset
+        head.storeBytes(of: sequence.littleEndian, as: UInt64.self)
+        head.storeBytes(of: timestampMS.littleEndian, toByteOffset: 8, as: Int64.self)
+        file.markDirty(region.offset, 16)
+    }
+}
