@@ -1,18 +1,17 @@
 import ESSConfig
 import ESSCore
-import ESSStore
 import ESSTestSupport
 import Foundation
-import Logging
 import Testing
 
 /// Issue 5, "How we will know", end-to-end: import a fixture year → `check` → `export` →
 /// `verify` passes → change one byte → `verify` fails naming the file.
 ///
-/// The "import" runs in this process, without essd: a deterministic synthetic year at 1-minute
-/// spacing goes through the same path essd's store thread takes (`SiteAggregator` for the site
-/// group, one `SeriesConsolidator` per group, `StoreWriter` for the slots, raw rows for the last
-/// day only, a checkpoint at the end). Then the real `essctl` binary reads the files.
+/// The import is the real one: the test writes the year as another system's CSV export
+/// (local time, PCS power in W, one rejected row) and its map file into a temp directory, and
+/// `essctl import csv` loads it through the path essd's store thread takes (`SiteAggregator`
+/// for the site group, one `SeriesConsolidator` per group, `StoreWriter` for the slots, raw
+/// rows for the last day, a checkpoint at the end). Then the real `essctl` reads the files.
 ///
 /// The fixture (site time Asia/Shanghai, year 2025, 365 days; every day the same except one):
 /// - PCS, 100 kW / battery 200 kWh: charges at −50 kW from 02:00 to 06:00 (Guangdong valley
@@ -158,36 +157,71 @@ import Testing
         }
     }
 
-    /// Fills the store of `site` with the fixture year. Returns the number of minutes sampled.
-    static func importYear(site: SiteConfiguration) throws -> Int {
-        let schemas = site.seriesSchemas
-        let writer = try StoreWriter(
-            directory: site.stateDirectory, siteID: site.site.id, schemas: schemas, tiers: site.store.tiers,
-            pollIntervalsMS: site.seriesPollIntervalsMS, rawBudgetBytes: site.store.rawBudgetBytes,
-            nowMS: yearEndMS, logger: Logger(label: "fixture-year"))
-        var consolidators = schemas.map { SeriesConsolidator(schema: $0, tiers: site.store.tiers) }
-        var aggregator = SiteAggregator(devices: site.devices, meterDeviceID: site.store.meterDeviceID, tiers: site.store.tiers)
-        #expect(aggregator.schema == schemas.last!, "the site group's schema is the configuration's")
-        var writeError: StoreError?
-        func write(_ slot: ConsolidatedSlot) {
-            do { _ = try writer.write(slot) } catch { writeError = error }
+    /// The export's columns: header, group, signal, and the scale the map applies (the PCS
+    /// power is written in W, as SCADA systems often do, and scaled to kW by the map).
+    static let columns: [(header: String, group: String, signal: String, scale: Double)] = [
+        ("PCS1 P (W)", "pcs1", "active_power", 0.001),
+        ("PCS1 Q (kvar)", "pcs1", "reactive_power", 1),
+        ("PCS1 E charge (kWh)", "pcs1", "charge_energy_total", 1),
+        ("PCS1 E discharge (kWh)", "pcs1", "discharge_energy_total", 1),
+        ("PCS1 Udc (V)", "pcs1", "dc_voltage", 1),
+        ("PCS1 Idc (A)", "pcs1", "dc_current", 1),
+        ("PCS1 available", "pcs1", "available", 1),
+        ("PCS1 fault", "pcs1", "fault", 1),
+        ("PCS1 alarm word", "pcs1", "alarm_word", 1),
+        ("PCS1 running", "pcs1", "running", 1),
+        ("PCS1 ambient (°C)", "pcs1", "ambient_temperature", 1),
+        ("BMS1 SOC (%)", "bms1", "soc", 1),
+        ("BMS1 SOH (%)", "bms1", "soh", 1),
+        ("BMS1 Tcell max", "bms1", "cell_temp_max", 1),
+        ("BMS1 Tcell min", "bms1", "cell_temp_min", 1),
+        ("BMS1 Ucell max", "bms1", "cell_voltage_max", 1),
+        ("BMS1 Ucell min", "bms1", "cell_voltage_min", 1),
+        ("BMS1 cycles", "bms1", "cycle_count", 1),
+        ("Meter import (kWh)", "ems1", "meter_import_energy_total", 1),
+        ("Meter export (kWh)", "ems1", "meter_export_energy_total", 1),
+        ("Site P (kW)", "ems1", "site_active_power", 1),
+        ("EMS mode", "ems1", "operating_mode", 1),
+        ("Grid connected", "ems1", "grid_connected", 1),
+    ]
+
+    /// The map file for `columns`: local time ("时间", site time zone), comma-separated.
+    static func writeMap(to file: URL) throws {
+        var text = """
+            # essctl import csv map for the fixture year's SCADA export
+            delimiter = ","
+            header_line = 1
+            sample_interval_seconds = 60
+            ignore = ["备注"]
+
+            [time]
+            column = "时间"
+            format = "local"
+
+            """
+        for column in columns {
+            text += "\n[[column]]\ncolumn = \"\(column.header)\"\ngroup = \"\(column.group)\"\nsignal = \"\(column.signal)\"\n"
+            if column.scale != 1 { text += "scale = \(column.scale)\n" }
         }
-        let groups = Dictionary(uniqueKeysWithValues: schemas.enumerated().map { ($1.groupID, $0) })
-        let pcs = try #require(site.devices.first { $0.id == "pcs1" })
-        let bms = try #require(site.devices.first { $0.id == "bms1" })
-        let ems = try #require(site.devices.first { $0.id == "ems1" })
-        var indices: [String: Int] = [:]
-        for device in [pcs, bms, ems] {
-            for (i, point) in device.profile.points.enumerated() { indices[device.id + "." + point.name] = i }
-        }
-        func index(_ device: DeviceDefinition, _ name: String) -> Int { indices[device.id + "." + name]! }
-        /// Every point stale (not read) unless set.
-        func blank(_ device: DeviceDefinition) -> ([Double], [PointQuality]) {
-            (Array(repeating: .nan, count: device.profile.points.count), Array(repeating: .stale, count: device.profile.points.count))
+        try text.write(to: file, atomically: true, encoding: .utf8)
+    }
+
+    /// Writes the fixture year as a SCADA-style CSV export (local time, one row per minute, no
+    /// rows on the outage day, the ambient temperature every 10 minutes only) plus one bad row:
+    /// a repeated time on line 3, which the import rejects. Returns the number of minutes sampled.
+    static func writeYearCSV(to file: URL) throws -> Int {
+        FileManager.default.createFile(atPath: file.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: file)
+        defer { try? handle.close() }
+        var out = "时间," + columns.map(\.header).joined(separator: ",") + ",备注\n"
+        func flush(force: Bool = false) {
+            if force || out.utf8.count > 1 << 20 {
+                handle.write(Data(out.utf8))
+                out = ""
+            }
         }
         var plant = Plant()
         var minutes = 0
-        var heldBack = 0
         var t = yearStartMS
         while t < yearEndMS {
             defer { t += minuteMS }
@@ -195,67 +229,23 @@ import Testing
             minutes += 1
             let (p, soc) = plant.step(to: t)
             let minute = (t - yearStartMS) % dayMS / minuteMS
-
-            var (pv, pq) = blank(pcs)
-            func set(_ values: inout [Double], _ qualities: inout [PointQuality], _ device: DeviceDefinition, _ name: String, _ v: Double) {
-                let i = index(device, name)
-                values[i] = v
-                qualities[i] = .ok
-            }
             let dcVoltage = 700 + soc
-            set(&pv, &pq, pcs, "active_power", p)
-            set(&pv, &pq, pcs, "reactive_power", 0)
-            set(&pv, &pq, pcs, "charge_energy_total", plant.chargeTotalKWh)
-            set(&pv, &pq, pcs, "discharge_energy_total", plant.dischargeTotalKWh)
-            set(&pv, &pq, pcs, "dc_voltage", dcVoltage)
-            set(&pv, &pq, pcs, "dc_current", p * 1000 / dcVoltage)
-            set(&pv, &pq, pcs, "available", 1)
-            set(&pv, &pq, pcs, "fault", 0)
-            set(&pv, &pq, pcs, "alarm_word", 0)
-            set(&pv, &pq, pcs, "running", p == 0 ? 0 : 1)
-            if minute % 10 == 0 { set(&pv, &pq, pcs, "ambient_temperature", 22 + Double(minute) / 240) }
-
-            var (bv, bq) = blank(bms)
             let warm = abs(p) / 10  // cells warm up a few degrees while working
-            set(&bv, &bq, bms, "soc", soc)
-            set(&bv, &bq, bms, "soh", 98)
-            set(&bv, &bq, bms, "cell_temp_max", 27 + warm)
-            set(&bv, &bq, bms, "cell_temp_min", 24 + warm / 2)
-            set(&bv, &bq, bms, "cell_voltage_max", 3.2 + soc / 1000 + 0.01)
-            set(&bv, &bq, bms, "cell_voltage_min", 3.2 + soc / 1000)
-            set(&bv, &bq, bms, "cycle_count", plant.cycles)
-
-            var (ev, eq) = blank(ems)
-            set(&ev, &eq, ems, "meter_import_energy_total", plant.chargeTotalKWh + 500)
-            set(&ev, &eq, ems, "meter_export_energy_total", plant.dischargeTotalKWh + 400)
-            set(&ev, &eq, ems, "site_active_power", p)
-            set(&ev, &eq, ems, "operating_mode", 1)
-            set(&ev, &eq, ems, "grid_connected", 1)
-
-            let rawToo = t >= yearEndMS - dayMS
-            for scan in [
-                Scan(deviceID: "pcs1", timestampMS: t, values: pv, qualities: pq),
-                Scan(deviceID: "bms1", timestampMS: t, values: bv, qualities: bq),
-                Scan(deviceID: "ems1", timestampMS: t, values: ev, qualities: eq),
-            ] {
-                let g = groups[scan.deviceID]!
-                if rawToo { try writer.appendRaw(group: scan.deviceID, timestampMS: t, values: scan.values, qualities: scan.qualities) }
-                if consolidators[g].ingest(scan, emit: write) != .accepted { heldBack += 1 }
-                aggregator.accept(scan)
-            }
-            let sample = aggregator.sample(atMS: t)
-            if rawToo { try writer.appendRaw(group: "site", timestampMS: t, values: sample.values, qualities: sample.qualities) }
-            consolidators[groups["site"]!].ingest(timestampMS: t, values: sample.values, qualities: sample.qualities, emit: write)
-            if let writeError { throw writeError }
+            let values: [String] = [
+                "\(p * 1000)", "0", "\(plant.chargeTotalKWh)", "\(plant.dischargeTotalKWh)", "\(dcVoltage)",
+                "\(p * 1000 / dcVoltage)", "1", "0", "0", p == 0 ? "0" : "1",
+                minute % 10 == 0 ? "\(22 + Double(minute) / 240)" : "",
+                "\(soc)", "98", "\(27 + warm)", "\(24 + warm / 2)", "\(3.2 + soc / 1000 + 0.01)", "\(3.2 + soc / 1000)",
+                "\(plant.cycles)",
+                "\(plant.chargeTotalKWh + 500)", "\(plant.dischargeTotalKWh + 400)", "\(p)", "1", "1",
+            ]
+            // Local wall time in Asia/Shanghai (+08:00), without an offset, as the SCADA wrote it.
+            let local = HistoryRowMapper.utcText(t + 8 * 3_600_000).dropLast().replacingOccurrences(of: "T", with: " ")
+            out += local + "," + values.joined(separator: ",") + ",\n"
+            if t == yearStartMS { out += local + ",n/a" + String(repeating: ",", count: columns.count) + "repeated row\n" }
+            flush()
         }
-        // As essd does at shutdown: close what the year end closes, write what is still open.
-        for g in consolidators.indices {
-            consolidators[g].flush(untilMS: yearEndMS, emit: write)
-            for slot in consolidators[g].openSlots(nowMS: yearEndMS) { write(slot) }
-        }
-        if let writeError { throw writeError }
-        #expect(heldBack == 0, "every scan is consolidated")
-        try writer.checkpoint(nowMS: yearEndMS)
+        flush(force: true)
         return minutes
     }
 
@@ -269,12 +259,47 @@ import Testing
         let state = work.appendingPathComponent("state")
         let siteFile = try Self.writeSite(in: work, state: state)
         let site = try ConfigurationLoader.loadSite(path: siteFile.path)
+        #expect(site.seriesSchemas.map(\.groupID) == ["pcs1", "bms1", "ems1", "site"])
         let essctl = TestEnvironment.product("essctl")
 
-        let started = Date()
-        let minutes = try Self.importYear(site: site)
+        // import: the year as another system's CSV export, loaded by the real essctl.
+        let csv = work.appendingPathComponent("scada-2025.csv")
+        let mapFile = work.appendingPathComponent("scada-map.toml")
+        let minutes = try Self.writeYearCSV(to: csv)
+        try Self.writeMap(to: mapFile)
         #expect(minutes == 364 * 1440)
-        print("fixture year: \(minutes) minutes × 4 groups imported in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        let started = Date()
+        let (importStatus, importOut, importErr) = try EssdEndToEndTests.run(
+            essctl, ["import", "csv", csv.path, "--map", mapFile.path, "--config", siteFile.path, "--json"])
+        print("fixture year: \(minutes) rows × 3 devices imported by essctl in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        #expect(importStatus == 0, "\(importErr)")
+        let imported = try Self.json(importOut)
+        #expect((imported["rows_read"] as? NSNumber)?.intValue == minutes + 1, "\(importOut.prefix(1500))")
+        #expect((imported["rows_imported"] as? NSNumber)?.intValue == minutes)
+        #expect((imported["rows_rejected"] as? NSNumber)?.intValue == 1)
+        #expect((imported["rejected"] as? [String: Any])?["time_duplicate"] as? NSNumber == 1)
+        let example = try #require((imported["examples"] as? [[String: Any]])?.first, "\(importOut.prefix(1500))")
+        #expect((example["line"] as? NSNumber)?.intValue == 3 && example["column"] as? String == "时间", "\(example)")
+        #expect((imported["unknown_columns"] as? [String]) == [], "every column is mapped or ignored")
+        #expect((imported["sample_interval_ms"] as? NSNumber)?.intValue == 60_000)
+        #expect(imported["groups"] as? [String] == ["pcs1", "bms1", "ems1", "site"])
+        let slots = try #require(imported["slots_written"] as? [String: Any])
+        #expect((slots["15m"] as? NSNumber)?.intValue == 4 * 35_040, "every 15 min of 365 days for 4 groups: \(slots)")
+        // 1-day slots are UTC days: the local year 2025 touches 366 of them (it starts at 16:00 UTC).
+        #expect((slots["1d"] as? NSNumber)?.intValue == 4 * 366, "\(slots)")
+        #expect((imported["raw_rows"] as? NSNumber)?.intValue == 4 * 1441, "the raw tier keeps the last day: \(importOut.prefix(600))")
+
+        // Its first day again: refused, the store already has that day; nothing is written.
+        let firstDay = work.appendingPathComponent("scada-2025-01-01.csv")
+        let reader = try FileHandle(forReadingFrom: csv)
+        let start = String(decoding: try reader.read(upToCount: 1 << 20) ?? Data(), as: UTF8.self)
+        try reader.close()
+        let head = start.split(separator: "\n").prefix(1 + 1 + 1440)  // header, the repeated row, one day
+        try (head.joined(separator: "\n") + "\n").write(to: firstDay, atomically: true, encoding: .utf8)
+        let (againStatus, _, againErr) = try EssdEndToEndTests.run(
+            essctl, ["import", "csv", firstDay.path, "--map", mapFile.path, "--config", siteFile.path])
+        #expect(againStatus == 73, "\(againErr)")
+        #expect(againErr.contains("already has data") && againErr.contains("--force"), "\(againErr)")
 
         let from = "2025-01-01T00:00:00+08:00"
         let to = "2026-01-01T00:00:00+08:00"

@@ -40,7 +40,27 @@ public struct CSVRecordReader: Sendable {
 
     /// Splits `bytes`, calling `emit` for every record completed in them.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer, emit: (CSVRecord) -> Void) {
-        for byte in bytes { consume(byte, emit: emit) }
+        let n = bytes.count
+        var i = 0
+        while i < n {
+            if !atStart, !afterCR, !inQuotes {
+                // The common case: a run of plain bytes, copied at once.
+                var j = i
+                while j < n {
+                    let b = bytes[j]
+                    if b == delimiter || b == 0x0A || b == 0x0D || b == 0x22 { break }
+                    j += 1
+                }
+                if j > i {
+                    field.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i..<j]))
+                    fieldStarted = true
+                    i = j
+                    if i == n { break }
+                }
+            }
+            consume(bytes[i], emit: emit)
+            i += 1
+        }
     }
 
     /// Splits `bytes`, calling `emit` for every record completed in them.

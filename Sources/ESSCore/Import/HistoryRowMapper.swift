@@ -75,6 +75,8 @@ public struct HistoryRowMapper: Sendable {
     public private(set) var tally = HistoryImportTally()
 
     private let resolver: LocalTimeResolver?
+    private let missingIncludesEmpty: Bool
+    private let hasOtherMissingValues: Bool
     private let notAfterMS: Int64?
     /// Resolved on the header (or at once without one): field index of the time and of each column.
     private var timeField: Int?
@@ -105,6 +107,8 @@ public struct HistoryRowMapper: Sendable {
         self.groups = groups
         self.resolver = resolver
         self.notAfterMS = notAfterMS
+        missingIncludesEmpty = map.missingValues.contains("")
+        hasOtherMissingValues = map.missingValues.contains { !$0.isEmpty }
     }
 
     /// Maps one record. Throws when the header does not fit the map.
@@ -245,7 +249,7 @@ public struct HistoryRowMapper: Sendable {
         var qualities = groups.map { [PointQuality](repeating: .stale, count: $0.signals.count) }
         for target in targets {
             let text = fields[target.field].trimmingASCIISpaces
-            if map.missingValues.contains(text) { continue }
+            if text.isEmpty ? missingIncludesEmpty : (hasOtherMissingValues && map.missingValues.contains(text)) { continue }
             guard let v = Self.number(text) else {
                 return reject(.numberInvalid, target.name, "\"\(text)\" is not a number")
             }

@@ -147,6 +147,8 @@ struct DateTimeParts {
 extension String {
     /// The text without leading and trailing spaces and tabs.
     var trimmingASCIISpaces: String {
+        guard let first = utf8.first, let last = utf8.last else { return self }
+        if first != 32, first != 9, last != 32, last != 9 { return self }
         let u = Array(utf8)
         var a = 0
         var b = u.count
