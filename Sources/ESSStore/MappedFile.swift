@@ -12,8 +12,14 @@ final class MappedFile {
     let base: UnsafeMutableRawPointer
     let bytes: Int
     let writable: Bool
-    private var dirtyLower = Int.max
-    private var dirtyUpper = 0
+    /// The byte range written since the last `sync()`: [lower, upper), empty when lower >= upper.
+    /// Behind a pointer so that marking it on every row costs no exclusivity check.
+    private let dirty: UnsafeMutablePointer<Int> = {
+        let range = UnsafeMutablePointer<Int>.allocate(capacity: 2)
+        range.initialize(to: Int.max)
+        (range + 1).initialize(to: 0)
+        return range
+    }()
 
     /// Opens and maps an existing file (`open`, `fstat`, `mmap`).
     init(path: String, writable: Bool) throws(StoreError) {
@@ -46,22 +52,24 @@ final class MappedFile {
         try SystemCalls.fsync(fd, path: path)
     }
 
+    @inline(__always)
     func markDirty(_ offset: Int, _ count: Int) {
-        dirtyLower = min(dirtyLower, offset)
-        dirtyUpper = max(dirtyUpper, offset + count)
+        if offset < dirty[0] { dirty[0] = offset }
+        if offset + count > dirty[1] { dirty[1] = offset + count }
     }
 
     /// `msync(MS_SYNC)` of what was written since the last call, then `fsync`.
     func sync() throws(StoreError) {
-        if dirtyLower < dirtyUpper {
-            try SystemCalls.sync(base, range: dirtyLower..<dirtyUpper, path: path)
+        if dirty[0] < dirty[1] {
+            try SystemCalls.sync(base, range: dirty[0]..<dirty[1], path: path)
         }
         try SystemCalls.fsync(fd, path: path)
-        dirtyLower = Int.max
-        dirtyUpper = 0
+        dirty[0] = Int.max
+        dirty[1] = 0
     }
 
     deinit {
+        dirty.deallocate()
         SystemCalls.unmap(base, bytes: bytes)
         SystemCalls.close(fd)
     }

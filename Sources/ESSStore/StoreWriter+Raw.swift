@@ -26,6 +26,13 @@ public struct RawBatchResult: Sendable, Hashable {
     }
 }
 
+/// A group's raw write position (see `StoreWriter.rawCursors`).
+struct RawCursor {
+    var sequence: UInt64 = 0
+    var timestampMS: Int64 = .min
+    var refusing = false
+}
+
 /// A group's raw region, flattened for the write loop (no per-row copies of the plan).
 struct RawRegion {
     var offset: Int
@@ -56,23 +63,26 @@ extension StoreWriter {
         group: String, timestampMS: Int64, values: [Double], qualities: [PointQuality]
     ) throws(StoreError) -> RawAppendResult {
         let g = try rawGroup(group, rows: 1, values: values.count, qualities: qualities.count, caller: "appendRaw")
-        guard let rawTier else { return .written(sequence: 0) }
-        if timestampMS < rawTimestampMS[g] {
+        guard let rawFile else { return .written(sequence: 0) }
+        let cursor = rawCursors + g
+        if timestampMS < cursor.pointee.timestampMS {
             noteRawStepBack(g, timestampMS: timestampMS)
-            return .refusedClockStepBack(lastTimestampMS: rawTimestampMS[g])
+            return .refusedClockStepBack(lastTimestampMS: cursor.pointee.timestampMS)
         }
-        rawRefusing[g] = false
-        let file = tierFiles[rawTier].file
-        let sequence = rawSequence[g] + 1
+        cursor.pointee.refusing = false
+        let sequence = cursor.pointee.sequence + 1
         values.withUnsafeBufferPointer { v in
             qualities.withUnsafeBufferPointer { q in
-                writeRawRow(
-                    file, rawRegions[g], sequence: sequence, timestampMS: timestampMS, v.baseAddress!, q.baseAddress!)
+                rawRegions.withUnsafeBufferPointer { regions in
+                    writeRawRow(
+                        rawFile, regions[g], sequence: sequence, timestampMS: timestampMS, v.baseAddress!,
+                        q.baseAddress!)
+                    writeRawHead(rawFile, regions[g], sequence: sequence, timestampMS: timestampMS)
+                }
             }
         }
-        writeRawHead(file, rawRegions[g], sequence: sequence, timestampMS: timestampMS)
-        rawSequence[g] = sequence
-        rawTimestampMS[g] = timestampMS
+        cursor.pointee.sequence = sequence
+        cursor.pointee.timestampMS = timestampMS
         return .written(sequence: sequence)
     }
 
@@ -86,12 +96,11 @@ extension StoreWriter {
     ) throws(StoreError) -> RawBatchResult {
         let g = try rawGroup(
             group, rows: timestampsMS.count, values: values.count, qualities: qualities.count, caller: "appendRaw")
-        guard let rawTier else { return RawBatchResult(written: timestampsMS.count) }
+        guard let file = rawFile else { return RawBatchResult(written: timestampsMS.count) }
         let width = schemas[g].signals.count
-        let file = tierFiles[rawTier].file
         let region = rawRegions[g]
-        var sequence = rawSequence[g]
-        var lastMS = rawTimestampMS[g]
+        var sequence = rawCursors[g].sequence
+        var lastMS = rawCursors[g].timestampMS
         var result = RawBatchResult()
         timestampsMS.withUnsafeBufferPointer { ts in
             values.withUnsafeBufferPointer { v in
@@ -115,20 +124,19 @@ extension StoreWriter {
             }
         }
         if result.written > 0 {
-            rawRefusing[g] = false
             writeRawHead(file, region, sequence: sequence, timestampMS: lastMS)
-            rawSequence[g] = sequence
-            rawTimestampMS[g] = lastMS
+            rawCursors[g] = RawCursor(sequence: sequence, timestampMS: lastMS, refusing: false)
         }
         result.lastSequence = sequence
         return result
     }
 
     /// The index of `group`, after checking the sizes of what came with it.
+    @inline(__always)
     private func rawGroup(_ group: String, rows: Int, values: Int, qualities: Int, caller: String) throws(StoreError)
         -> Int
     {
-        guard let g = groupIndex[group] else {
+        guard let g = index(ofGroup: group) else {
             throw StoreError(
                 .invalidArgument, "\(caller): unknown group '\(group)'; the store knows \(groupIndex.keys.sorted())")
         }
@@ -142,14 +150,28 @@ extension StoreWriter {
         return g
     }
 
+    /// `groupIndex[group]`, by comparing ids when there are few groups (cheaper than hashing
+    /// short strings on every scan).
+    @inline(__always)
+    func index(ofGroup group: String) -> Int? {
+        if groupIDs.count <= 16 {
+            return groupIDs.withUnsafeBufferPointer { ids in
+                for i in ids.indices where ids[i] == group { return i }
+                return nil
+            }
+        }
+        return groupIndex[group]
+    }
+
     private func noteRawStepBack(_ g: Int, timestampMS: Int64) {
-        guard !rawRefusing[g] else { return }
+        guard !rawCursors[g].refusing else { return }
         logger.warning(
             "clock stepped back: raw rows held until time passes the last stored one",
             metadata: [
-                "group": "\(schemas[g].groupID)", "timestamp_ms": "\(timestampMS)", "last_ms": "\(rawTimestampMS[g])",
+                "group": "\(schemas[g].groupID)", "timestamp_ms": "\(timestampMS)",
+                "last_ms": "\(rawCursors[g].timestampMS)",
             ])
-        rawRefusing[g] = true
+        rawCursors[g].refusing = true
     }
 
     /// One raw row: the fields, then the CRC last.

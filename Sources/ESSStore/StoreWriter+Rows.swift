@@ -17,10 +17,10 @@ extension StoreWriter {
     /// slot (see `SlotWriteResult`).
     @discardableResult
     public func write(_ slot: ConsolidatedSlot) throws(StoreError) -> SlotWriteResult {
-        guard let t = tierIndex[slot.tier], !tierFiles[t].plan.tier.isRaw else {
+        guard let t = tierFiles.firstIndex(where: { $0.plan.tier.name == slot.tier }), !tierFiles[t].plan.tier.isRaw else {
             throw StoreError(.invalidArgument, "write: '\(slot.tier)' is not a consolidated tier of this store")
         }
-        guard let g = groupIndex[slot.groupID] else {
+        guard let g = index(ofGroup: slot.groupID) else {
             throw StoreError(.invalidArgument, "write: unknown group '\(slot.groupID)'")
         }
         let file = tierFiles[t]
@@ -91,7 +91,7 @@ extension StoreWriter {
         for file in tierFiles { try file.file.sync() }
         var record = CheckpointRecord(checkpointMS: nowMS, raw: [:], newestSlots: [:])
         for (g, schema) in schemas.enumerated() {
-            record.raw[schema.groupID] = .init(sequence: rawSequence[g], timestampMS: rawTimestampMS[g])
+            record.raw[schema.groupID] = .init(sequence: rawCursors[g].sequence, timestampMS: rawCursors[g].timestampMS)
         }
         for (t, file) in tierFiles.enumerated() where !file.plan.tier.isRaw {
             var groups: [String: UInt32] = [:]

@@ -19,14 +19,18 @@ public final class StoreWriter {
     let tierIndex: [String: Int]
     let rawTier: Int?
     let groupIndex: [String: Int]
-    /// Per group: last raw sequence and timestamp written.
-    var rawSequence: [UInt64]
-    var rawTimestampMS: [Int64]
+    /// Per group: last raw sequence and timestamp written, and whether rows are being refused
+    /// (clock stepped back; logs once per episode). Behind a pointer (freed in `deinit`) so the
+    /// per-scan path pays no exclusivity checks or copies for it.
+    let rawCursors: UnsafeMutablePointer<RawCursor>
+    /// The raw tier's mapping (nil without a raw tier).
+    let rawFile: MappedFile?
+    /// Group ids in schema order, for a lookup without hashing when there are few groups.
+    let groupIDs: [String]
     /// Per tier, per group: newest slot number written (0: none).
     var newestSlot: [[UInt32]]
     /// Per tier, per group: whether the last write was refused (logs once per episode).
     var refusing: [[Bool]]
-    var rawRefusing: [Bool]
     /// Per group: its raw region (empty without a raw tier).
     let rawRegions: [RawRegion]
     /// Per consolidated tier: a row with every group unknown (the slot number is set per use).
@@ -99,15 +103,16 @@ public final class StoreWriter {
         self.tierIndex = tierIndex
         rawTier = files.firstIndex { $0.plan.tier.isRaw }
         rawRegions = rawTier.map { files[$0].plan.groups.map(RawRegion.init) } ?? []
+        rawFile = rawTier.map { files[$0].file }
+        groupIDs = schemas.map(\.groupID)
         var groupIndex: [String: Int] = [:]
         for (index, schema) in schemas.enumerated() { groupIndex[schema.groupID] = index }
         self.groupIndex = groupIndex
         unknownRows = files.map { Self.unknownRow($0.plan) }
         let checkpoint = try? CheckpointRecord.read(directory: directory)
         lastCheckpointMS = checkpoint?.checkpointMS
-        rawSequence = [UInt64](repeating: 0, count: schemas.count)
-        rawTimestampMS = [Int64](repeating: .min, count: schemas.count)
-        rawRefusing = [Bool](repeating: false, count: schemas.count)
+        rawCursors = .allocate(capacity: max(1, schemas.count))
+        rawCursors.initialize(repeating: RawCursor(), count: max(1, schemas.count))
         newestSlot = files.map { file in
             schemas.map { checkpoint?.newestSlots[file.plan.tier.name]?[$0.groupID] ?? 0 }
         }
@@ -115,8 +120,8 @@ public final class StoreWriter {
         if let rawTier {
             for group in schemas.indices {
                 let last = RawRecovery.lastRow(in: files[rawTier], group: group)
-                rawSequence[group] = last?.sequence ?? 0
-                rawTimestampMS[group] = last?.timestampMS ?? .min
+                rawCursors[group].sequence = last?.sequence ?? 0
+                rawCursors[group].timestampMS = last?.timestampMS ?? .min
             }
         }
         logger.info(
@@ -162,6 +167,8 @@ public final class StoreWriter {
 
     /// Time of the last checkpoint (from the `checkpoint` file at open, then from `checkpoint(nowMS:)`).
     public var lastCheckpoint: Int64? { lastCheckpointMS }
+
+    deinit { rawCursors.deallocate() }
 }
 
 /// Finds the last raw row of a group after a restart: from the writer's head hint, forward while
