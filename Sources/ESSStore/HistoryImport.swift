@@ -178,7 +178,9 @@ extension StoreWriter {
     /// another row of the tier does not stop it; a row holding a newer slot still does (the
     /// ring's later lap is never overwritten). The group's newest slot stays the newest.
     func writeImported(_ slot: ConsolidatedSlot) throws(StoreError) -> SlotWriteResult {
-        guard let t = tierIndex[slot.tier], let g = groupIndex[slot.groupID] else { return try write(slot) }
+        guard let t = plan.files.firstIndex(where: { $0.tier.name == slot.tier }),
+            let g = schemas.firstIndex(where: { $0.groupID == slot.groupID })
+        else { return try write(slot) }
         let newest = newestSlot[t][g]
         newestSlot[t][g] = 0
         defer { newestSlot[t][g] = max(newest, newestSlot[t][g]) }
