@@ -4,9 +4,13 @@
 # 15 min, each in a fresh child process, with its peak RSS (VmHWM).
 #   scripts/bench-evidence.sh [--dir /tmp] [--keep]
 # Builds a synthetic year store (a few hundred MB) under --dir and removes it after.
+# EVIDENCE_BENCH_SCRATCH=DIR: the build's scratch path (default: SwiftPM's .build), so several
+# people can build in one working tree without sharing a build directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-(cd Benchmarks && swift build -c release --product ess-evidence-bench)
-BENCH_BIN="$(cd Benchmarks && swift build -c release --show-bin-path)/ess-evidence-bench"
+SCRATCH=()
+if [[ -n "${EVIDENCE_BENCH_SCRATCH:-}" ]]; then SCRATCH=(--scratch-path "$EVIDENCE_BENCH_SCRATCH"); fi
+(cd Benchmarks && swift build -c release "${SCRATCH[@]}" --product ess-evidence-bench)
+BENCH_BIN="$(cd Benchmarks && swift build -c release "${SCRATCH[@]}" --show-bin-path)/ess-evidence-bench"
 echo "machine: $(nproc) cores, $(uname -r), $(df -T "${TMPDIR:-/tmp}" | awk 'NR==2 {print $2}') scratch"
 "$BENCH_BIN" "$@"

@@ -10,20 +10,25 @@ enum AvailabilityIndicators {
         var commLossMS: Int64 = 0
         var plannedMS = 0.0
         var unplannedMS = 0.0
+        /// Whether coverage comes from `available` (else from `fault`).
+        let byAvailable: Bool
+        let maintenance: [MaintenanceWindow]
 
         /// nil when the site has neither an `available` nor a `fault` signal.
         init?(_ input: IndicatorInput) {
             let idx = input.site.indices
             guard idx.available != nil || idx.fault != nil else { return nil }
+            byAvailable = idx.available != nil
+            maintenance = input.maintenance
         }
 
         /// One step of the site group.
         @inline(__always)
-        mutating func add(_ step: IndicatorAccumulator.StepScratch, _ input: IndicatorInput) {
+        mutating func add(_ step: IndicatorAccumulator.StepScratch) {
             let length = step.lengthMS
             let a = step.available
             let f = step.fault
-            let covered = Swift.min(length, (input.site.indices.available != nil ? a?.coveredMS : f?.coveredMS) ?? 0)
+            let covered = Swift.min(length, (byAvailable ? a?.coveredMS : f?.coveredMS) ?? 0)
             commLossMS += length - covered
             coveredMS += covered
             guard covered > 0 else { return }
@@ -32,8 +37,8 @@ enum AvailabilityIndicators {
             let down = Double(covered - available)
             let start = step.startMS
             var overlap: Int64 = 0
-            for w in input.maintenance {
-                overlap += Swift.max(0, Swift.min(w.endMS, start + length) - Swift.max(w.startMS, start))
+            if !maintenance.isEmpty {
+                for w in maintenance { overlap += Swift.max(0, Swift.min(w.endMS, start + length) - Swift.max(w.startMS, start)) }
             }
             let planned = down * Swift.min(1, Double(overlap) / Double(length))
             plannedMS += planned

@@ -51,6 +51,11 @@ enum CompletenessIndicators {
 
         @inline(__always)
         mutating func beginStep(day: Int, lengthMS: Int64, layout: IndicatorLayout, handler: IndicatorAccumulator.DayHandler?) {
+            if let last = open.last, last.day == day {
+                open[open.count - 1].spanMS += lengthMS
+                rowBase = (open.count - 1) * columnCount
+                return
+            }
             if let k = open.lastIndex(where: { $0.day == day }) {
                 open[k].spanMS += lengthMS
                 rowBase = k * columnCount

@@ -42,13 +42,21 @@ enum DischargeIndicators {
         /// The event being extended.
         var open: (first: Int, last: Int, socStart: Double, socEnd: Double, complete: Bool)?
 
+        /// The window's grid: where step i starts and ends.
+        let windowStartMS: Int64
+        let windowEndMS: Int64
+        let slotMS: Int64
+
         init(_ input: IndicatorInput, settings: IndicatorSettings) {
             hasPower = input.site.indices.power != nil
             thresholdKW = settings.dischargeThresholdOfRatedPower * input.facts.ratedPowerKW
+            windowStartMS = input.windowStartMS
+            windowEndMS = input.windowEndMS
+            slotMS = input.slotMS
         }
 
         @inline(__always)
-        mutating func add(_ step: IndicatorAccumulator.StepScratch, index i: Int, _ input: IndicatorInput) {
+        mutating func add(_ step: IndicatorAccumulator.StepScratch, index i: Int) {
             if let v = step.soc {
                 if v.min.isFinite { socMin = min(socMin, v.min) }
                 if v.max.isFinite { socMax = max(socMax, v.max) }
@@ -70,7 +78,7 @@ enum DischargeIndicators {
             } else if var event = open {
                 // Ran into missing data: the slot after the event has no power.
                 if step.power == nil { event.complete = false }
-                close(event, input)
+                close(event)
                 open = nil
             }
             previousPowerKnown = step.power != nil
@@ -78,17 +86,16 @@ enum DischargeIndicators {
         }
 
         /// Closes an event still open at the window's end.
-        mutating func finish(_ input: IndicatorInput) {
-            if let event = open { close(event, input) }
+        mutating func finish() {
+            if let event = open { close(event) }
             open = nil
         }
 
-        private mutating func close(
-            _ e: (first: Int, last: Int, socStart: Double, socEnd: Double, complete: Bool), _ input: IndicatorInput
-        ) {
+        private mutating func close(_ e: (first: Int, last: Int, socStart: Double, socEnd: Double, complete: Bool)) {
             let complete = e.complete && e.socStart.isFinite && e.socEnd.isFinite
-            let start = input.windowStartMS + Int64(e.first) * input.slotMS
-            let end = input.windowStartMS + Int64(e.last) * input.slotMS + input.slotLengthMS(e.last)
+            let start = windowStartMS + Int64(e.first) * slotMS
+            let lastStart = windowStartMS + Int64(e.last) * slotMS
+            let end = lastStart + min(slotMS, windowEndMS - lastStart)
             events.append(DischargeEvent(startMS: start, endMS: end, socStartPercent: e.socStart, socEndPercent: e.socEnd, complete: complete))
         }
     }

@@ -33,11 +33,12 @@ struct EnergyAccounting {
     /// One step: every energy group's slot energy (`stepEnergy[g]`, nil when missing).
     /// Returns the step's E_c and E_d from the preferred source, NaN where unknown.
     @inline(__always)
-    mutating func add(_ stepEnergy: [EnergySummary?], layout: IndicatorLayout) -> (chargeKWh: Double, dischargeKWh: Double) {
+    mutating func add(_ stepEnergy: [EnergySummary?], sources: [Int]) -> (chargeKWh: Double, dischargeKWh: Double) {
         var charge = Double.nan
         var discharge = Double.nan
         let useCounter = usesCounter
-        for (k, g) in layout.energySources.enumerated() {
+        for k in sources.indices {
+            let g = sources[k]
             guard let e = stepEnergy[g] else { continue }
             if e.counterChargeKWh.isFinite { counterChargeKWh += e.counterChargeKWh }
             if e.counterDischargeKWh.isFinite { counterDischargeKWh += e.counterDischargeKWh }

@@ -115,7 +115,7 @@ public struct IndicatorAccumulator {
     /// The report over the whole window: steps not fed are missing data.
     public mutating func finish() -> IndicatorReport {
         addMissing(untilMS: shape.windowEndMS)
-        discharge.finish(shape)
+        discharge.finish()
         completeness.closeAll(layout: layout, handler: onDayClosed)
         var perGroup: [[Int64]] = []
         for g in layout.groups.indices {
@@ -173,20 +173,14 @@ public struct IndicatorAccumulator {
         let first = layout.coveredOffset[g]
         let n = min(summaries.count, layout.tracked[g])
         let rowBase = completeness.rowBase
-        covered.withUnsafeMutableBufferPointer { covered in
-            layout.columnOf.withUnsafeBufferPointer { columnOf in
-                completeness.row.withUnsafeMutableBufferPointer { row in
-                    for s in 0..<n {
-                        let c = summaries[s].coveredMS
-                        covered[first + s] += c
-                        let column = Int(columnOf[first + s])
-                        if c > 0, column >= 0 { row[rowBase + column] += c }
-                    }
-                }
-            }
+        for s in 0..<n {
+            let c = summaries[s].coveredMS
+            covered[first + s] += c
+            let column = Int(layout.columnOf[first + s])
+            if c > 0, column >= 0 { completeness.row[rowBase + column] += c }
         }
         stepEnergy[g] = slotEnergy
-        let idx = layout.groups[g].indices
+        let idx = layout.indices[g]
         if g == 0 {
             step.soc = IndicatorContext.summary(summaries, idx.soc)
             step.power = IndicatorContext.summary(summaries, idx.power)
@@ -197,10 +191,9 @@ public struct IndicatorAccumulator {
             step.meterImport = IndicatorContext.summary(summaries, idx.meterImport)
             step.meterExport = IndicatorContext.summary(summaries, idx.meterExport)
         } else {
-            let s = settings
-            if let v = IndicatorContext.summary(summaries, idx.cellTempMax), v.max > s.cellTempLimitC { step.cellTempOver = true }
-            if let v = IndicatorContext.summary(summaries, idx.cellVoltageMax), v.max > s.cellVoltageMaxV { step.cellVoltageOut = true }
-            if let v = IndicatorContext.summary(summaries, idx.cellVoltageMin), v.min < s.cellVoltageMinV { step.cellVoltageOut = true }
+            if let v = IndicatorContext.summary(summaries, idx.cellTempMax), v.max > settings.cellTempLimitC { step.cellTempOver = true }
+            if let v = IndicatorContext.summary(summaries, idx.cellVoltageMax), v.max > settings.cellVoltageMaxV { step.cellVoltageOut = true }
+            if let v = IndicatorContext.summary(summaries, idx.cellVoltageMin), v.min < settings.cellVoltageMinV { step.cellVoltageOut = true }
             if let v = IndicatorContext.summary(summaries, idx.fault), v.max != 0 || v.min != 0 { step.anyFault = true }
             if let v = IndicatorContext.summary(summaries, idx.alarmWord), v.max != 0 || v.min != 0 { step.anyAlarm = true }
         }
@@ -210,16 +203,15 @@ public struct IndicatorAccumulator {
     @inline(__always)
     mutating func endStep() {
         let i = stepsFed
-        let (charge, discharge) = energy.add(stepEnergy, layout: layout)
+        let (charge, discharge) = energy.add(stepEnergy, sources: layout.energySources)
         meter?.add(importSummary: step.meterImport, exportSummary: step.meterExport)
-        availability?.add(step, shape)
-        self.discharge.add(step, index: i, shape)
+        availability?.add(step)
+        self.discharge.add(step, index: i)
         safety.add(step)
         if let tariff { peak?.add(step, chargeKWh: charge, dischargeKWh: discharge, tariff: tariff) }
         stepsFed += 1
     }
 }
-
 /// The groups in the order the accumulator feeds them (site, devices, meter) and where each
 /// signal's sums live. Owns indices only.
 struct IndicatorLayout {
@@ -237,6 +229,8 @@ struct IndicatorLayout {
     var columnNames: [String]
     /// Per column: group index and signal index.
     var columns: [(group: Int, signal: Int)]
+    /// Each group's role indices (copied out of `groups` for the per-step path).
+    var indices: [SignalIndices]
 
     init(_ input: IndicatorInput) {
         groups = [input.site] + input.devices
@@ -247,6 +241,7 @@ struct IndicatorLayout {
         let named = input.devices.indices.filter { input.energyGroupIDs.contains(input.devices[$0].groupID) }
         // A named device that is the site group itself reads the site's slots (as before).
         energySources = named.isEmpty ? [0] : named.map { input.devices[$0].groupID == input.site.groupID ? 0 : 1 + $0 }
+        indices = groups.map(\.indices)
         tracked = []
         coveredOffset = []
         columnOf = []

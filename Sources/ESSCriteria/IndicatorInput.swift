@@ -158,8 +158,11 @@ public struct IndicatorInput: Sendable, Hashable {
     func slotPositions(_ group: GroupSeries) -> [Int32] {
         var positions = [Int32](repeating: -1, count: slotCount)
         guard slotMS > 0 else { return positions }
-        for (k, slot) in group.slots.enumerated() where slot.startMS >= windowStartMS && slot.startMS < windowEndMS {
-            positions[Int((slot.startMS - windowStartMS) / slotMS)] = Int32(k)
+        group.slots.withUnsafeBufferPointer { slots in
+            for k in slots.indices {
+                let start = slots[k].startMS
+                if start >= windowStartMS && start < windowEndMS { positions[Int((start - windowStartMS) / slotMS)] = Int32(k) }
+            }
         }
         return positions
     }

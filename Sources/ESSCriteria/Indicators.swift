@@ -40,21 +40,85 @@ public enum Indicators {
     /// Every indicator over `input`'s window. Peak shifting needs `tariff`; meter-based
     /// efficiencies need `input.meter`; planned/unplanned outage needs maintenance windows.
     public static func compute(_ input: IndicatorInput, tariff: TariffCalendar? = nil, settings: IndicatorSettings = IndicatorSettings()) -> IndicatorReport {
+        // Slots as a store gives them (in time order): one pass, each group read at a cursor.
+        inOrder(input, tariff: tariff, settings: settings) ?? placed(input, tariff: tariff, settings: settings)
+    }
+
+    /// The report for slots in any order: each group's slots are placed on the grid first
+    /// (`slotPositions`); of two slots for one step, the later in the array wins.
+    static func placed(_ input: IndicatorInput, tariff: TariffCalendar?, settings: IndicatorSettings) -> IndicatorReport {
+        let groups = [input.site] + input.devices + (input.meter.map { [$0] } ?? [])
         var accumulator = IndicatorAccumulator(input, tariff: tariff, settings: settings)
-        let groups = [input.site] + input.devices + (accumulator.layout.meterGroup == nil ? [] : [input.meter!])
-        // Where each group's slot of step i is in its `slots` (−1: missing); the last wins.
         let grids = groups.map { input.slotPositions($0) }
-        for i in 0..<accumulator.stepCount {
-            guard accumulator.beginStep() else { break }
-            for g in groups.indices {
-                let k = Int(grids[g][i])
-                guard k >= 0 else { continue }
-                groups[g].slots.withUnsafeBufferPointer { slots in
-                    slots[k].signals.withUnsafeBufferPointer { accumulator.feed(g, $0, slots[k].energy) }
+        withSlotBuffers(groups[...]) { buffers in
+            for i in 0..<accumulator.stepCount {
+                guard accumulator.beginStep() else { break }
+                for g in buffers.indices {
+                    let k = Int(grids[g][i])
+                    guard k >= 0 else { continue }
+                    buffers[g][k].signals.withUnsafeBufferPointer { accumulator.feed(g, $0, buffers[g][k].energy) }
                 }
+                accumulator.endStep()
             }
-            accumulator.endStep()
         }
         return accumulator.finish()
+    }
+
+    /// The report when every group's slots inside the window are in time order (duplicates
+    /// allowed: the last wins, as in any order), reading each group's slots once at a cursor;
+    /// nil when a slot is found out of order (the caller then places slots by start).
+    static func inOrder(_ input: IndicatorInput, tariff: TariffCalendar?, settings: IndicatorSettings) -> IndicatorReport? {
+        let groups = [input.site] + input.devices + (input.meter.map { [$0] } ?? [])
+        var accumulator = IndicatorAccumulator(input, tariff: tariff, settings: settings)
+        let start = input.windowStartMS
+        let end = input.windowEndMS
+        let slotMS = input.slotMS
+        var ordered = true
+        withSlotBuffers(groups[...]) { buffers in
+            var cursors = [Int](repeating: 0, count: buffers.count)
+            for i in 0..<accumulator.stepCount {
+                guard accumulator.beginStep() else { break }
+                let stepStart = start + Int64(i) * slotMS
+                let stepEnd = min(end, stepStart + slotMS)
+                for g in buffers.indices {
+                    let slots = buffers[g]
+                    var k = cursors[g]
+                    var found = -1
+                    // Before the window: ignored; inside it but before this step: out of order.
+                    while k < slots.count {
+                        let slotStart = slots[k].startMS
+                        if slotStart >= stepEnd { break }
+                        if slotStart >= stepStart {
+                            found = k
+                        } else if slotStart >= start {
+                            ordered = false
+                            return
+                        }
+                        k += 1
+                    }
+                    cursors[g] = k
+                    if found >= 0 { slots[found].signals.withUnsafeBufferPointer { accumulator.feed(g, $0, slots[found].energy) } }
+                }
+                accumulator.endStep()
+            }
+            // What is left must lie outside the window.
+            for g in buffers.indices {
+                for k in cursors[g]..<buffers[g].count where buffers[g][k].startMS >= start && buffers[g][k].startMS < end {
+                    ordered = false
+                    return
+                }
+            }
+        }
+        return ordered ? accumulator.finish() : nil
+    }
+
+    /// Calls `body` with every group's slots as buffers (nested `withUnsafeBufferPointer`), so
+    /// the loop reads slots in place instead of copying them.
+    private static func withSlotBuffers(
+        _ groups: ArraySlice<GroupSeries>, _ buffers: [UnsafeBufferPointer<ConsolidatedSlot>] = [],
+        _ body: ([UnsafeBufferPointer<ConsolidatedSlot>]) -> Void
+    ) {
+        guard let first = groups.first else { return body(buffers) }
+        first.slots.withUnsafeBufferPointer { withSlotBuffers(groups.dropFirst(), buffers + [$0], body) }
     }
 }

@@ -18,13 +18,23 @@ enum PeakShiftingIndicators {
             return kinds[t.minuteOfDay]
         }
 
+        /// Ordinary days' tables by month: a day's periods depend only on its month unless it is
+        /// a holiday or an overlay names its date.
+        var byMonth: [[PeriodKind?]] = Array(repeating: [], count: 13)
+
         /// As `kind(_:_:)` for local day `d` (days since 1970-01-01) and minute of that day.
         @inline(__always)
         mutating func kind(_ tariff: TariffCalendar, day d: Int, minute: Int) -> PeriodKind? {
             if d != day {
                 day = d
                 let date = LocalDate(daysSinceEpoch: d)
-                kinds = (0..<1440).map { tariff.band(on: date, minute: $0)?.kind }
+                let special = tariff.holidays.contains(date) || tariff.overlays.contains { $0.dates.contains(date) }
+                if special {
+                    kinds = (0..<1440).map { tariff.band(on: date, minute: $0)?.kind }
+                } else {
+                    if byMonth[date.month].isEmpty { byMonth[date.month] = (0..<1440).map { tariff.band(on: date, minute: $0)?.kind } }
+                    kinds = byMonth[date.month]
+                }
             }
             return kinds[minute]
         }

@@ -183,7 +183,28 @@ struct IndicatorAccumulatorTests {
         var reversed = input
         reversed.site.slots.reverse()
         #expect(Self.same(whole, Indicators.compute(reversed, tariff: BuiltInTariffs.guangdong2021)))
+        // In time order (as a store gives them) the one-pass cursor path runs, and agrees.
+        var sorted = input
+        sorted.site.slots.sort { $0.startMS < $1.startMS }
+        for k in sorted.devices.indices { sorted.devices[k].slots.sort { $0.startMS < $1.startMS } }
+        sorted.meter?.slots.sort { $0.startMS < $1.startMS }
+        let settings = IndicatorSettings()
+        let cursor = Indicators.inOrder(sorted, tariff: BuiltInTariffs.guangdong2021, settings: settings)
+        #expect(cursor != nil || sorted.slotCount == 0, "seed \(seed): sorted slots must take the cursor path")
+        if let cursor { #expect(Self.same(whole, cursor), "seed \(seed)") }
+        // Shuffled slots: the cursor path gives up (nil) or, if they happen to be in order, agrees.
+        if let r = Indicators.inOrder(input, tariff: BuiltInTariffs.guangdong2021, settings: settings) { #expect(Self.same(whole, r)) }
+        // A duplicate start, in order: the later slot wins on both paths.
+        if let at = sorted.site.slots.firstIndex(where: { $0.startMS >= sorted.windowStartMS && $0.startMS < sorted.windowEndMS }) {
+            var first = sorted.site.slots[at]
+            first.signals = first.signals.map { _ in SlotSummary(count: 1, coveredMS: 1, min: 1, max: 1, mean: 1, first: 1, last: 1) }
+            sorted.site.slots.insert(first, at: at + 1)
+            let a = Indicators.inOrder(sorted, tariff: BuiltInTariffs.guangdong2021, settings: settings)
+            let b = Indicators.placed(sorted, tariff: BuiltInTariffs.guangdong2021, settings: settings)
+            #expect(a.map { Self.same($0, b) } == true, "seed \(seed)")
+        }
     }
+
 
     @Test("days are handed over as they close, not at the end")
     func daysCloseAsTheyEnd() {

@@ -96,12 +96,26 @@ struct EvidenceBench {
         print("  compute runs (ms): \(computeTimes.map { fmt($0, 1) }.joined(separator: " "))")
         print("  reference runs (ms): \(referenceTimes.map { fmt($0, 2) }.joined(separator: " "))")
 
+        // 2b. The same year streamed from the store a day at a time, as essctl kpi/check do
+        // (store reads included), and checked against the in-memory report.
+        clock = ContinuousClock.now
+        let source = StoreIndicatorReader(reader: reader, tier: reader.tiers.first { $0.name == "1m" }!, meterDeviceID: nil)
+        let shape = source.shape(facts: site.site, fromMS: yearStartMS, toMS: yearEndMS, offsets: input.offsets)
+        let streamed = try source.report(shape, tariff: tariff)
+        let streamedMS = seconds(ContinuousClock.now - clock) * 1000
+        let agrees = report.map { whole in
+            zip(whole.values, streamed.values).allSatisfy { $0.id == $1.id && ($0.value == $1.value || ($0.value.isNaN && $1.value.isNaN)) }
+                && whole.values.count == streamed.values.count
+        } ?? false
+        print("streamed from the store (1 day per read): \(fmt(streamedMS, 1)) ms; equals the in-memory report: \(agrees)")
+
         // 3. Export at 15 min, each window in a fresh child process (its own VmHWM).
         let month = try runChild(state: state, fromMS: yearStartMS, toMS: monthEndMS, out: work + "/bundle-month")
         let year = try runChild(state: state, fromMS: yearStartMS, toMS: yearEndMS, out: work + "/bundle-year")
         for (name, r) in [("1 month", month), ("1 year", year)] {
             print("  export \(name): \(r.intervals) intervals, \(fmt(r.seconds, 3)) s, VmHWM \(r.hwmKB / 1024) MiB, VmRSS at end \(r.rssKB / 1024) MiB (process baseline VmHWM \(r.baselineHWMKB / 1024) MiB)")
         }
+        print("  peak RSS side by side: 1 month \(month.hwmKB / 1024) MiB | 1 year \(year.hwmKB / 1024) MiB")
 
         // 4. The table.
         let growthKB = year.hwmKB - month.hwmKB
@@ -113,6 +127,7 @@ struct EvidenceBench {
         row(String(repeating: "-", count: 44), String(repeating: "-", count: 14), String(repeating: "-", count: 34), String(repeating: "-", count: 14), "--")
         row("Indicators.compute, 1 year @1 min (median 5)", "\(fmt(computeMS, 1)) ms", "energy-sum loop \(fmt(referenceMS, 2)) ms", "≤ 100 ms", computeMS <= 100 ? "yes" : "NO")
         row("  reading the year's slots from the store", "\(fmt(readMS, 1)) ms", "(not part of the target)", "-", "")
+        row("  streamed: store read + accumulate, 1 day/read", "\(fmt(streamedMS, 1)) ms", agrees ? "same report as in memory" : "DIFFERS", "-", "")
         row("export 1 month @15 min", "\(fmt(month.seconds, 3)) s", "\(month.intervals) intervals", "-", "")
         row("export 1 year @15 min", "\(fmt(year.seconds, 3)) s", "\(year.intervals) intervals", "≤ 2 s", year.seconds <= 2 ? "yes" : "NO")
         row("peak RSS (VmHWM), export 1 month", "\(month.hwmKB / 1024) MiB", "+\(exportGrowthMonth / 1024) MiB over start", "-", "")
