@@ -9,7 +9,9 @@ internal import Foundation
 /// Owns the map file only: reading the CSV is `HistoryRowMapper`'s job, storing it
 /// `HistoryImporter`'s.
 enum ImportMapReader {
-    static let topKeys = ["delimiter", "header_line", "sample_interval_seconds", "missing_values", "ignore", "time", "column"]
+    static let topKeys = [
+        "delimiter", "header_line", "sample_interval_seconds", "missing_values", "ignore", "time", "column",
+    ]
     static let timeKeys = ["column", "format"]
     static let columnKeys = ["column", "group", "signal", "scale"]
 
@@ -29,15 +31,22 @@ enum ImportMapReader {
         var delimiter = UInt8(ascii: ",")
         if let text = top.string("delimiter", nonEmpty: true) {
             let bytes = Array(text.utf8)
-            if bytes.count == 1, bytes[0] < 0x80, ![UInt8(ascii: "\""), UInt8(ascii: "\n"), UInt8(ascii: "\r")].contains(bytes[0]) {
+            if bytes.count == 1, bytes[0] < 0x80,
+                ![UInt8(ascii: "\""), UInt8(ascii: "\n"), UInt8(ascii: "\r")].contains(bytes[0])
+            {
                 delimiter = bytes[0]
             } else {
-                top.issue("delimiter", "\"\(text)\" is not one ASCII character other than a quote or line break; e.g. \",\", \";\" or \"\\t\"")
+                top.issue(
+                    "delimiter",
+                    "\"\(text)\" is not one ASCII character other than a quote or line break; e.g. \",\", \";\" or \"\\t\""
+                )
             }
         }
         let headerLine = top.has("header_line") ? top.integer("header_line", in: 0...1000) : 1
         var sampleIntervalMS: Int64?
-        if let seconds = top.double("sample_interval_seconds", ruleText: "greater than 0 (seconds)", { $0 > 0 && $0 < 1e7 }) {
+        if let seconds = top.double(
+            "sample_interval_seconds", ruleText: "greater than 0 (seconds)", { $0 > 0 && $0 < 1e7 })
+        {
             sampleIntervalMS = Int64((seconds * 1000).rounded())
         }
         let missing = top.has("missing_values") ? top.stringArray("missing_values") : [""]
@@ -45,7 +54,8 @@ enum ImportMapReader {
 
         func reference(_ r: TableReader, _ key: String) -> HistoryImportMap.ColumnReference? {
             guard let entry = r.table[key] else {
-                r.issue(key, "missing required key; expected a header name (string) or a column number from 1 (integer)")
+                r.issue(
+                    key, "missing required key; expected a header name (string) or a column number from 1 (integer)")
                 return nil
             }
             if let name = entry.value.stringValue {
@@ -54,7 +64,10 @@ enum ImportMapReader {
                     return nil
                 }
                 if headerLine == 0 {
-                    r.issue(key, "\"\(name)\" is a header name, but header_line = 0 (no header); use the column number (1 = first)")
+                    r.issue(
+                        key,
+                        "\"\(name)\" is a header name, but header_line = 0 (no header); use the column number (1 = first)"
+                    )
                     return nil
                 }
                 return .name(name)
@@ -66,7 +79,9 @@ enum ImportMapReader {
                 }
                 return .number(Int(n))
             }
-            r.issue(key, "expected a header name (string) or a column number from 1 (integer), found \(entry.value.summary)")
+            r.issue(
+                key, "expected a header name (string) or a column number from 1 (integer), found \(entry.value.summary)"
+            )
             return nil
         }
 
@@ -75,7 +90,8 @@ enum ImportMapReader {
         if let time = top.table("time", required: true) {
             time.rejectUnknownKeys(allowed: timeKeys)
             timeColumn = reference(time, "column")
-            timeFormat = time.choice("format", required: true, HistoryImportMap.TimeFormat.allCases.map { ($0.rawValue, $0) })
+            timeFormat = time.choice(
+                "format", required: true, HistoryImportMap.TimeFormat.allCases.map { ($0.rawValue, $0) })
         }
 
         let schemas = site.seriesSchemas
@@ -87,7 +103,9 @@ enum ImportMapReader {
             top.issue("column", "no [[column]] tables; add one per imported column with column, group and signal")
         }
         for r in readers {
-            r.rejectUnknownKeys(allowed: columnKeys, hints: ["device": "write group = \"<device id>\" (or \"site\")", "name": "write column = \"<header>\""])
+            r.rejectUnknownKeys(
+                allowed: columnKeys,
+                hints: ["device": "write group = \"<device id>\" (or \"site\")", "name": "write column = \"<header>\""])
             let column = reference(r, "column")
             let scale = r.has("scale") ? r.double("scale", ruleText: "other than 0", { $0 != 0 }) : 1
             var group: String?
@@ -95,11 +113,16 @@ enum ImportMapReader {
                 if knownGroups.contains(g) {
                     group = g
                 } else {
-                    r.issue("group", "\"\(g)\" is not a device of the site (\(site.site.id)); known: \(knownGroups.joined(separator: ", "))")
+                    r.issue(
+                        "group",
+                        "\"\(g)\" is not a device of the site (\(site.site.id)); known: \(knownGroups.joined(separator: ", "))"
+                    )
                 }
             }
             var signal: String?
-            if let s = r.string("signal", required: true), let group, let schema = schemas.first(where: { $0.groupID == group }) {
+            if let s = r.string("signal", required: true), let group,
+                let schema = schemas.first(where: { $0.groupID == group })
+            {
                 if schema.signals.contains(where: { $0.name == s }) {
                     signal = s
                     let key = group + "." + s
@@ -112,7 +135,10 @@ enum ImportMapReader {
                 } else {
                     let names = schema.signals.map(\.name)
                     let list = names.prefix(40).joined(separator: ", ") + (names.count > 40 ? ", ..." : "")
-                    r.issue("signal", "\"\(s)\" is not a signal of \(group == "site" ? "the site group" : "device \(group)"); known: \(list)")
+                    r.issue(
+                        "signal",
+                        "\"\(s)\" is not a signal of \(group == "site" ? "the site group" : "device \(group)"); known: \(list)"
+                    )
                 }
             }
             if let column, column == timeColumn {
@@ -120,17 +146,23 @@ enum ImportMapReader {
                 continue
             }
             if let column, let group, let signal, let scale {
-                columns.append(HistoryImportMap.Column(column: column, group: group, signal: signal, scale: scale, line: r.table.position.line))
+                columns.append(
+                    HistoryImportMap.Column(
+                        column: column, group: group, signal: signal, scale: scale, line: r.table.position.line))
             }
         }
-        if let firstSite = columns.first(where: { $0.group == "site" }), let firstDevice = columns.first(where: { $0.group != "site" }) {
+        if let firstSite = columns.first(where: { $0.group == "site" }),
+            let firstDevice = columns.first(where: { $0.group != "site" })
+        {
             log.add(
                 file: file, line: firstSite.line, key: "column",
-                "site columns and device columns (e.g. \(firstDevice.group) on line \(firstDevice.line)) are both mapped; the site group is derived from the devices when device columns are given. Map device columns only, or site columns only")
+                "site columns and device columns (e.g. \(firstDevice.group) on line \(firstDevice.line)) are both mapped; the site group is derived from the devices when device columns are given. Map device columns only, or site columns only"
+            )
         }
         guard log.count == before, let headerLine, let timeColumn, let timeFormat, let missing else { return nil }
         return HistoryImportMap(
-            delimiter: delimiter, headerLine: headerLine, timeColumn: timeColumn, timeFormat: timeFormat, columns: columns,
+            delimiter: delimiter, headerLine: headerLine, timeColumn: timeColumn, timeFormat: timeFormat,
+            columns: columns,
             ignoredColumns: ignored, missingValues: Set(missing), sampleIntervalMS: sampleIntervalMS)
     }
 }
@@ -138,21 +170,27 @@ enum ImportMapReader {
 extension ConfigurationLoader {
     /// Loads an import map file and checks it against `site` (groups, signals). Throws every
     /// problem as FILE:LINE: KEY: MESSAGE before anything is imported.
-    public static func loadImportMap(path: String, site: SiteConfiguration) throws(ConfigurationError) -> HistoryImportMap {
+    public static func loadImportMap(path: String, site: SiteConfiguration) throws(ConfigurationError)
+        -> HistoryImportMap
+    {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read as UTF-8 text" : "does not exist"
+            let reason =
+                FileManager.default.fileExists(atPath: path) ? "cannot be read as UTF-8 text" : "does not exist"
             throw ConfigurationError(issues: [
-                ConfigurationIssue(file: path, line: 0, key: "(file)", message: "the map file \(reason); check the path")
+                ConfigurationIssue(
+                    file: path, line: 0, key: "(file)", message: "the map file \(reason); check the path")
             ])
         }
         return try parseImportMap(text: text, file: path, site: site)
     }
 
     /// Validates import map text against `site`; `file` names it in issues.
-    public static func parseImportMap(text: String, file: String, site: SiteConfiguration) throws(ConfigurationError) -> HistoryImportMap {
+    public static func parseImportMap(text: String, file: String, site: SiteConfiguration) throws(ConfigurationError)
+        -> HistoryImportMap
+    {
         let log = IssueLog()
         guard let map = ImportMapReader.read(text: text, file: file, site: site, log: log), log.isEmpty else {
             throw ConfigurationError(issues: log.ordered)

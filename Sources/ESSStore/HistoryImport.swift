@@ -59,9 +59,13 @@ public final class HistoryImporter {
     /// The schemas an import of `groups` feeds (device ids, or "site"), in that order, with
     /// heartbeats of 3 × `sampleIntervalMS` (as essd uses 3 × the poll interval); nil keeps the
     /// site's own heartbeats. Unknown groups are left out (the map reader refuses them first).
-    public static func feedSchemas(site: SiteConfiguration, groups: [String], sampleIntervalMS: Int64?) -> [SeriesSchema] {
+    public static func feedSchemas(site: SiteConfiguration, groups: [String], sampleIntervalMS: Int64?)
+        -> [SeriesSchema]
+    {
         let devices = importDevices(site: site, sampleIntervalMS: sampleIntervalMS)
-        let siteSchema = SiteAggregator(devices: devices, meterDeviceID: site.store.meterDeviceID, tiers: site.store.tiers).schema
+        let siteSchema = SiteAggregator(
+            devices: devices, meterDeviceID: site.store.meterDeviceID, tiers: site.store.tiers
+        ).schema
         return groups.compactMap { group in
             if group == "site" { return siteSchema }
             return devices.first { $0.id == group }.map { SeriesSchema.device($0, tiers: site.store.tiers) }
@@ -108,7 +112,8 @@ public final class HistoryImporter {
         siteFedDirectly = feedSchemas.firstIndex { $0.groupID == "site" }
         if siteFedDirectly == nil {
             let devices = Self.importDevices(site: site, sampleIntervalMS: sampleIntervalMS)
-            let aggregator = SiteAggregator(devices: devices, meterDeviceID: site.store.meterDeviceID, tiers: site.store.tiers)
+            let aggregator = SiteAggregator(
+                devices: devices, meterDeviceID: site.store.meterDeviceID, tiers: site.store.tiers)
             self.aggregator = aggregator
             siteConsolidator = SeriesConsolidator(schema: aggregator.schema, tiers: tiers)
         }
@@ -125,7 +130,8 @@ public final class HistoryImporter {
         for (g, schema) in feedSchemas.enumerated() {
             if raw { try appendRaw(schema.groupID, t, row.values[g], row.qualities[g]) }
             consolidators[g].ingest(timestampMS: t, values: row.values[g], qualities: row.qualities[g], emit: write)
-            aggregator?.accept(Scan(deviceID: schema.groupID, timestampMS: t, values: row.values[g], qualities: row.qualities[g]))
+            aggregator?.accept(
+                Scan(deviceID: schema.groupID, timestampMS: t, values: row.values[g], qualities: row.qualities[g]))
         }
         if let aggregator, siteConsolidator != nil {
             let sample = aggregator.sample(atMS: t)
@@ -154,7 +160,9 @@ public final class HistoryImporter {
         return result
     }
 
-    private func appendRaw(_ group: String, _ t: Int64, _ values: [Double], _ qualities: [PointQuality]) throws(StoreError) {
+    private func appendRaw(_ group: String, _ t: Int64, _ values: [Double], _ qualities: [PointQuality])
+        throws(StoreError)
+    {
         if case .written = try writer.appendRaw(group: group, timestampMS: t, values: values, qualities: qualities) {
             result.rawRows += 1
         }

@@ -24,7 +24,8 @@ public struct HistoryImportRefusal: Error, Sendable, Hashable, CustomStringConve
         var lines = ["the store in \(directory) already has data in the import's window; nothing was written:"]
         lines += existing.map { "  \($0)" }
         lines.append(
-            "to replace it with the file's data (gaps included) run again with --force; to keep it, import only rows outside these times")
+            "to replace it with the file's data (gaps included) run again with --force; to keep it, import only rows outside these times"
+        )
         return lines.joined(separator: "\n")
     }
 }
@@ -38,7 +39,7 @@ extension HistoryImporter {
         let reader: StoreReader
         do {
             reader = try StoreReader(directory: directory)
-        } catch where error.kind == .notFound {
+        } catch  where error.kind == .notFound {
             return []
         }
         var found: [ExistingHistory] = []
@@ -46,7 +47,9 @@ extension HistoryImporter {
             for group in groups where reader.schemas.contains(where: { $0.groupID == group }) {
                 let from = window.firstMS / tier.slotMS * tier.slotMS
                 var entry: ExistingHistory?
-                for stored in try reader.slots(tier: tier.name, group: group, fromMS: from, toMS: max(window.endMS, window.lastMS + 1)) {
+                for stored in try reader.slots(
+                    tier: tier.name, group: group, fromMS: from, toMS: max(window.endMS, window.lastMS + 1))
+                {
                     guard let slot = stored.slot, Self.hasData(slot) else { continue }
                     if entry == nil {
                         entry = ExistingHistory(tier: tier.name, group: group, fromMS: slot.startMS, toMS: 0, slots: 0)

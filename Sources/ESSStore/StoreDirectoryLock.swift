@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Synchronization
 
 /// The exclusive writer lock of a state directory: `flock(2)` on `<directory>/writer.lock`,
 /// taken when a `StoreWriter` opens and released when the last writer of this process for that

@@ -47,19 +47,24 @@ struct ImportCommand: ParsableCommand {
                     importMap = try ConfigurationLoader.loadImportMap(path: map, site: site)
                 } catch {
                     throw CommandFailure(
-                        message: "\(error)\n\(map): \(error.issues.count) problem(s); nothing was imported", exitCode: 78)
+                        message: "\(error)\n\(map): \(error.issues.count) problem(s); nothing was imported",
+                        exitCode: 78)
                 }
                 let resolver = ConfigurationLoader.localTimeResolver(timeZone: site.site.timeZone)
                 if importMap.timeFormat == .local, resolver == nil {
                     throw CommandFailure(
-                        message: "the site's time_zone \"\(site.site.timeZone)\" is unknown; local times cannot be read", exitCode: 78)
+                        message:
+                            "the site's time_zone \"\(site.site.timeZone)\" is unknown; local times cannot be read",
+                        exitCode: 78)
                 }
                 let nowMS = Int64(Date().timeIntervalSince1970 * 1000)
                 let groups = importMap.groups
                 let mapperSchemas = HistoryImporter.feedSchemas(site: site, groups: groups, sampleIntervalMS: nil)
 
                 // Pass 1: check every row; nothing is written.
-                let checked = try Self.pass(file: file, map: importMap, schemas: mapperSchemas, resolver: resolver, nowMS: nowMS) { _ in }
+                let checked = try Self.pass(
+                    file: file, map: importMap, schemas: mapperSchemas, resolver: resolver, nowMS: nowMS
+                ) { _ in }
                 guard let firstMS = checked.firstMS, let lastMS = checked.lastMS else {
                     report(checked, interval: nil, result: nil, existing: nil, writerPID: nil)
                     throw CommandFailure(message: "\(file): no row can be imported; nothing was written", exitCode: 65)
@@ -81,7 +86,8 @@ struct ImportCommand: ParsableCommand {
                     let existing: [ExistingHistory]
                     do {
                         existing = try HistoryImporter.existingHistory(
-                            directory: site.stateDirectory, groups: HistoryImporter.writtenGroups(groups), window: window)
+                            directory: site.stateDirectory, groups: HistoryImporter.writtenGroups(groups),
+                            window: window)
                     } catch {
                         throw CommandFailure(message: "cannot read the store: \(error)", exitCode: 74)
                     }
@@ -93,7 +99,8 @@ struct ImportCommand: ParsableCommand {
                 let importer: HistoryImporter
                 do {
                     importer = try HistoryImporter(
-                        site: site, groups: groups, sampleIntervalMS: intervalMS, window: window, force: force, nowMS: nowMS)
+                        site: site, groups: groups, sampleIntervalMS: intervalMS, window: window, force: force,
+                        nowMS: nowMS)
                 } catch let refusal as HistoryImportRefusal {
                     throw CommandFailure(message: refusal.description, exitCode: 73)
                 } catch let error as StoreError where error.kind == .inUse {
@@ -103,7 +110,9 @@ struct ImportCommand: ParsableCommand {
                 }
                 // Pass 2: the same rows, into the store.
                 var storeError: (any Error)?
-                let imported = try Self.pass(file: file, map: importMap, schemas: importer.feedSchemas, resolver: resolver, nowMS: nowMS) { row in
+                let imported = try Self.pass(
+                    file: file, map: importMap, schemas: importer.feedSchemas, resolver: resolver, nowMS: nowMS
+                ) { row in
                     guard storeError == nil else { return }
                     do { try importer.add(row) } catch { storeError = error }
                 }
@@ -113,12 +122,15 @@ struct ImportCommand: ParsableCommand {
                     result = try importer.finish(nowMS: nowMS)
                 } catch {
                     throw CommandFailure(
-                        message: "writing the store failed: \(error); rows before the failure may be stored, run again with --force",
+                        message:
+                            "writing the store failed: \(error); rows before the failure may be stored, run again with --force",
                         exitCode: 74)
                 }
                 if imported.rowsAccepted != checked.rowsAccepted {
                     FileHandle.standardError.write(
-                        Data("essctl: warning: \(file) changed while it was imported (\(checked.rowsAccepted) rows checked, \(imported.rowsAccepted) imported)\n".utf8))
+                        Data(
+                            "essctl: warning: \(file) changed while it was imported (\(checked.rowsAccepted) rows checked, \(imported.rowsAccepted) imported)\n"
+                                .utf8))
                 }
                 report(imported, interval: interval, result: result, existing: nil, writerPID: nil)
             }
@@ -130,7 +142,8 @@ struct ImportCommand: ParsableCommand {
             row: (HistoryRow) -> Void
         ) throws -> HistoryImportTally {
             guard let handle = FileHandle(forReadingAtPath: file) else {
-                let reason = FileManager.default.fileExists(atPath: file) ? "cannot be read (permissions?)" : "does not exist"
+                let reason =
+                    FileManager.default.fileExists(atPath: file) ? "cannot be read (permissions?)" : "does not exist"
                 throw CommandFailure(message: "\(file) \(reason); nothing was imported", exitCode: 66)
             }
             defer { try? handle.close() }
@@ -178,7 +191,9 @@ struct ImportCommand: ParsableCommand {
                     "rows_rejected": tally.rowsRejected,
                     "rejected": Dictionary(uniqueKeysWithValues: reasons.map { ($0.rawValue, tally.rejected[$0]!) }),
                     "examples": tally.examples.map { example -> [String: Any] in
-                        var e: [String: Any] = ["line": example.line, "reason": example.reason.rawValue, "message": example.message]
+                        var e: [String: Any] = [
+                            "line": example.line, "reason": example.reason.rawValue, "message": example.message,
+                        ]
                         if let column = example.column { e["column"] = column }
                         return e
                     },
@@ -201,8 +216,11 @@ struct ImportCommand: ParsableCommand {
                 }
                 if let existing {
                     object["existing"] = existing.map {
-                        ["tier": $0.tier, "group": $0.group, "slots": $0.slots, "from_utc": HistoryRowMapper.utcText($0.fromMS),
-                         "to_utc": HistoryRowMapper.utcText($0.toMS)] as [String: Any]
+                        [
+                            "tier": $0.tier, "group": $0.group, "slots": $0.slots,
+                            "from_utc": HistoryRowMapper.utcText($0.fromMS),
+                            "to_utc": HistoryRowMapper.utcText($0.toMS),
+                        ] as [String: Any]
                     }
                 }
                 if let writerPID { object["writer_pid"] = writerPID.map { Int($0) } ?? NSNull() }
@@ -212,7 +230,9 @@ struct ImportCommand: ParsableCommand {
                 return
             }
             let verb = result != nil ? "imported" : dryRun ? "importable" : "imported"
-            print("\(file): \(tally.rowsRead) rows read, \(result == nil && !dryRun ? 0 : tally.rowsAccepted) \(verb), \(tally.rowsRejected) rejected")
+            print(
+                "\(file): \(tally.rowsRead) rows read, \(result == nil && !dryRun ? 0 : tally.rowsAccepted) \(verb), \(tally.rowsRejected) rejected"
+            )
             if let first = tally.firstMS, let last = tally.lastMS {
                 print("time: \(HistoryRowMapper.utcText(first)) to \(HistoryRowMapper.utcText(last))")
             }
@@ -230,7 +250,9 @@ struct ImportCommand: ParsableCommand {
                         + "; list them in ignore = [...] to silence this")
             }
             if let result {
-                let tiers = result.slotsWritten.keys.sorted { (result.slotsWritten[$0]!, $0) < (result.slotsWritten[$1]!, $1) }
+                let tiers = result.slotsWritten.keys.sorted {
+                    (result.slotsWritten[$0]!, $0) < (result.slotsWritten[$1]!, $1)
+                }
                 print(
                     "written: groups \(result.groups.joined(separator: ", ")); slots "
                         + tiers.map { "\($0) \(result.slotsWritten[$0]!)" }.joined(separator: ", ")
@@ -238,7 +260,9 @@ struct ImportCommand: ParsableCommand {
                 if !result.slotsBeyondRetention.isEmpty {
                     print(
                         "not stored (older than the tier's retention behind newer data): "
-                            + result.slotsBeyondRetention.keys.sorted().map { "\($0) \(result.slotsBeyondRetention[$0]!)" }
+                            + result.slotsBeyondRetention.keys.sorted().map {
+                                "\($0) \(result.slotsBeyondRetention[$0]!)"
+                            }
                             .joined(separator: ", "))
                 }
             }

@@ -41,10 +41,11 @@ import Testing
         #expect(map.missingValues == ["", "NULL"])
         #expect(map.ignoredColumns == ["remark"])
         #expect(map.timeColumn == .name("Timestamp") && map.timeFormat == .local)
-        #expect(map.columns == [
-            .init(column: .name("PCS1 P (W)"), group: "pcs1", signal: "active_power", scale: 0.001, line: 11),
-            .init(column: .number(5), group: "bms1", signal: "soc", scale: 1, line: 17),
-        ])
+        #expect(
+            map.columns == [
+                .init(column: .name("PCS1 P (W)"), group: "pcs1", signal: "active_power", scale: 0.001, line: 11),
+                .init(column: .number(5), group: "bms1", signal: "soc", scale: 1, line: 17),
+            ])
         #expect(map.groups == ["pcs1", "bms1"] && !map.feedsSiteDirectly)
     }
 
@@ -76,14 +77,16 @@ import Testing
     static let badMaps: [BadMap] = [
         BadMap(
             name: "unknown device and signal",
-            text: time + "[[column]]\ncolumn = \"a\"\ngroup = \"pcs9\"\nsignal = \"active_power\"\n[[column]]\ncolumn = \"b\"\ngroup = \"bms1\"\nsignal = \"power\"\n",
+            text: time
+                + "[[column]]\ncolumn = \"a\"\ngroup = \"pcs9\"\nsignal = \"active_power\"\n[[column]]\ncolumn = \"b\"\ngroup = \"bms1\"\nsignal = \"power\"\n",
             issues: [
                 "6: column[0].group: \"pcs9\" is not a device of the site (demo-site); known: pcs1, bms1, ems1, site",
                 "11: column[1].signal: \"power\" is not a signal of device bms1; known: soc, soh,",
             ]),
         BadMap(
             name: "bad delimiter, header line, format, scale",
-            text: "delimiter = \"ab\"\nheader_line = -1\n[time]\ncolumn = \"t\"\nformat = \"excel\"\n[[column]]\ncolumn = \"a\"\ngroup = \"pcs1\"\nsignal = \"active_power\"\nscale = 0\n",
+            text:
+                "delimiter = \"ab\"\nheader_line = -1\n[time]\ncolumn = \"t\"\nformat = \"excel\"\n[[column]]\ncolumn = \"a\"\ngroup = \"pcs1\"\nsignal = \"active_power\"\nscale = 0\n",
             issues: [
                 "1: delimiter: \"ab\" is not one ASCII character",
                 "2: header_line: must be in 0...1000, found -1",
@@ -105,14 +108,16 @@ import Testing
             ]),
         BadMap(
             name: "names without a header",
-            text: "header_line = 0\n[time]\ncolumn = \"t\"\nformat = \"epoch_s\"\n[[column]]\ncolumn = 0\ngroup = \"bms1\"\nsignal = \"soc\"\n",
+            text:
+                "header_line = 0\n[time]\ncolumn = \"t\"\nformat = \"epoch_s\"\n[[column]]\ncolumn = 0\ngroup = \"bms1\"\nsignal = \"soc\"\n",
             issues: [
                 "3: time.column: \"t\" is a header name, but header_line = 0",
                 "6: column[0].column: column numbers start at 1, found 0",
             ]),
         BadMap(
             name: "site and device columns together",
-            text: time + "[[column]]\ncolumn = \"a\"\ngroup = \"site\"\nsignal = \"soc_percent\"\n[[column]]\ncolumn = \"b\"\ngroup = \"bms1\"\nsignal = \"soc\"\n",
+            text: time
+                + "[[column]]\ncolumn = \"a\"\ngroup = \"site\"\nsignal = \"soc_percent\"\n[[column]]\ncolumn = \"b\"\ngroup = \"bms1\"\nsignal = \"soc\"\n",
             issues: ["4: column: site columns and device columns (e.g. bms1 on line 8) are both mapped"]),
         BadMap(name: "a TOML syntax error", text: "[time\n", issues: ["1: syntax error at column"]),
     ]
@@ -126,14 +131,17 @@ import Testing
             let got = error.issues.map { "\($0.line): \($0.key): \($0.message)" }
             #expect(got.count == c.issues.count, "\(got)")
             for expected in c.issues {
-                #expect(got.contains { $0.hasPrefix(expected) }, "missing \(expected) in\n\(got.joined(separator: "\n"))")
+                #expect(
+                    got.contains { $0.hasPrefix(expected) }, "missing \(expected) in\n\(got.joined(separator: "\n"))")
             }
             #expect(error.issues.allSatisfy { $0.file == "bad.toml" })
         }
     }
 
     @Test func aMissingMapFileIsNamed() {
-        #expect(throws: ConfigurationError.self) { _ = try ConfigurationLoader.loadImportMap(path: "/nonexistent/map.toml", site: Self.site) }
+        #expect(throws: ConfigurationError.self) {
+            _ = try ConfigurationLoader.loadImportMap(path: "/nonexistent/map.toml", site: Self.site)
+        }
     }
 
     @Test func localTimeInTheSiteZone() throws {

@@ -117,9 +117,14 @@ import Testing
     }
 
     @Test func daylightSavingGapAndRepeat() {
-        #expect(HistoryTimeParser.parse("1970-01-02 02:30", format: .local, resolver: Self.dstGap) == .invalid(
-            "\"1970-01-02 02:30\" does not exist in the site's time zone (skipped by a daylight-saving change)"))
-        #expect(HistoryTimeParser.parse("1970-01-02 01:30", format: .local, resolver: Self.dstFall) == .utc([84_600_000, 88_200_000]))
+        #expect(
+            HistoryTimeParser.parse("1970-01-02 02:30", format: .local, resolver: Self.dstGap)
+                == .invalid(
+                    "\"1970-01-02 02:30\" does not exist in the site's time zone (skipped by a daylight-saving change)")
+        )
+        #expect(
+            HistoryTimeParser.parse("1970-01-02 01:30", format: .local, resolver: Self.dstFall)
+                == .utc([84_600_000, 88_200_000]))
     }
 
     @Test func utcText() {
@@ -154,7 +159,9 @@ import Testing
         ],
         ignoredColumns: ["note"], missingValues: ["", "NULL"])
 
-    static func mapped(_ text: String, map: HistoryImportMap = map, notAfterMS: Int64? = nil) throws -> (HistoryImportTally, [HistoryRowMapper.Outcome]) {
+    static func mapped(_ text: String, map: HistoryImportMap = map, notAfterMS: Int64? = nil) throws -> (
+        HistoryImportTally, [HistoryRowMapper.Outcome]
+    ) {
         var mapper = HistoryRowMapper(map: map, groups: schemas, resolver: shanghai, notAfterMS: notAfterMS)
         var outcomes: [HistoryRowMapper.Outcome] = []
         for record in records(text) { outcomes.append(try mapper.map(record)) }
@@ -177,7 +184,9 @@ import Testing
         #expect(rows.map(\.line) == [3, 4, 5])
         #expect(rows[0].values[0][0] == -50 && rows[0].values[0][1] == 1 && rows[0].values[1] == [2.5])
         #expect(rows[0].qualities[0] == [.ok, .ok, .stale], "an unmapped signal is not sampled")
-        #expect(rows[1].qualities[0][0] == .stale && rows[1].qualities[1] == [.stale], "empty and NULL cells are not samples")
+        #expect(
+            rows[1].qualities[0][0] == .stale && rows[1].qualities[1] == [.stale],
+            "empty and NULL cells are not samples")
         #expect(rows[2].values[0][0] == 45.125 && rows[2].values[0][1] == 0)
         #expect(tally.unknownColumns == ["extra"], "note is ignored on purpose")
         #expect(tally.typicalSpacingMS == 60_000)
@@ -194,21 +203,35 @@ import Testing
 
     /// Each row follows a good row at 2025-01-01 00:10:00 (line 3); it is line 4.
     static let badRows: [BadRow] = [
-        BadRow(row: "2025-01-01 00:11:00,abc,1,50,,", reason: .numberInvalid, column: "P_W", message: "\"abc\" is not a number"),
-        BadRow(row: "2025-01-01 00:11:00,1,1,nan,,", reason: .numberInvalid, column: "SOC %", message: "\"nan\" is not a number"),
-        BadRow(row: "2025-01-01 00:11:00,1e400,1,50,,", reason: .numberInvalid, column: "P_W", message: "is not a number"),
-        BadRow(row: "2025-01-01 00:10:00,1,1,50,,", reason: .timeDuplicate, column: "time", message: "repeats the time of line 3"),
-        BadRow(row: "2025-01-01 00:09:00,1,1,50,,", reason: .timeOutOfOrder, column: "time", message: "is before line 3's"),
-        BadRow(row: "2025-13-01 00:11:00,1,1,50,,", reason: .timeInvalid, column: "time", message: "not an existing date"),
+        BadRow(
+            row: "2025-01-01 00:11:00,abc,1,50,,", reason: .numberInvalid, column: "P_W",
+            message: "\"abc\" is not a number"),
+        BadRow(
+            row: "2025-01-01 00:11:00,1,1,nan,,", reason: .numberInvalid, column: "SOC %",
+            message: "\"nan\" is not a number"),
+        BadRow(
+            row: "2025-01-01 00:11:00,1e400,1,50,,", reason: .numberInvalid, column: "P_W", message: "is not a number"),
+        BadRow(
+            row: "2025-01-01 00:10:00,1,1,50,,", reason: .timeDuplicate, column: "time",
+            message: "repeats the time of line 3"),
+        BadRow(
+            row: "2025-01-01 00:09:00,1,1,50,,", reason: .timeOutOfOrder, column: "time", message: "is before line 3's"),
+        BadRow(
+            row: "2025-13-01 00:11:00,1,1,50,,", reason: .timeInvalid, column: "time", message: "not an existing date"),
         BadRow(row: "yesterday,1,1,50,,", reason: .timeInvalid, column: "time", message: "is not a date and time"),
-        BadRow(row: "2025-01-01 00:11:00,1,1,50,", reason: .fieldCount, column: nil, message: "the row has 5 fields, the header has 6"),
-        BadRow(row: "2025-01-01 00:11:00,1,1,50,,,", reason: .fieldCount, column: nil, message: "the row has 7 fields, the header has 6"),
+        BadRow(
+            row: "2025-01-01 00:11:00,1,1,50,", reason: .fieldCount, column: nil,
+            message: "the row has 5 fields, the header has 6"),
+        BadRow(
+            row: "2025-01-01 00:11:00,1,1,50,,,", reason: .fieldCount, column: nil,
+            message: "the row has 7 fields, the header has 6"),
         BadRow(row: "2030-01-01 00:00:00,1,1,50,,", reason: .timeInFuture, column: "time", message: "is in the future"),
     ]
 
     @Test(arguments: badRows)
     func badRowsAreRejectedWithLineColumnAndReason(_ c: BadRow) throws {
-        let text = "x\ntime,P_W,run,SOC %,note,extra\n2025-01-01 00:10:00,1,1,50,,\n\(c.row)\n2025-01-01 00:12:00,1,1,50,,\n"
+        let text =
+            "x\ntime,P_W,run,SOC %,note,extra\n2025-01-01 00:10:00,1,1,50,,\n\(c.row)\n2025-01-01 00:12:00,1,1,50,,\n"
         let (tally, outcomes) = try Self.mapped(text, notAfterMS: Self.t0 + 86_400_000)
         #expect(tally.rowsRead == 3 && tally.rowsAccepted == 2 && tally.rowsRejected == 1)
         #expect(tally.rejected == [c.reason: 1])
@@ -242,7 +265,8 @@ import Testing
     static let headerCases: [HeaderCase] = [
         HeaderCase(header: "time,P,run,SOC", message: "the column for pcs1.active_power \"P_W\" is not in the header"),
         HeaderCase(header: "Time,P_W,run,SOC", message: "the time column \"time\" is not in the header"),
-        HeaderCase(header: "time,P_W,run", message: "the column for bms1.soc is column 4, but the header has 3 columns"),
+        HeaderCase(
+            header: "time,P_W,run", message: "the column for bms1.soc is column 4, but the header has 3 columns"),
         HeaderCase(header: "time,P_W,run,P_W", message: "the header names column \"P_W\" twice"),
     ]
 
@@ -252,7 +276,9 @@ import Testing
         let records = Self.records("x\n\(c.header)\n2025-01-01 00:00:00,1,1,1\n")
         _ = try mapper.map(records[0])
         #expect(throws: HistoryHeaderError.self) { _ = try mapper.map(records[1]) }
-        do { _ = try mapper.map(records[1]) } catch { #expect(error.line == 2 && error.message.contains(c.message), "\(error)") }
+        do { _ = try mapper.map(records[1]) } catch {
+            #expect(error.line == 2 && error.message.contains(c.message), "\(error)")
+        }
     }
 
     @Test func aFileEndingBeforeItsHeaderIsAnError() throws {

@@ -32,9 +32,11 @@ import Testing
                 commissioningDate: "2024-01-01", timeZone: "Asia/Shanghai"),
             stateDirectory: directory,
             devices: [
-                DeviceDefinition(id: "pcs1", transport: .tcp(host: "127.0.0.1", port: 1502), profile: pcs, pollIntervalMS: 1000),
                 DeviceDefinition(
-                    id: "bms1", transport: .tcp(host: "127.0.0.1", port: 1502), unitID: 2, profile: bms, pollIntervalMS: 1000,
+                    id: "pcs1", transport: .tcp(host: "127.0.0.1", port: 1502), profile: pcs, pollIntervalMS: 1000),
+                DeviceDefinition(
+                    id: "bms1", transport: .tcp(host: "127.0.0.1", port: 1502), unitID: 2, profile: bms,
+                    pollIntervalMS: 1000,
                     ratedEnergyKWh: 200),
             ],
             store: StoreSettings(tiers: [
@@ -63,7 +65,8 @@ import Testing
         for m in 0..<(days * 1440) {
             let minuteOfDay = m % 1440
             if (600..<640).contains(minuteOfDay) { continue }  // no rows: a gap, never zero
-            let p: Double = (120..<360).contains(minuteOfDay) ? -40_000 : (840..<1080).contains(minuteOfDay) ? 36_000 : 0
+            let p: Double =
+                (120..<360).contains(minuteOfDay) ? -40_000 : (840..<1080).contains(minuteOfDay) ? 36_000 : 0
             if p < 0 { chg += -p / 1000 / 60 } else { dis += p / 1000 / 60 }
             if m == 1440 + 700 { chg = 5 }  // a replaced meter: a reset, never negative energy
             let power = minuteOfDay == 100 ? "" : "\(p * powerScale)"
@@ -95,9 +98,11 @@ import Testing
     static func importCSV(_ text: String, site: SiteConfiguration, force: Bool = false) throws -> HistoryImportResult {
         let schemas = HistoryImporter.feedSchemas(site: site, groups: map.groups, sampleIntervalMS: minute)
         let rows = try rows(text, schemas: schemas)
-        let window = HistoryImportWindow(firstMS: rows.first!.timestampMS, lastMS: rows.last!.timestampMS, endMS: rows.last!.timestampMS + minute)
+        let window = HistoryImportWindow(
+            firstMS: rows.first!.timestampMS, lastMS: rows.last!.timestampMS, endMS: rows.last!.timestampMS + minute)
         let importer = try HistoryImporter(
-            site: site, groups: map.groups, sampleIntervalMS: minute, window: window, force: force, nowMS: t0 + 10 * day)
+            site: site, groups: map.groups, sampleIntervalMS: minute, window: window, force: force, nowMS: t0 + 10 * day
+        )
         for row in rows { try importer.add(row) }
         return try importer.finish(nowMS: t0 + 10 * day)
     }
@@ -113,13 +118,17 @@ import Testing
         var all: [String: [String]] = [:]
         for tier in ["15m", "1d"] {
             for group in ["pcs1", "bms1", "site"] {
-                all["\(tier)/\(group)"] = try reader.slots(tier: tier, group: group, fromMS: from, toMS: to).map { "\($0)" }
+                all["\(tier)/\(group)"] = try reader.slots(tier: tier, group: group, fromMS: from, toMS: to).map {
+                    "\($0)"
+                }
             }
         }
         return all
     }
 
-    static func stored(_ directory: String, tier: String, group: String, from: Int64, to: Int64) throws -> [ConsolidatedSlot] {
+    static func stored(_ directory: String, tier: String, group: String, from: Int64, to: Int64) throws
+        -> [ConsolidatedSlot]
+    {
         try StoreReader(directory: directory).slots(tier: tier, group: group, fromMS: from, toMS: to).compactMap(\.slot)
     }
 
@@ -141,22 +150,29 @@ import Testing
         var devices = site.devices
         for i in devices.indices { devices[i].pollIntervalMS = 60_000 }
         let tiers = site.store.tiers.filter { !$0.isRaw }
-        var consolidators = devices.map { SeriesConsolidator(schema: .device($0, tiers: site.store.tiers), tiers: tiers) }
+        var consolidators = devices.map {
+            SeriesConsolidator(schema: .device($0, tiers: site.store.tiers), tiers: tiers)
+        }
         var aggregator = SiteAggregator(devices: devices, tiers: site.store.tiers)
         var siteConsolidator = SeriesConsolidator(schema: aggregator.schema, tiers: tiers)
         let writer = try StoreWriter(
             directory: direct, siteID: site.site.id, schemas: site.seriesSchemas, tiers: site.store.tiers,
-            pollIntervalsMS: site.seriesPollIntervalsMS, nowMS: Self.t0, logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+            pollIntervalsMS: site.seriesPollIntervalsMS, nowMS: Self.t0,
+            logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
         var slots: [ConsolidatedSlot] = []
         let rows = try Self.rows(text, schemas: devices.map { SeriesSchema.device($0, tiers: site.store.tiers) })
         for row in rows {
             for (g, device) in devices.enumerated() {
-                let scan = Scan(deviceID: device.id, timestampMS: row.timestampMS, values: row.values[g], qualities: row.qualities[g])
+                let scan = Scan(
+                    deviceID: device.id, timestampMS: row.timestampMS, values: row.values[g],
+                    qualities: row.qualities[g])
                 consolidators[g].ingest(scan) { slots.append($0) }
                 aggregator.accept(scan)
             }
             let sample = aggregator.sample(atMS: row.timestampMS)
-            siteConsolidator.ingest(timestampMS: row.timestampMS, values: sample.values, qualities: sample.qualities) { slots.append($0) }
+            siteConsolidator.ingest(timestampMS: row.timestampMS, values: sample.values, qualities: sample.qualities) {
+                slots.append($0)
+            }
         }
         let end = rows.last!.timestampMS + Self.minute
         for g in consolidators.indices {
@@ -173,12 +189,16 @@ import Testing
         #expect(got.keys.sorted() == expected.keys.sorted())
         for key in expected.keys.sorted() {
             let diff = zip(got[key]!, expected[key]!).first { $0 != $1 }
-            #expect(got[key]!.count == expected[key]!.count && diff == nil, "\(key): \(diff.map { "\($0.0)\nexpected \($0.1)" } ?? "")")
+            #expect(
+                got[key]!.count == expected[key]!.count && diff == nil,
+                "\(key): \(diff.map { "\($0.0)\nexpected \($0.1)" } ?? "")")
         }
 
         // The outage stays a gap: unknown slots, and unaccounted energy time, never zero energy.
         let pcs15 = try Self.stored(imported, tier: "15m", group: "pcs1", from: Self.t0, to: Self.t0 + 2 * Self.day)
-        let outage = pcs15.filter { $0.startMS >= Self.t0 + 615 * Self.minute && $0.startMS < Self.t0 + 630 * Self.minute }
+        let outage = pcs15.filter {
+            $0.startMS >= Self.t0 + 615 * Self.minute && $0.startMS < Self.t0 + 630 * Self.minute
+        }
         #expect(outage.count == 1)
         #expect(outage.allSatisfy { $0.signals[0].count == 0 && $0.energy!.unaccountedMS > 0 })
         let days = try Self.stored(imported, tier: "1d", group: "pcs1", from: Self.t0, to: Self.t0 + 3 * Self.day)
@@ -202,9 +222,14 @@ import Testing
             try Self.importCSV(Self.csv(start: Self.t0, days: 1, powerScale: 2), site: site)
             Issue.record("a second import over the same day was not refused")
         } catch let refusal as HistoryImportRefusal {
-            #expect(Set(refusal.existing.map { "\($0.tier)/\($0.group)" }) == ["15m/pcs1", "15m/bms1", "15m/site", "1d/pcs1", "1d/bms1", "1d/site"])
+            #expect(
+                Set(refusal.existing.map { "\($0.tier)/\($0.group)" }) == [
+                    "15m/pcs1", "15m/bms1", "15m/site", "1d/pcs1", "1d/bms1", "1d/site",
+                ])
             let pcs15 = try #require(refusal.existing.first { $0.tier == "15m" && $0.group == "pcs1" })
-            #expect(pcs15.fromMS == Self.t0 && pcs15.toMS == Self.t0 + Self.day && pcs15.slots == 96 - 1, "one outage slot has no data")
+            #expect(
+                pcs15.fromMS == Self.t0 && pcs15.toMS == Self.t0 + Self.day && pcs15.slots == 96 - 1,
+                "one outage slot has no data")
             #expect(refusal.description.contains("--force") && refusal.description.contains("tier 15m, group pcs1"))
         }
         #expect(try Self.slots(directory, from: Self.t0, to: Self.t0 + Self.day) == before)
@@ -212,7 +237,8 @@ import Testing
         // With --force the file's data replaces it.
         try Self.importCSV(Self.csv(start: Self.t0, days: 1, powerScale: 2), site: site, force: true)
         let reader = try StoreReader(directory: directory)
-        let dayTotal = try #require(try reader.slots(tier: "1d", group: "pcs1", fromMS: Self.t0, toMS: Self.t0 + 1).first?.slot)
+        let dayTotal = try #require(
+            try reader.slots(tier: "1d", group: "pcs1", fromMS: Self.t0, toMS: Self.t0 + 1).first?.slot)
         #expect(abs(dayTotal.energy!.integratedChargeKWh - 320) < 0.01, "twice the power: \(dayTotal.energy!)")
     }
 
@@ -224,7 +250,8 @@ import Testing
         let result = try Self.importCSV(Self.csv(start: Self.t0, days: 1), site: site)
         #expect(result.slotsWritten["1d"] == 3 && result.slotsBeyondRetention.isEmpty, "\(result)")
         let reader = try StoreReader(directory: directory)
-        let days = try reader.slots(tier: "1d", group: "pcs1", fromMS: Self.t0, toMS: Self.t0 + 2 * Self.day).compactMap(\.slot)
+        let days = try reader.slots(tier: "1d", group: "pcs1", fromMS: Self.t0, toMS: Self.t0 + 2 * Self.day)
+            .compactMap(\.slot)
         #expect(days.map(\.startMS) == [Self.t0, Self.t0 + Self.day])
         #expect(days.allSatisfy { abs($0.energy!.integratedChargeKWh - 160) < 0.01 })
     }

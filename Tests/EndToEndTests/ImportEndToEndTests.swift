@@ -52,20 +52,26 @@ import Testing
         let mapFile = work.appendingPathComponent("map.toml")
 
         // A map naming a device the site does not have: FILE:LINE: KEY: MESSAGE, exit 78, no store.
-        try Self.map.replacingOccurrences(of: "\"bms1\"", with: "\"bms9\"").write(to: mapFile, atomically: true, encoding: .utf8)
+        try Self.map.replacingOccurrences(of: "\"bms1\"", with: "\"bms9\"").write(
+            to: mapFile, atomically: true, encoding: .utf8)
         let (badMapStatus, _, badMapErr) = try EssdEndToEndTests.run(
             essctl, ["import", "csv", csv.path, "--map", mapFile.path, "--config", site.path])
         #expect(badMapStatus == 78)
-        #expect(badMapErr.contains("\(mapFile.path):13: column[1].group: \"bms9\" is not a device of the site"), "\(badMapErr)")
+        #expect(
+            badMapErr.contains("\(mapFile.path):13: column[1].group: \"bms9\" is not a device of the site"),
+            "\(badMapErr)")
         #expect(badMapErr.contains("nothing was imported"))
         #expect(!FileManager.default.fileExists(atPath: state.path), "nothing written")
 
         // A header that lacks a mapped column: exit 65, the line and the column named, no store.
-        try Self.map.replacingOccurrences(of: "\"SOC\"", with: "\"SoC %\"").write(to: mapFile, atomically: true, encoding: .utf8)
+        try Self.map.replacingOccurrences(of: "\"SOC\"", with: "\"SoC %\"").write(
+            to: mapFile, atomically: true, encoding: .utf8)
         let (badHeaderStatus, _, badHeaderErr) = try EssdEndToEndTests.run(
             essctl, ["import", "csv", csv.path, "--map", mapFile.path, "--config", site.path])
         #expect(badHeaderStatus == 65)
-        #expect(badHeaderErr.contains("\(csv.path):1: the column for bms1.soc \"SoC %\" is not in the header"), "\(badHeaderErr)")
+        #expect(
+            badHeaderErr.contains("\(csv.path):1: the column for bms1.soc \"SoC %\" is not in the header"),
+            "\(badHeaderErr)")
         #expect(!FileManager.default.fileExists(atPath: state.path), "nothing written")
 
         // essd running: the import is refused, naming essd's pid; --dry-run says so too.
@@ -79,7 +85,9 @@ import Testing
         let (busyStatus, _, busyErr) = try EssdEndToEndTests.run(
             essctl, ["import", "csv", csv.path, "--map", mapFile.path, "--config", site.path])
         #expect(busyStatus == 75, "\(busyErr)")
-        #expect(busyErr.contains("open for writing by process \(pid) (essd)") && busyErr.contains("Stop essd first"), "\(busyErr)")
+        #expect(
+            busyErr.contains("open for writing by process \(pid) (essd)") && busyErr.contains("Stop essd first"),
+            "\(busyErr)")
         let (dryStatus, dryOut, dryErr) = try EssdEndToEndTests.run(
             essctl, ["import", "csv", csv.path, "--map", mapFile.path, "--config", site.path, "--dry-run"])
         #expect(dryStatus == 0, "\(dryErr)")
@@ -96,7 +104,8 @@ import Testing
         #expect(out.contains("120 rows read, 119 imported, 1 rejected"), "\(out)")
         #expect(out.contains("rejected: 1 number_invalid"), "\(out)")
         let reader = try StoreReader(directory: state.path)
-        let slots = try reader.slots(tier: "15m", group: "pcs1", fromMS: startMS, toMS: startMS + 7_200_000).compactMap(\.slot)
+        let slots = try reader.slots(tier: "15m", group: "pcs1", fromMS: startMS, toMS: startMS + 7_200_000).compactMap(
+            \.slot)
         #expect(slots.count == 8)
         let charged = slots.prefix(4).reduce(0.0) { $0 + $1.energy!.integratedChargeKWh }
         #expect(abs(charged - 20) < 0.5, "about an hour at 20 kW: \(charged) kWh")

@@ -78,7 +78,10 @@ public struct CSVRecordReader: Sendable {
         }
         if inQuotes && !quotePending {
             endField()
-            emit(CSVRecord(fields: fields, line: recordLine, problem: "a quoted field is not closed before the end of the file"))
+            emit(
+                CSVRecord(
+                    fields: fields, line: recordLine, problem: "a quoted field is not closed before the end of the file"
+                ))
             fields = []
             return
         }

@@ -143,7 +143,8 @@ public struct HistoryRowMapper: Sendable {
     /// Ends the pass: a file with a header line but no header is an error.
     public func finish() throws(HistoryHeaderError) {
         if timeField == nil, map.headerLine > 0 {
-            throw HistoryHeaderError(line: map.headerLine, message: "the file has no header line \(map.headerLine) (it ends before)")
+            throw HistoryHeaderError(
+                line: map.headerLine, message: "the file has no header line \(map.headerLine) (it ends before)")
         }
     }
 
@@ -153,7 +154,8 @@ public struct HistoryRowMapper: Sendable {
             for (i, name) in header.enumerated() {
                 let key = name.trimmingASCIISpaces
                 if index[key] != nil {
-                    throw HistoryHeaderError(line: line, message: "the header names column \"\(key)\" twice; columns must be unique")
+                    throw HistoryHeaderError(
+                        line: line, message: "the header names column \"\(key)\" twice; columns must be unique")
                 }
                 index[key] = i
             }
@@ -164,7 +166,8 @@ public struct HistoryRowMapper: Sendable {
             switch reference {
             case .number(let n):
                 if let count = headerCount, n > count {
-                    throw HistoryHeaderError(line: line, message: "\(what) is column \(n), but the header has \(count) columns")
+                    throw HistoryHeaderError(
+                        line: line, message: "\(what) is column \(n), but the header has \(count) columns")
                 }
                 return n - 1
             case .name(let name):
@@ -172,7 +175,9 @@ public struct HistoryRowMapper: Sendable {
                     let known = columnNames.prefix(20).map { "\"\($0)\"" }.joined(separator: ", ")
                     throw HistoryHeaderError(
                         line: line,
-                        message: "\(what) \"\(name)\" is not in the header (columns: \(known)\(columnNames.count > 20 ? ", ..." : "")); fix the map's column names")
+                        message:
+                            "\(what) \"\(name)\" is not in the header (columns: \(known)\(columnNames.count > 20 ? ", ..." : "")); fix the map's column names"
+                    )
                 }
                 return i
             }
@@ -185,21 +190,26 @@ public struct HistoryRowMapper: Sendable {
             guard let g = groups.firstIndex(where: { $0.groupID == column.group }),
                 let s = groups[g].signals.firstIndex(where: { $0.name == column.signal })
             else {
-                throw HistoryHeaderError(line: line, message: "no schema for \(column.group).\(column.signal) (a map not checked against the site)")
+                throw HistoryHeaderError(
+                    line: line,
+                    message: "no schema for \(column.group).\(column.signal) (a map not checked against the site)")
             }
             used.insert(f)
             let name: String =
                 switch column.column {
                 case .name(let n): n
-                case .number(let n): header.map { $0.indices.contains(n - 1) ? $0[n - 1].trimmingASCIISpaces : "column \(n)" } ?? "column \(n)"
+                case .number(let n):
+                    header.map { $0.indices.contains(n - 1) ? $0[n - 1].trimmingASCIISpaces : "column \(n)" }
+                        ?? "column \(n)"
                 }
             targets.append(Target(field: f, group: g, signal: s, scale: column.scale, name: name))
         }
         if let header {
             let ignored = Set(map.ignoredColumns)
-            tally.unknownColumns = header.indices.filter { !used.contains($0) && !ignored.contains(columnNames[$0]) }.map {
-                columnNames[$0]
-            }
+            tally.unknownColumns = header.indices.filter { !used.contains($0) && !ignored.contains(columnNames[$0]) }
+                .map {
+                    columnNames[$0]
+                }
         }
         self.targets = targets
         timeField = time
@@ -233,23 +243,33 @@ public struct HistoryRowMapper: Sendable {
         }
         // An ambiguous local time (the repeated hour) is the first reading after the previous row.
         var t = instants.last!
-        if let previous, let later = instants.first(where: { $0 > previous.ms }) { t = later } else if previous == nil { t = instants[0] }
+        if let previous, let later = instants.first(where: { $0 > previous.ms }) {
+            t = later
+        } else if previous == nil {
+            t = instants[0]
+        }
         if let previous, t <= previous.ms {
             if t == previous.ms {
-                return reject(.timeDuplicate, timeName(), "\(Self.utcText(t)) repeats the time of line \(previous.line); the row is not imported")
+                return reject(
+                    .timeDuplicate, timeName(),
+                    "\(Self.utcText(t)) repeats the time of line \(previous.line); the row is not imported")
             }
             return reject(
                 .timeOutOfOrder, timeName(),
-                "\(Self.utcText(t)) is before line \(previous.line)'s \(Self.utcText(previous.ms)); rows must be in time order (sort the file)")
+                "\(Self.utcText(t)) is before line \(previous.line)'s \(Self.utcText(previous.ms)); rows must be in time order (sort the file)"
+            )
         }
         if let limit = notAfterMS, t > limit {
-            return reject(.timeInFuture, timeName(), "\(Self.utcText(t)) is in the future; check the time format and time zone")
+            return reject(
+                .timeInFuture, timeName(), "\(Self.utcText(t)) is in the future; check the time format and time zone")
         }
         var values = groups.map { [Double](repeating: .nan, count: $0.signals.count) }
         var qualities = groups.map { [PointQuality](repeating: .stale, count: $0.signals.count) }
         for target in targets {
             let text = fields[target.field].trimmingASCIISpaces
-            if text.isEmpty ? missingIncludesEmpty : (hasOtherMissingValues && map.missingValues.contains(text)) { continue }
+            if text.isEmpty ? missingIncludesEmpty : (hasOtherMissingValues && map.missingValues.contains(text)) {
+                continue
+            }
             guard let v = Self.number(text) else {
                 return reject(.numberInvalid, target.name, "\"\(text)\" is not a number")
             }
@@ -262,7 +282,9 @@ public struct HistoryRowMapper: Sendable {
 
     /// A finite decimal number, or true/false (1/0) for state columns.
     static func number(_ text: String) -> Double? {
-        if let v = Double(text), v.isFinite, text.utf8.first.map({ $0 != UInt8(ascii: "n") && $0 != UInt8(ascii: "N") }) ?? false {
+        if let v = Double(text), v.isFinite,
+            text.utf8.first.map({ $0 != UInt8(ascii: "n") && $0 != UInt8(ascii: "N") }) ?? false
+        {
             return v
         }
         switch text.lowercased() {

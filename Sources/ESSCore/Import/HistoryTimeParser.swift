@@ -14,14 +14,18 @@ public enum HistoryTimeParser {
     }
 
     /// Parses `text` in `format`. `resolver` is used for local times (required for `.local`).
-    public static func parse(_ text: String, format: HistoryImportMap.TimeFormat, resolver: LocalTimeResolver?) -> Result {
+    public static func parse(_ text: String, format: HistoryImportMap.TimeFormat, resolver: LocalTimeResolver?)
+        -> Result
+    {
         let trimmed = text.trimmingASCIISpaces
         switch format {
         case .epochSeconds, .epochMilliseconds:
             guard let value = Double(trimmed), value.isFinite, !trimmed.isEmpty,
-                trimmed.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") })
+                trimmed.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
+                )
             else {
-                return .invalid("\"\(text)\" is not a number of \(format == .epochSeconds ? "seconds" : "milliseconds") since 1970")
+                return .invalid(
+                    "\"\(text)\" is not a number of \(format == .epochSeconds ? "seconds" : "milliseconds") since 1970")
             }
             let ms = format == .epochSeconds ? value * 1000 : value
             guard abs(ms) < 1e15 else { return .invalid("\"\(text)\" is out of range") }
@@ -34,12 +38,14 @@ public enum HistoryTimeParser {
             guard let local = parts.localMS else { return .invalid("\"\(text)\" is not an existing date and time") }
             if let offset = parts.offsetMinutes { return .utc([local - Int64(offset) * 60_000]) }
             if format == .rfc3339 {
-                return .invalid("\"\(text)\" has no UTC offset; add one (Z, +08:00) or set format = \"local\" in [time]")
+                return .invalid(
+                    "\"\(text)\" has no UTC offset; add one (Z, +08:00) or set format = \"local\" in [time]")
             }
             guard let resolver else { return .invalid("no time zone to read local time \"\(text)\" in") }
             let candidates = resolver(local)
             if candidates.isEmpty {
-                return .invalid("\"\(text)\" does not exist in the site's time zone (skipped by a daylight-saving change)")
+                return .invalid(
+                    "\"\(text)\" does not exist in the site's time zone (skipped by a daylight-saving change)")
             }
             return .utc(candidates)
         }
