@@ -1,14 +1,19 @@
 public import ESSCore
 
-/// Encoding of one signal's 16 bytes and one group's 24 energy bytes inside a consolidated row.
-/// Pure functions over raw memory; knows nothing of files.
+/// Encoding of one signal's 14 bytes and one group's 24 energy bytes inside a consolidated row
+/// (format version 2). Pure functions over raw memory; knows nothing of files.
 ///
-/// Signal (16 bytes): mean Float32; min, max, first, last as Float16 of (value − mean) / 256;
-/// coverage UInt16 = coveredMS × 65535 / slotMS (rounded, at least 1 when coveredMS > 0);
-/// count UInt16 saturating at 65535. Unknown: NaN mean and coverage 0.
+/// Signal (14 bytes): mean Float32; min and max as Float16 of (value − mean) / 256; then a
+/// UInt32 holding first and last as 10-bit fractions of the decoded [min, max] (bits 0–9 and
+/// 10–19) and coverage as a 12-bit fraction of the slot (bits 20–31, rounded, at least 1 when
+/// coveredMS > 0); count UInt16 saturating at 65535. Unknown: NaN mean and coverage 0.
 enum SlotCodec {
     /// Deviations are stored divided by this, so Float16 spans ±16.7 million with 11 significant bits.
     static let deltaScale = 256.0
+    /// First and last: steps across [min, max].
+    static let positionSteps = 1023.0
+    /// Coverage: steps across the slot.
+    static let coverageSteps: Int64 = 4095
 
     static func encode(_ summary: SlotSummary, slotMS: Int64, to p: UnsafeMutableRawPointer) {
         if summary.isUnknown {
@@ -17,36 +22,73 @@ enum SlotCodec {
         }
         let mean = Float(summary.mean)
         let base = Double(mean)
+        let minBits = Float16((summary.min - base) / deltaScale).bitPattern
+        let maxBits = Float16((summary.max - base) / deltaScale).bitPattern
         p.storeBytes(of: mean.bitPattern.littleEndian, toByteOffset: 0, as: UInt32.self)
-        for (index, value) in [summary.min, summary.max, summary.first, summary.last].enumerated() {
-            let delta = Float16((value - base) / deltaScale)
-            p.storeBytes(of: delta.bitPattern.littleEndian, toByteOffset: 4 + 2 * index, as: UInt16.self)
-        }
-        p.storeBytes(of: fraction(summary.coveredMS, of: slotMS).littleEndian, toByteOffset: 12, as: UInt16.self)
-        p.storeBytes(of: UInt16(clamping: summary.count).littleEndian, toByteOffset: 14, as: UInt16.self)
+        p.storeBytes(of: minBits.littleEndian, toByteOffset: 4, as: UInt16.self)
+        p.storeBytes(of: maxBits.littleEndian, toByteOffset: 6, as: UInt16.self)
+        let low = delta(minBits, base)
+        let high = delta(maxBits, base)
+        let packed =
+            position(summary.first, summary, low, high) | position(summary.last, summary, low, high) << 10
+            | UInt32(coverage(summary.coveredMS, of: slotMS)) << 20
+        p.storeBytes(of: packed.littleEndian, toByteOffset: 8, as: UInt32.self)
+        p.storeBytes(of: UInt16(clamping: summary.count).littleEndian, toByteOffset: 12, as: UInt16.self)
     }
 
     static func encodeUnknown(to p: UnsafeMutableRawPointer) {
         p.storeBytes(of: Float.nan.bitPattern.littleEndian, toByteOffset: 0, as: UInt32.self)
-        for index in 0..<4 {
-            p.storeBytes(of: Float16.nan.bitPattern.littleEndian, toByteOffset: 4 + 2 * index, as: UInt16.self)
-        }
-        p.storeBytes(of: UInt32(0), toByteOffset: 12, as: UInt32.self)
+        p.storeBytes(of: Float16.nan.bitPattern.littleEndian, toByteOffset: 4, as: UInt16.self)
+        p.storeBytes(of: Float16.nan.bitPattern.littleEndian, toByteOffset: 6, as: UInt16.self)
+        p.storeBytes(of: UInt32(0), toByteOffset: 8, as: UInt32.self)
+        p.storeBytes(of: UInt16(0), toByteOffset: 12, as: UInt16.self)
     }
 
     static func decode(_ p: UnsafeRawPointer, slotMS: Int64) -> SlotSummary {
         let mean = Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 0, as: UInt32.self)))
-        let coverage = UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 12, as: UInt16.self))
-        let count = UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 14, as: UInt16.self))
+        let packed = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+        let coverage = Int64(packed >> 20)
         if mean.isNaN && coverage == 0 { return .unknown }
         let base = Double(mean)
-        func value(_ index: Int) -> Double {
-            let bits = UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 4 + 2 * index, as: UInt16.self))
-            return base + Double(Float16(bitPattern: bits)) * deltaScale
-        }
+        let low = delta(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 4, as: UInt16.self)), base)
+        let high = delta(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 6, as: UInt16.self)), base)
+        let count = UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 12, as: UInt16.self))
         return SlotSummary(
-            count: Int(count), coveredMS: milliseconds(coverage, of: slotMS), min: value(0), max: value(1), mean: base,
-            first: value(2), last: value(3))
+            count: Int(count), coveredMS: (coverage * slotMS + coverageSteps / 2) / coverageSteps, min: low, max: high,
+            mean: base, first: value(packed & 0x3FF, low, high), last: value(packed >> 10 & 0x3FF, low, high))
+    }
+
+    /// The value a stored Float16 deviation stands for.
+    @inline(__always)
+    static func delta(_ bits: UInt16, _ base: Double) -> Double {
+        base + Double(Float16(bitPattern: bits)) * deltaScale
+    }
+
+    /// `v`'s place in the decoded [low, high] in 1/1023ths, rounded: 0 and 1023 exactly when `v`
+    /// is the slot's min or max (so they decode to the decoded min and max); when the decoded
+    /// range is empty or not finite, whichever end is nearer.
+    static func position(_ v: Double, _ summary: SlotSummary, _ low: Double, _ high: Double) -> UInt32 {
+        if v <= summary.min { return 0 }
+        if v >= summary.max { return 1023 }
+        let range = high - low
+        guard range > 0, range.isFinite, v.isFinite else {
+            return high.isFinite && (!low.isFinite || abs(v - high) < abs(v - low)) ? 1023 : 0
+        }
+        return UInt32(Swift.min(Swift.max(((v - low) / range * positionSteps).rounded(), 0), positionSteps))
+    }
+
+    /// The value at `position` in [low, high]: exactly `low` at 0 and `high` at 1023.
+    static func value(_ position: UInt32, _ low: Double, _ high: Double) -> Double {
+        if position == 0 { return low }
+        if position == 1023 { return high }
+        return Swift.min(high, low + (high - low) * (Double(position) / positionSteps))
+    }
+
+    /// `ms` as a rounded fraction of the slot in 1/4095ths; never 0 for a positive duration.
+    static func coverage(_ ms: Int64, of slotMS: Int64) -> UInt16 {
+        guard ms > 0, slotMS > 0 else { return 0 }
+        let scaled = (Double(ms) * Double(coverageSteps) / Double(slotMS)).rounded()
+        return Swift.max(1, UInt16(Swift.min(scaled, Double(coverageSteps))))
     }
 
     /// Energy (24 bytes): counter charge, counter discharge, integrated charge, integrated

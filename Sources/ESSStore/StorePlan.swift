@@ -4,7 +4,7 @@ public import ESSCore
 /// entry per tier file. `essctl store plan` prints it; `StoreWriter` creates exactly these sizes.
 public struct StorePlan: Sendable, Hashable {
     /// Version of the on-disk format this plan describes.
-    public static let formatVersion: UInt16 = 1
+    public static let formatVersion: UInt16 = 2
 
     public var siteID: String
     /// Hash of every group's layout (signal names, roles, tier membership, energy sources).
@@ -60,7 +60,8 @@ enum Layout {
     static let pageBytes = 4096
     /// Consolidated row: UInt32 slot number, UInt32 CRC32C.
     static let rowPrefixBytes = 8
-    static let signalBytes = 16
+    /// Format 2: 14 (format 1 had 16; see `SlotCodec`).
+    static let signalBytes = 14
     static let energyBytes = 24
     /// Raw row: Int64 timestamp, UInt32 sequence, UInt32 CRC32C, then 9 bytes per signal.
     static let rawPrefixBytes = 16

@@ -1,4 +1,5 @@
 public import ESSCore
+internal import CCRC32C
 
 /// One signal over a range, from consolidated slots.
 public struct SignalAggregate: Sendable, Hashable {
@@ -78,7 +79,7 @@ extension StoreReader {
     /// Min, max, mean, coverage and count of `signal` over `fromMS..<toMS`, reading the coarsest
     /// tier for the aligned interior and finer tiers at the edges (and for coarse slots not
     /// stored yet), so the work is proportional to the slots touched. Each row touched is checked
-    /// (slot number, CRC32C, retried, damaged rows reported) and only the signal's 16 bytes are decoded.
+    /// (slot number, CRC32C, retried, damaged rows reported) and only the signal's 14 bytes are decoded.
     public func aggregate(group: String, signal: String, fromMS: Int64, toMS: Int64) throws(StoreError)
         -> SignalAggregate
     {
@@ -345,7 +346,7 @@ extension StoreReader {
 
 /// The lean scan behind `aggregate` and `energy`: for every consolidated row touched it checks
 /// the slot number and the row's CRC32C straight from the mapping, keeping only the few bytes
-/// the query needs (one signal's 16, or the group's 24 energy bytes) as they were loaded for the
+/// the query needs (one signal's 14, or the group's 24 energy bytes) as they were loaded for the
 /// CRC, so nothing is allocated or decoded per slot beyond that field.
 ///
 /// Every byte of the row is loaded once and feeds both the CRC and (for the field) the value, so
@@ -355,13 +356,15 @@ extension RowCheck {
     /// Largest field `checkInPlace` can keep (the energy part).
     static let maxFieldBytes = 24
 
-    /// Whether `checkInPlace` can keep the field at `fieldOffset` of a row of `rowBytes`: it reads
-    /// the row in 8-byte words from offset 8 (after the slot number and the CRC), so the field must
-    /// start on one of them. Always true for the layouts `StorePlan` makes (8-byte prefix, 16-byte
-    /// signals, 24-byte energy); otherwise the scan copies the row first (`RowCheck.copy`).
+    /// Whether `checkInPlace` can keep the field at `fieldOffset` of a row of `rowBytes`. With the
+    /// CPU's CRC-32C instruction, any field after the 8-byte prefix; with the tables it reads the
+    /// row in 8-byte words from offset 8, so the field must start and end on them (format 2's
+    /// 14-byte signals do not: the scan then copies the row first, `RowCheck.copy`).
     static func canCheckInPlace(fieldOffset: Int, fieldBytes: Int, rowBytes: Int) -> Bool {
-        consolidatedCRCOffset == 4 && fieldOffset >= 8 && fieldOffset % 8 == 0 && fieldBytes % 8 == 0
-            && fieldBytes <= maxFieldBytes && fieldOffset + fieldBytes <= rowBytes
+        guard consolidatedCRCOffset == 4, fieldOffset >= 8, fieldBytes <= maxFieldBytes, fieldOffset + fieldBytes <= rowBytes
+        else { return false }
+        // The CPU's CRC instruction keeps fields at any offset; the table path works in 8-byte words.
+        return CRC32C.usesHardware || (fieldOffset % 8 == 0 && fieldBytes % 8 == 0)
     }
 
     /// One slicing-by-8 step of the CRC32C state `crc` (inverted, as in `CRC32C.checksum`) over
@@ -380,12 +383,30 @@ extension RowCheck {
     /// (empty when slot number and CRC are zero; CRC checked again up to `retries` times with a
     /// yield between; then damaged), and on `.valid` leaves the stored slot number in `key` and
     /// the `fieldBytes` at `fieldOffset` (as loaded for the CRC) in `field`. Requires
-    /// `canCheckInPlace`; `table` is `CRC32C.flat`.
+    /// `canCheckInPlace`; `table` is `CRC32C.flat` (used when the CPU has no CRC-32C instruction).
     @inline(__always)
     static func checkInPlace(
         _ row: UnsafeRawPointer, rowBytes: Int, fieldOffset: Int, fieldBytes: Int, into field: UnsafeMutableRawPointer,
         key: inout UInt32, table t: UnsafePointer<UInt32>, retries: Int
     ) -> State {
+        if CRC32C.usesHardware {
+            for attempt in 0...retries {
+                let head = UInt64(littleEndian: row.loadUnaligned(as: UInt64.self))
+                let number = UInt32(truncatingIfNeeded: head)
+                let stored = UInt32(truncatingIfNeeded: head &>> 32)
+                if number == 0 && stored == 0 { return .empty }
+                var numberBytes = number.littleEndian
+                var crc = withUnsafeBytes(of: &numberBytes) { ccrc32c_hardware_update(~0, $0.baseAddress!, 4) }
+                crc = ccrc32c_hardware_update_keeping(
+                    crc, row + 8, rowBytes &- 8, fieldOffset &- 8, fieldBytes, field)
+                if ~crc == stored {
+                    key = number
+                    return .valid
+                }
+                if attempt < retries { SystemCalls.yield() }
+            }
+            return .damaged
+        }
         let fieldEnd = fieldOffset + fieldBytes
         for attempt in 0...retries {
             let head = UInt64(littleEndian: row.loadUnaligned(as: UInt64.self))

@@ -87,8 +87,14 @@ func isClose(_ a: SlotSummary, _ b: SlotSummary, slotMS: Int64) -> Bool {
     func ok(_ x: Double, _ y: Double) -> Bool {
         abs(x - y) <= abs(x - mean) * 0x1p-11 + 0x1p-17 + abs(x) * 0x1p-23
     }
-    return ok(a.mean, b.mean) && ok(a.min, b.min) && ok(a.max, b.max) && ok(a.first, b.first) && ok(a.last, b.last)
-        && abs(a.coveredMS - b.coveredMS) <= slotMS / 65535 + 1 && a.count == b.count
+    // Format 2: first and last are 10-bit positions in the stored [min, max]: within half a
+    // step of that range, plus the error of its ends.
+    let range = abs(a.max - a.min)
+    func position(_ x: Double, _ y: Double) -> Bool {
+        abs(x - y) <= range / 2046 * 1.0001 + abs(a.min - b.min) + abs(a.max - b.max) + abs(x) * 0x1p-40
+    }
+    return ok(a.mean, b.mean) && ok(a.min, b.min) && ok(a.max, b.max) && position(a.first, b.first)
+        && position(a.last, b.last) && abs(a.coveredMS - b.coveredMS) <= slotMS / 8190 + 1 && a.count == b.count
 }
 
 /// SplitMix64: seeded, so failures reproduce.

@@ -17,7 +17,7 @@ import Testing
         let oneMinute = try #require(plan.file(named: "1m"))
         #expect(oneMinute.capacity == 60)
         // 8 bytes of row prefix, bess1: 2 signals + energy, site: 1 signal.
-        #expect(oneMinute.rowBytes == 8 + 2 * 16 + 24 + 16)
+        #expect(oneMinute.rowBytes == 8 + 2 * 14 + 24 + 14)
         let raw = try #require(plan.file(named: "raw"))
         #expect(raw.groups.map(\.capacity) == [600, 120])
         #expect(raw.retentionMS == 600_000)

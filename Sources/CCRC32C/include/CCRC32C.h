@@ -18,6 +18,12 @@ int ccrc32c_hardware_available(void);
 /// Only valid when `ccrc32c_hardware_available()` returned 1.
 uint32_t ccrc32c_hardware_update(uint32_t crc, const void *data, size_t count);
 
+/// `ccrc32c_hardware_update`, also copying the `keep_count` bytes at `keep_offset` of `data` into
+/// `keep` exactly as they were loaded for the CRC (so a concurrent writer cannot make the kept
+/// bytes differ from the ones the CRC vouched for). Requires keep_offset + keep_count <= count.
+uint32_t ccrc32c_hardware_update_keeping(uint32_t crc, const void *data, size_t count, size_t keep_offset,
+                                         size_t keep_count, void *keep);
+
 #ifdef __cplusplus
 }
 #endif

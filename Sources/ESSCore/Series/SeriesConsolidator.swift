@@ -182,7 +182,8 @@ public struct SeriesConsolidator: Sendable {
             }
         }
         // 2. Pass time up to t: holds, gap time, closing slots.
-        if insideFirstSlots(t) {
+        let inside = insideFirstSlots(t)
+        if inside {
             advanceInsideFirstSlots(to: t)
         } else {
             advance(to: t, energyDecided: integrated, emit: emit)
@@ -194,7 +195,12 @@ public struct SeriesConsolidator: Sendable {
             case .invalid: endHold(s)
             case .valid(let v):
                 endHold(s)
-                addSample(s, value: v, at: t)
+                if inside {
+                    // t lies in every tier's first open slot, which exists.
+                    for i in tierStates.indices where tierStates[i].kept[s] { tierStates[i].signals[s].sample(v) }
+                } else {
+                    addSample(s, value: v, at: t)
+                }
                 if holds[s].heartbeatMS > 0 {
                     holds[s].start(value: v, at: t)
                     activeHoldCount += 1
