@@ -84,6 +84,10 @@ public struct HistoryRowMapper: Sendable {
     private var headerCount: Int?
     private var columnNames: [String] = []
     private var previous: (ms: Int64, line: Int)?
+    /// Fields a row needs without a header (the highest column the map reads).
+    private var neededFields = 0
+    private let blankValues: [[Double]]
+    private let blankQualities: [[PointQuality]]
 
     private struct Target: Sendable {
         var field: Int
@@ -107,6 +111,8 @@ public struct HistoryRowMapper: Sendable {
         self.groups = groups
         self.resolver = resolver
         self.notAfterMS = notAfterMS
+        blankValues = groups.map { [Double](repeating: .nan, count: $0.signals.count) }
+        blankQualities = groups.map { [PointQuality](repeating: .stale, count: $0.signals.count) }
         missingIncludesEmpty = map.missingValues.contains("")
         hasOtherMissingValues = map.missingValues.contains { !$0.isEmpty }
     }
@@ -212,6 +218,7 @@ public struct HistoryRowMapper: Sendable {
                 }
         }
         self.targets = targets
+        neededFields = max(time, targets.map(\.field).max() ?? 0) + 1
         timeField = time
     }
 
@@ -231,7 +238,7 @@ public struct HistoryRowMapper: Sendable {
         if let count = headerCount, fields.count != count {
             return reject(.fieldCount, nil, "the row has \(fields.count) fields, the header has \(count)")
         }
-        let needed = max(timeField!, targets.map(\.field).max() ?? 0) + 1
+        let needed = neededFields
         if fields.count < needed {
             return reject(.fieldCount, nil, "the row has \(fields.count) fields, the map reads column \(needed)")
         }
@@ -263,8 +270,8 @@ public struct HistoryRowMapper: Sendable {
             return reject(
                 .timeInFuture, timeName(), "\(Self.utcText(t)) is in the future; check the time format and time zone")
         }
-        var values = groups.map { [Double](repeating: .nan, count: $0.signals.count) }
-        var qualities = groups.map { [PointQuality](repeating: .stale, count: $0.signals.count) }
+        var values = blankValues
+        var qualities = blankQualities
         for target in targets {
             let text = fields[target.field].trimmingASCIISpaces
             if text.isEmpty ? missingIncludesEmpty : (hasOtherMissingValues && map.missingValues.contains(text)) {
