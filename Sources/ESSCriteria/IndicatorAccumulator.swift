@@ -164,38 +164,40 @@ public struct IndicatorAccumulator {
     @inline(__always)
     mutating func feed(_ g: Int, _ slot: ConsolidatedSlot?) {
         guard let slot else { return }
-        slot.signals.withUnsafeBufferPointer { feed(g, $0, slot.energy) }
+        withUnsafePointer(to: slot) { feed(g, $0) }
     }
 
-    /// Group `g`'s slot of the current step as its summaries and energy.
+    /// Group `g`'s slot of the current step, read in place. Summaries are read by subscript
+    /// (no `withUnsafeBufferPointer`, which would retain every slot's summaries).
     @inline(__always)
-    mutating func feed(_ g: Int, _ summaries: UnsafeBufferPointer<SlotSummary>, _ slotEnergy: EnergySummary?) {
+    mutating func feed(_ g: Int, _ slot: UnsafePointer<ConsolidatedSlot>) {
         let first = layout.coveredOffset[g]
-        let n = min(summaries.count, layout.tracked[g])
+        let n = min(slot.pointee.signals.count, layout.tracked[g])
         let rowBase = completeness.rowBase
         for s in 0..<n {
-            let c = summaries[s].coveredMS
+            let c = slot.pointee.signals[s].coveredMS
             covered[first + s] += c
             let column = Int(layout.columnOf[first + s])
             if c > 0, column >= 0 { completeness.row[rowBase + column] += c }
         }
-        stepEnergy[g] = slotEnergy
+        stepEnergy[g] = slot.pointee.energy
         let idx = layout.indices[g]
+        @inline(__always) func summary(_ index: Int?) -> SlotSummary? { IndicatorContext.summary(slot, index) }
         if g == 0 {
-            step.soc = IndicatorContext.summary(summaries, idx.soc)
-            step.power = IndicatorContext.summary(summaries, idx.power)
-            step.available = IndicatorContext.summary(summaries, idx.available)
-            step.fault = IndicatorContext.summary(summaries, idx.fault)
+            step.soc = summary(idx.soc)
+            step.power = summary(idx.power)
+            step.available = summary(idx.available)
+            step.fault = summary(idx.fault)
         }
         if g == layout.meterGroup {
-            step.meterImport = IndicatorContext.summary(summaries, idx.meterImport)
-            step.meterExport = IndicatorContext.summary(summaries, idx.meterExport)
+            step.meterImport = summary(idx.meterImport)
+            step.meterExport = summary(idx.meterExport)
         } else {
-            if let v = IndicatorContext.summary(summaries, idx.cellTempMax), v.max > settings.cellTempLimitC { step.cellTempOver = true }
-            if let v = IndicatorContext.summary(summaries, idx.cellVoltageMax), v.max > settings.cellVoltageMaxV { step.cellVoltageOut = true }
-            if let v = IndicatorContext.summary(summaries, idx.cellVoltageMin), v.min < settings.cellVoltageMinV { step.cellVoltageOut = true }
-            if let v = IndicatorContext.summary(summaries, idx.fault), v.max != 0 || v.min != 0 { step.anyFault = true }
-            if let v = IndicatorContext.summary(summaries, idx.alarmWord), v.max != 0 || v.min != 0 { step.anyAlarm = true }
+            if let v = summary(idx.cellTempMax), v.max > settings.cellTempLimitC { step.cellTempOver = true }
+            if let v = summary(idx.cellVoltageMax), v.max > settings.cellVoltageMaxV { step.cellVoltageOut = true }
+            if let v = summary(idx.cellVoltageMin), v.min < settings.cellVoltageMinV { step.cellVoltageOut = true }
+            if let v = summary(idx.fault), v.max != 0 || v.min != 0 { step.anyFault = true }
+            if let v = summary(idx.alarmWord), v.max != 0 || v.min != 0 { step.anyAlarm = true }
         }
     }
 

@@ -20,11 +20,11 @@ struct IndicatorContext {
         return Double(index < sums.count ? sums[index] : 0) / Double(windowMS)
     }
 
-    /// The summary of signal `index` in a slot's summaries, nil when unknown or not carried.
+    /// The summary of signal `index` in a slot, nil when unknown or not carried.
     @inline(__always)
-    static func summary(_ summaries: UnsafeBufferPointer<SlotSummary>?, _ index: Int?) -> SlotSummary? {
-        guard let summaries, let index, index < summaries.count else { return nil }
-        let s = summaries[index]
+    static func summary(_ slot: UnsafePointer<ConsolidatedSlot>, _ index: Int?) -> SlotSummary? {
+        guard let index, index < slot.pointee.signals.count else { return nil }
+        let s = slot.pointee.signals[index]
         return s.isUnknown || s.count == 0 ? nil : s
     }
 }

@@ -56,7 +56,7 @@ public enum Indicators {
                 for g in buffers.indices {
                     let k = Int(grids[g][i])
                     guard k >= 0 else { continue }
-                    buffers[g][k].signals.withUnsafeBufferPointer { accumulator.feed(g, $0, buffers[g][k].energy) }
+                    accumulator.feed(g, buffers[g].baseAddress! + k)
                 }
                 accumulator.endStep()
             }
@@ -97,7 +97,7 @@ public enum Indicators {
                         k += 1
                     }
                     cursors[g] = k
-                    if found >= 0 { slots[found].signals.withUnsafeBufferPointer { accumulator.feed(g, $0, slots[found].energy) } }
+                    if found >= 0 { accumulator.feed(g, slots.baseAddress! + found) }
                 }
                 accumulator.endStep()
             }
