@@ -9,7 +9,8 @@ import Testing
 /// essd and ess-sim run for a few seconds on loopback; `essctl kpi` and `essctl check` then read
 /// the store's files. A few seconds of data give energy with some coverage, and never a pass.
 @Suite(.serialized) struct KpiCheckEndToEndTests {
-    /// The end-to-end site, plus the criteria keys: the shipped tariff and policy folders and a tariff.
+    /// The end-to-end site, plus the criteria keys: the shipped tariff and policy folders and a
+    /// tariff; and a maintenance window around the test's run (planned outage).
     static func writeSite(in work: URL) throws -> URL {
         let file = try EssdEndToEndTests.writeSite(
             in: work, ports: [TestEnvironment.freePort(), TestEnvironment.freePort()],
@@ -18,6 +19,17 @@ import Testing
         var text = try String(contentsOf: file, encoding: .utf8)
         text = "tariff_directory = \"\(config)/tariffs\"\npolicy_directory = \"\(config)/policies\"\n" + text
         text = text.replacingOccurrences(of: "time_zone = \"Asia/Shanghai\"\n", with: "time_zone = \"Asia/Shanghai\"\ntariff = \"guangdong-2021\"\n")
+        let now = Date()
+        let iso = ISO8601DateFormatter()
+        let maintenance = """
+            [[site.maintenance]]
+            start = "\(iso.string(from: now.addingTimeInterval(-3600)))"
+            end = "\(iso.string(from: now.addingTimeInterval(3600)))"
+            reason = "end-to-end test"
+
+            [store]
+            """
+        text = text.replacingOccurrences(of: "[store]", with: maintenance)
         try text.write(to: file, atomically: true, encoding: .utf8)
         return file
     }
@@ -63,6 +75,12 @@ import Testing
             #expect(row["status"] as? String == "insufficient_data", "seconds of a two-minute window are not enough")
         }
         #expect(indicators.contains { $0["id"] as? String == "peak.valley_charge_share_percent" }, "the site's tariff gives peak shifting")
+        // The site's maintenance window splits outage into planned and unplanned.
+        if indicators.contains(where: { $0["id"] as? String == "availability.factor_percent" && $0["value"] is NSNumber }) {
+            for id in ["availability.planned_outage_hours", "availability.unplanned_outage_hours"] {
+                #expect(indicators.contains { $0["id"] as? String == id }, "\(id) missing with a maintenance window declared")
+            }
+        }
 
         let (tableStatus, table, tableErr) = try EssdEndToEndTests.run(
             essctl, ["kpi", "--config", site.path, "--from", "-1m", "--to", "now", "--tier", "1m"])
@@ -91,6 +109,23 @@ import Testing
         #expect(plainStatus == 0, "\(plainErr)")
         #expect(plain.contains("zj.ac_efficiency") && plain.contains("insufficient data") && !plain.contains(" pass "), "\(plain)")
         #expect(plain.contains("7 insufficient data"), "\(plain)")
+
+        // export reads the policy as check does (the site's policy folder) and writes its money estimates.
+        let minute = (Int(Date().timeIntervalSince1970) / 60) * 60
+        let iso = ISO8601DateFormatter()
+        let from = iso.string(from: Date(timeIntervalSince1970: Double(minute - 180)))
+        let to = iso.string(from: Date(timeIntervalSince1970: Double(minute + 60)))
+        let bundle = work.appendingPathComponent("bundle")
+        let (exportStatus, exportOut, exportErr) = try EssdEndToEndTests.run(
+            essctl, ["export", "--policy", "zhejiang-2021", "--config", site.path, "--from", from, "--to", to, "--interval", "1m", "--out", bundle.path])
+        #expect(exportStatus == 0, "\(exportErr)")
+        #expect(exportOut.contains("policy zhejiang-2021 (\(TestEnvironment.repository.appendingPathComponent("Config/policies/zhejiang-2021.toml").path))"), "\(exportOut)")
+        #expect(exportOut.contains("tariff guangdong-2021 ("), "\(exportOut)")
+        let money = try String(contentsOf: bundle.appendingPathComponent("money.csv"), encoding: .utf8).components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        #expect(money.count == 1 + estimates.count, "\(money)")
+        #expect(money.dropFirst().allSatisfy { $0.hasPrefix("zhejiang-2021,") }, "\(money)")
+        let (verifyStatus, verifyOut, _) = try EssdEndToEndTests.run(essctl, ["verify", bundle.path])
+        #expect(verifyStatus == 0, "\(verifyOut)")
 
         let (unknownStatus, _, unknownErr) = try EssdEndToEndTests.run(
             essctl, ["check", "--policy", "atlantis-2030", "--config", site.path, "--from", "-1m", "--to", "now"])
