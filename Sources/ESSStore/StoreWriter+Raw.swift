@@ -75,8 +75,8 @@ extension StoreWriter {
             qualities.withUnsafeBufferPointer { q in
                 rawRegions.withUnsafeBufferPointer { regions in
                     writeRawRow(
-                        rawFile, regions[g], sequence: sequence, timestampMS: timestampMS, v.baseAddress!,
-                        q.baseAddress!)
+                        rawFile, regions[g], sequence: sequence, timestampMS: timestampMS, v.baseAddress,
+                        q.baseAddress)
                     writeRawHead(rawFile, regions[g], sequence: sequence, timestampMS: timestampMS)
                 }
             }
@@ -113,10 +113,10 @@ extension StoreWriter {
                             continue
                         }
                         sequence += 1
-                        let fields = width == 0 ? 0 : row * width
+                        // nil base addresses only for a group without signals (nothing is read then).
                         writeRawRow(
-                            file, region, sequence: sequence, timestampMS: t, (v.baseAddress ?? .init(bitPattern: 8)!) + fields,
-                            (q.baseAddress ?? .init(bitPattern: 8)!) + fields)
+                            file, region, sequence: sequence, timestampMS: t, v.baseAddress.map { $0 + row * width },
+                            q.baseAddress.map { $0 + row * width })
                         lastMS = t
                         result.written += 1
                     }
@@ -177,15 +177,15 @@ extension StoreWriter {
     /// One raw row: the fields, then the CRC last.
     @inline(__always)
     private func writeRawRow(
-        _ file: MappedFile, _ region: RawRegion, sequence: UInt64, timestampMS: Int64, _ values: UnsafePointer<Double>,
-        _ qualities: UnsafePointer<PointQuality>
+        _ file: MappedFile, _ region: RawRegion, sequence: UInt64, timestampMS: Int64, _ values: UnsafePointer<Double>?,
+        _ qualities: UnsafePointer<PointQuality>?
     ) {
         let offset = region.rowOffset(sequence: sequence)
         let row = file.base + offset
         var field = row + Layout.rawPrefixBytes
         for index in region.signalIndices {
-            field.storeBytes(of: values[index].bitPattern.littleEndian, as: UInt64.self)
-            field.storeBytes(of: RawQualityCode.code(qualities[index]), toByteOffset: 8, as: UInt8.self)
+            field.storeBytes(of: values![index].bitPattern.littleEndian, as: UInt64.self)
+            field.storeBytes(of: RawQualityCode.code(qualities![index]), toByteOffset: 8, as: UInt8.self)
             field += Layout.rawSignalBytes
         }
         row.storeBytes(of: timestampMS.littleEndian, as: Int64.self)

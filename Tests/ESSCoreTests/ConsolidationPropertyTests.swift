@@ -443,6 +443,25 @@ struct ConsolidationBatchTests {
         }
     }
 
+    /// A group without signals (a profile with no numeric points) still closes its slots, one
+    /// sample or many at a time.
+    @Test func groupWithoutSignals() {
+        let schema = SeriesSchema(groupID: "g", signals: [], energy: EnergySources())
+        let tiers = [TierDefinition(name: "1m", slotMS: 60_000, retentionMS: 86_400_000)]
+        var single = SeriesConsolidator(schema: schema, tiers: tiers)
+        var batched = SeriesConsolidator(schema: schema, tiers: tiers)
+        var a: [ConsolidatedSlot] = []
+        var b: [ConsolidatedSlot] = []
+        for t in stride(from: Int64(60_000), to: 300_000, by: 7_000) {
+            single.ingest(timestampMS: t, values: [], qualities: []) { a.append($0) }
+        }
+        let outcome = batched.ingest(
+            timestampsMS: Array(stride(from: Int64(60_000), to: 300_000, by: 7_000)), values: [], qualities: []
+        ) { b.append($0) }
+        #expect(outcome.accepted == 35 && outcome.heldBack == 0)
+        #expect(a.count == 3 && a == b)
+    }
+
     @Test func emptyBatchDoesNothing() {
         let schema = SeriesSchema(
             groupID: "g", signals: [SignalDefinition(name: "v", role: .other, heartbeatMS: 3000, tiers: ["1m"])],

@@ -111,7 +111,8 @@ public struct SeriesConsolidator: Sendable {
     ) -> IngestOutcome {
         precondition(values.count == schema.signals.count && qualities.count == schema.signals.count, "sample width differs from the schema of \(schema.groupID)")
         return values.withUnsafeBufferPointer { v in
-            qualities.withUnsafeBufferPointer { q in ingestRow(t, v.baseAddress!, q.baseAddress!, emit) }
+            // nil base addresses only for a schema without signals (nothing is read then).
+            qualities.withUnsafeBufferPointer { q in ingestRow(t, v.baseAddress, q.baseAddress, emit) }
         }
     }
 
