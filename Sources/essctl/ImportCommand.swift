@@ -93,6 +93,9 @@ struct ImportCommand: ParsableCommand {
                     }
                     let holder = HistoryImporter.writerPID(directory: site.stateDirectory)
                     report(checked, interval: interval, result: nil, existing: existing, writerPID: holder)
+                    // The exit status the real run would have, so scripts can check first.
+                    if holder != nil { throw ExitCode(75) }
+                    if !existing.isEmpty && !force { throw ExitCode(73) }
                     return
                 }
 
