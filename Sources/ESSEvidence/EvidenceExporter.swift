@@ -114,7 +114,11 @@ public enum EvidenceExporter {
         try finish(dailyWriter)
 
         let devices = try CSVWriter(path: "\(dir)/\(devicesFile)", header: EvidenceTables.devicesHeader, byteOrderMark: excel)
-        for device in site.devices { try devices.write(EvidenceTables.deviceRow(device)) }
+        // Serial numbers and firmware: the store's identity log (a damaged line is skipped).
+        let identity = (try? IdentityLog.read(directory: reader.directory).records) ?? []
+        for device in site.devices {
+            try devices.write(EvidenceTables.deviceRow(device, identity: identity, windowEndMS: toMS))
+        }
         try finish(devices)
 
         // Indicators, criteria and money estimates from ESSCriteria, fed a day of slots at a time.

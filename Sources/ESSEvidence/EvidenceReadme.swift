@@ -89,9 +89,12 @@ enum EvidenceReadme {
             profile_name               寄存器配置文件名 / register profile name
             profile_sha256             配置文件规范文本的 SHA-256，相同哈希表示以相同方式读取相同寄存器 / SHA-256 of the
                                        profile's canonical text: the same hash reads the same registers the same way
-            serial, firmware           序列号与固件版本；存储目前只保存数值，因此为空 / serial number and firmware; empty,
-                                       because the store keeps numbers only
+            serial, firmware           设备上报的序列号与固件版本（窗口结束前最后一次读取）；设备不提供则为空 /
+                                       serial number and firmware the device reported (last read before the
+                                       window's end); empty when the device does not report them
             endpoint, unit_id, points  通信地址、Modbus 从站号、点位数 / link, Modbus unit id, number of points
+            identity_history           essd 读到的全部身份文本及首次读取时间（UTC），如固件升级 / every identity
+                                       text essd read, with when it was first read (UTC), e.g. a firmware update
 
             indicators.csv — 运行指标 / operating indicators
             ----------------------------------------------------

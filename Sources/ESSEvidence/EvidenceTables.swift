@@ -1,5 +1,6 @@
 import ESSCore
 import ESSCriteria
+import ESSStore
 
 /// The columns of the evidence CSV files and how one row is turned into fields. Numbers use
 /// `FixedDecimal` at the precision stated here (and in README.txt); unknown is "".
@@ -42,14 +43,27 @@ public enum EvidenceTables {
 
     public static let devicesHeader = [
         "device_id", "vendor", "model", "profile_name", "profile_sha256", "serial", "firmware", "endpoint", "unit_id",
-        "points",
+        "points", "identity_history",
     ]
 
-    static func deviceRow(_ d: DeviceDefinition) -> [String] {
-        // The store keeps numbers only: text points (serial, firmware) are not stored, so
-        // these stay empty until the store keeps identity texts.
-        [d.id, d.profile.vendor ?? "", d.profile.model ?? "", d.profile.name, CanonicalDescription.sha256(of: d.profile), "", "",
-            d.transport.endpoint, String(d.unitID), String(d.profile.points.count)]
+    /// A device's row. Vendor and model come from the register profile unless the device reports
+    /// them (identity points named `vendor`/`manufacturer`, `model`); serial and firmware from its
+    /// identity points (names containing `serial`, and `firmware`/`version`), as read last before
+    /// the window's end (else the first read after it). `identity_history` lists every text the
+    /// store's identity log holds for the device, `point=text@UTC`, oldest first.
+    static func deviceRow(_ d: DeviceDefinition, identity: [IdentityRecord], windowEndMS: Int64) -> [String] {
+        let records = identity.filter { $0.deviceID == d.id }.sorted { $0.observedMS < $1.observedMS }
+        func text(_ matches: (String) -> Bool) -> String? {
+            let candidates = records.filter { matches($0.point.lowercased()) }
+            return (candidates.last { $0.observedMS < windowEndMS } ?? candidates.first)?.text
+        }
+        let vendor = text { $0 == "vendor" || $0 == "manufacturer" } ?? d.profile.vendor ?? ""
+        let model = text { $0 == "model" } ?? d.profile.model ?? ""
+        let serial = text { $0.contains("serial") } ?? ""
+        let firmware = text { $0.contains("firmware") || $0.contains("version") } ?? ""
+        let history = records.map { "\($0.point)=\($0.text)@\(TimeText.utc(ms: $0.observedMS))" }.joined(separator: "; ")
+        return [d.id, vendor, model, d.profile.name, CanonicalDescription.sha256(of: d.profile), serial, firmware,
+            d.transport.endpoint, String(d.unitID), String(d.profile.points.count), history]
     }
 
     public static let indicatorsHeader = [

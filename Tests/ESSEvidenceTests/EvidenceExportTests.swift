@@ -51,7 +51,8 @@ import Testing
         let devices = try Self.lines(out + "/devices.csv")
         #expect(devices.count == 3)
         let pcsHash = CanonicalDescription.sha256(of: fixture.site.devices[0].profile)
-        #expect(devices[1] == "pcs1,\"Acme, Inc.\",PCS-100,pcs-test,\(pcsHash),,,tcp://127.0.0.1:502,1,6")
+        // No identity log in this store: serial, firmware and history empty.
+        #expect(devices[1] == "pcs1,\"Acme, Inc.\",PCS-100,pcs-test,\(pcsHash),,,tcp://127.0.0.1:502,1,6,")
         #expect(pcsHash.count == 64)
 
         // Without a policy: indicators are computed, criteria.csv is the header only.
@@ -75,6 +76,37 @@ import Testing
         #expect(EvidenceVerifier.verify(directory: out).isValid)
     }
 
+
+    /// Serial and firmware come from the store's identity log: the text read last before the
+    /// window's end; a firmware update after the window shows in the history only.
+    @Test func devicesCarryTheIdentityTheDevicesReported() throws {
+        let fixture = try EvidenceFixture()
+        defer { fixture.remove() }
+        let start = EvidenceFixture.startMS
+        try IdentityLog.append(
+            [
+                IdentityRecord(deviceID: "pcs1", point: "serial_number", text: "PCS-SN-42", observedMS: start - 86_400_000),
+                IdentityRecord(deviceID: "pcs1", point: "firmware_version", text: "2.1.0", observedMS: start - 86_400_000),
+                IdentityRecord(deviceID: "pcs1", point: "model", text: "PCS-100B", observedMS: start - 86_400_000),
+                IdentityRecord(deviceID: "pcs1", point: "firmware_version", text: "2.2.0", observedMS: start + 7_200_000),
+            ], directory: fixture.storeDirectory)
+        let reader = try StoreReader(directory: fixture.storeDirectory)
+        let out = fixture.out("bundle-identity")
+        _ = try EvidenceExporter.export(
+            site: fixture.site, reader: reader, fromMS: start, toMS: start + 3_600_000, outDirectory: out, essdVersion: "test",
+            generatedAtMS: start, tariffLabeler: FixedLabeler())
+        let devices = try Self.lines(out + "/devices.csv")
+        let pcsHash = CanonicalDescription.sha256(of: fixture.site.devices[0].profile)
+        #expect(
+            devices[1]
+                == "pcs1,\"Acme, Inc.\",PCS-100B,pcs-test,\(pcsHash),PCS-SN-42,2.1.0,tcp://127.0.0.1:502,1,6,"
+                + "serial_number=PCS-SN-42@2024-04-29T16:00:00Z; firmware_version=2.1.0@2024-04-29T16:00:00Z; "
+                + "model=PCS-100B@2024-04-29T16:00:00Z; firmware_version=2.2.0@2024-04-30T18:00:00Z")
+        // The meter reported nothing: its profile's vendor and model, no serial.
+        let meter = devices[2].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        #expect(Array(meter.prefix(4)) == ["meter1", "Meters", "M1", "meter-test"])
+        #expect(meter.count == 11 && meter[5] == "" && meter[6] == "" && meter[10] == "", "\(meter)")
+    }
     @Test func hourIntervalsSpanTariffPeriodsAndExcelAddsBOM() throws {
         let fixture = try EvidenceFixture()
         defer { fixture.remove() }
