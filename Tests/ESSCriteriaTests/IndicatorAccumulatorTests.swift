@@ -225,6 +225,30 @@ struct IndicatorAccumulatorTests {
         #expect(report["energy.charge_kwh"]?.status == .insufficientData)
     }
 
+    @Test("a clock step back across midnight: the day comes back and is one row")
+    func dayReturnsAfterMidnight() {
+        var input = SyntheticHistory.input(days: 3)
+        // The window starts at 16:00Z. UTC+1 until 23:30Z the next day (00:30 local, a new day),
+        // then UTC+0: local time goes back to 23:30 of the day before.
+        let step = input.windowStartMS + 31 * 3_600_000 + 1_800_000
+        input.offsets = UTCOffsetTable(transitions: [.init(fromUTCMS: .min, offsetSeconds: 3600), .init(fromUTCMS: step, offsetSeconds: 0)])
+        let whole = Indicators.compute(input)
+        let dates = whole.dayCompleteness.map(\.date)
+        #expect(Set(dates).count == dates.count, "each local day once: \(dates)")
+        // The local day of every step, in order: one day comes back after the next began.
+        let localDays = (0..<input.slotCount).map { i -> Int in
+            let t = input.windowStartMS + Int64(i) * 60_000
+            return Int((t + Int64(input.offsets.offsetSeconds(atUTCMS: t)) * 1000) / 86_400_000)
+        }
+        #expect(zip(localDays, localDays.dropFirst()).contains { $0 > $1 }, "the test must step back across midnight")
+        #expect(dates.count == Set(localDays).count)
+        #expect(dates == dates.sorted())
+        var handed: [DayCompleteness] = []
+        let streamed = Self.streamed(input, tariff: nil, chunkSteps: 1) { handed.append($0) }
+        #expect(Self.same(whole, streamed))
+        #expect(handed == whole.dayCompleteness)
+    }
+
     @Test("nothing fed: every measured indicator is insufficient, no criterion passes")
     func nothingFedNeverPasses() {
         let input = SyntheticHistory.input(days: 2)
