@@ -205,7 +205,7 @@ struct StoreBench {
                 + " computed before timing; best of \(options.repeats) runs, each into a new store."
                 + " essd per-scan = StoreWriter.appendRaw + SeriesConsolidator.ingest per sample, StoreWriter.write per closed slot;"
                 + " batched = the same through appendRaw(group:timestampsMS:values:qualities:) and"
-                + " ingest(timestampsMS:values:qualities:), \(options.essdBatch) samples per call;"
+                + " ingest(timestampsMS:values:qualities:), \(options.essdBatch) samples per call (batch arrays built before timing);"
                 + " checkpoint = msync(MS_SYNC) + fsync of each tier + the checkpoint file (temp, fsync, rename, dir fsync),"
                 + " on essd's cadence (every 5 s of wall clock, [store] checkpoint_interval_ms, plus a final one, timed) unless"
                 + " marked harsher; librrd = rrd_update_r, b = \(options.rrdBatch) \"t:v\" per call (strings formatted before"
@@ -313,18 +313,26 @@ struct StoreBench {
                 return true
             }
         }
-        let start = clock.now
-        lastCheckpoint = start
+        // The batches are cut before the clock starts (as librrd's "t:v" strings are formatted).
+        var batches: [(times: [Int64], values: [Double], qualities: [PointQuality])] = []
         if let batch {
-            let timestamps = (0..<count).map { t0MS + Int64($0) * 1000 }
-            let qualities = [PointQuality](repeating: .ok, count: batch)
             var done = 0
             while done < count {
                 let n = min(batch, count - done)
-                let range = done..<(done + n)
-                let batchTimes = Array(timestamps[range])
-                let batchValues = Array(values[range])
-                let batchQualities = n == batch ? qualities : Array(qualities[0..<n])
+                batches.append(
+                    (
+                        (done..<(done + n)).map { t0MS + Int64($0) * 1000 }, Array(values[done..<(done + n)]),
+                        [PointQuality](repeating: .ok, count: n)
+                    ))
+                done += n
+            }
+        }
+        let start = clock.now
+        lastCheckpoint = start
+        if batch != nil {
+            var done = 0
+            for (batchTimes, batchValues, batchQualities) in batches {
+                let n = batchTimes.count
                 if work != .consolidatorOnly {
                     try writer.appendRaw(
                         group: "bess1", timestampsMS: batchTimes, values: batchValues, qualities: batchQualities)

@@ -198,7 +198,9 @@ public struct SeriesConsolidator: Sendable {
                 endHold(s)
                 if inside {
                     // t lies in every tier's first open slot, which exists.
-                    for i in tierStates.indices where tierStates[i].kept[s] { tierStates[i].signals[s].sample(v) }
+                    tierStates.withUnsafeMutableBufferPointer { tiers in
+                        for i in tiers.indices where tiers[i].kept[s] { tiers[i].signals[s].sample(v) }
+                    }
                 } else {
                     addSample(s, value: v, at: t)
                 }
@@ -314,8 +316,10 @@ public struct SeriesConsolidator: Sendable {
                 let end = min(t, hold.endMS)
                 if end > hold.distributedUntilMS {
                     let covered = end - hold.distributedUntilMS
-                    for i in tierStates.indices where tierStates[i].kept[s] {
-                        tierStates[i].signals[s].covered(covered, value: hold.value)
+                    tierStates.withUnsafeMutableBufferPointer { tiers in
+                        for i in tiers.indices where tiers[i].kept[s] {
+                            tiers[i].signals[s].covered(covered, value: hold.value)
+                        }
                     }
                     holds[s].distributedUntilMS = end
                 }
