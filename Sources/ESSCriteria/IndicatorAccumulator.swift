@@ -71,6 +71,7 @@ public struct IndicatorAccumulator {
         for k in shape.devices.indices { shape.devices[k].slots = [] }
         shape.meter?.slots = []
         self.shape = shape
+        stepCount = shape.slotCount
         self.settings = settings
         self.tariff = tariff
         self.onDayClosed = onDayClosed
@@ -88,7 +89,7 @@ public struct IndicatorAccumulator {
     }
 
     /// Number of steps in the window (`shape.slotCount`).
-    public var stepCount: Int { shape.slotCount }
+    public let stepCount: Int
 
     /// UTC start of the next step to feed.
     public var nextStepStartMS: Int64 { shape.windowStartMS + Int64(stepsFed) * shape.slotMS }
@@ -148,7 +149,17 @@ public struct IndicatorAccumulator {
     mutating func beginStep() -> Bool {
         guard stepsFed < stepCount else { return false }
         let start = nextStepStartMS
-        step = StepScratch()
+        // Only what `feed` sets is reset (a whole new scratch would rewrite every byte of it).
+        step.soc = nil
+        step.power = nil
+        step.available = nil
+        step.fault = nil
+        step.meterImport = nil
+        step.meterExport = nil
+        step.cellTempOver = false
+        step.cellVoltageOut = false
+        step.anyFault = false
+        step.anyAlarm = false
         step.startMS = start
         step.lengthMS = min(shape.slotMS, shape.windowEndMS - start)
         let local = start + Int64(shape.offsets.offsetSeconds(atUTCMS: start)) * 1000

@@ -72,9 +72,11 @@ struct EvidenceBench {
         print("indicator input: \(slotTotal) slots of 1 min (\(input.slotCount) per group) read from the store in \(fmt(readMS, 1)) ms")
         let tariff = BuiltInTariffs.calendar(id: "guangdong-2021")
         var report: IndicatorReport?
+        var touchedMS: Int64 = 0
         var computeTimes: [Double] = []
         var computeCPUTimes: [Double] = []
         var referenceTimes: [Double] = []
+        var touchTimes: [Double] = []
         var referenceValue = 0.0
         for _ in 0..<5 {
             var t = ContinuousClock.now
@@ -85,6 +87,9 @@ struct EvidenceBench {
             t = ContinuousClock.now
             referenceValue = reference(input)
             referenceTimes.append(seconds(ContinuousClock.now - t) * 1000)
+            t = ContinuousClock.now
+            touchedMS = touchEverySummary(input)
+            touchTimes.append(seconds(ContinuousClock.now - t) * 1000)
         }
         let computeMS = median(computeTimes)
         let referenceMS = median(referenceTimes)
@@ -99,6 +104,7 @@ struct EvidenceBench {
         print("  compute runs (ms): \(computeTimes.map { fmt($0, 1) }.joined(separator: " "))")
         print("  compute runs, thread CPU time (ms): \(computeCPUTimes.map { fmt($0, 1) }.joined(separator: " ")) (wall time above includes waiting for a core on a busy machine)")
         print("  reference runs (ms): \(referenceTimes.map { fmt($0, 2) }.joined(separator: " "))")
+        print("  every summary's coveredMS summed, all groups (ms): \(touchTimes.map { fmt($0, 1) }.joined(separator: " ")) (the memory floor: completeness reads every summary; Σ = \(touchedMS))")
 
         // 2b. The same year streamed from the store a day at a time, as essctl kpi/check do
         // (store reads included), and checked against the in-memory report.
@@ -120,6 +126,7 @@ struct EvidenceBench {
             print("  export \(name): \(r.intervals) intervals, \(fmt(r.seconds, 3)) s, VmHWM \(r.hwmKB / 1024) MiB, VmRSS at end \(r.rssKB / 1024) MiB (process baseline VmHWM \(r.baselineHWMKB / 1024) MiB)")
         }
         print("  peak RSS side by side: 1 month \(month.hwmKB / 1024) MiB | 1 year \(year.hwmKB / 1024) MiB")
+        print("  at the end, anonymous (heap) | file-backed (mapped store files, libraries): 1 month \(month.anonKB / 1024) | \(month.fileKB / 1024) MiB; 1 year \(year.anonKB / 1024) | \(year.fileKB / 1024) MiB")
 
         // 4. The table.
         let growthKB = year.hwmKB - month.hwmKB
@@ -131,6 +138,7 @@ struct EvidenceBench {
         row(String(repeating: "-", count: 44), String(repeating: "-", count: 14), String(repeating: "-", count: 34), String(repeating: "-", count: 14), "--")
         row("Indicators.compute, 1 year @1 min (median 5)", "\(fmt(computeMS, 1)) ms", "energy-sum loop \(fmt(referenceMS, 2)) ms", "≤ 100 ms", computeMS <= 100 ? "yes" : "NO")
         row("  the same, thread CPU time (median 5)", "\(fmt(median(computeCPUTimes), 1)) ms", "load average \(loadAverage())", "", "")
+        row("  reading every summary once (median 5)", "\(fmt(median(touchTimes), 1)) ms", "memory floor for completeness", "", "")
         row("  reading the year's slots from the store", "\(fmt(readMS, 1)) ms", "(not part of the target)", "-", "")
         row("  streamed: store read + accumulate, 1 day/read", "\(fmt(streamedMS, 1)) ms", agrees ? "same report as in memory" : "DIFFERS", "-", "")
         row("export 1 month @15 min", "\(fmt(month.seconds, 3)) s", "\(month.intervals) intervals", "-", "")
@@ -139,6 +147,8 @@ struct EvidenceBench {
         row("peak RSS (VmHWM), export 1 year", "\(year.hwmKB / 1024) MiB", "+\(exportGrowthYear / 1024) MiB over start", "≈ month", "")
         let independent = growthKB <= max(16 * 1024, month.hwmKB / 4)
         row("peak growth 1 month → 1 year (12× window)", "\(growthKB / 1024) MiB", "\(growthKB) KiB", "independent", independent ? "yes" : "NO")
+        row("  of which heap (RssAnon at end)", "\((year.anonKB - month.anonKB) / 1024) MiB", "1 month \(month.anonKB / 1024), 1 year \(year.anonKB / 1024) MiB", "", "")
+        row("  of which mapped files (RssFile at end)", "\((year.fileKB - month.fileKB) / 1024) MiB", "1 month \(month.fileKB / 1024), 1 year \(year.fileKB / 1024) MiB", "", "")
     }
 
     // MARK: the reference
@@ -157,6 +167,21 @@ struct EvidenceBench {
         return sum
     }
 
+    /// Every group's every slot's every summary read once (its covered time summed): what any
+    /// computation that reports completeness per signal must at least read.
+    static func touchEverySummary(_ input: IndicatorInput) -> Int64 {
+        var sum: Int64 = 0
+        for group in [input.site] + input.devices {
+            group.slots.withUnsafeBufferPointer { slots in
+                for k in slots.indices {
+                    let n = slots[k].signals.count
+                    for s in 0..<n { sum &+= slots[k].signals[s].coveredMS }
+                }
+            }
+        }
+        return sum
+    }
+
     // MARK: export in a child process
 
     struct ChildResult {
@@ -165,6 +190,9 @@ struct EvidenceBench {
         var hwmKB: Int
         var rssKB: Int
         var baselineHWMKB: Int
+        /// At the end: anonymous (heap, stacks) and file-backed (the store's mapped tier files, libraries) resident memory.
+        var anonKB: Int
+        var fileKB: Int
     }
 
     static func runChild(state: String, fromMS: Int64, toMS: Int64, out: String) throws -> ChildResult {
@@ -190,9 +218,10 @@ struct EvidenceBench {
         }
         guard let n = fields["intervals"].flatMap(Int.init), let s = fields["seconds"].flatMap(Double.init),
             let hwm = fields["hwm_kb"].flatMap(Int.init), let rss = fields["rss_kb"].flatMap(Int.init),
-            let base = fields["baseline_hwm_kb"].flatMap(Int.init)
+            let base = fields["baseline_hwm_kb"].flatMap(Int.init), let anon = fields["anon_kb"].flatMap(Int.init),
+            let file = fields["file_kb"].flatMap(Int.init)
         else { throw BenchError("export child printed: \(text)") }
-        return ChildResult(intervals: n, seconds: s, hwmKB: hwm, rssKB: rss, baselineHWMKB: base)
+        return ChildResult(intervals: n, seconds: s, hwmKB: hwm, rssKB: rss, baselineHWMKB: base, anonKB: anon, fileKB: file)
     }
 
     static func exportChild(_ args: [String]) throws {
@@ -208,7 +237,7 @@ struct EvidenceBench {
             outDirectory: args[3], essdVersion: "bench", generatedAtMS: yearEndMS)
         let s = seconds(ContinuousClock.now - t)
         let rows = export.manifest.files.first { $0.name == EvidenceExporter.intervalsFile }?.rows ?? -1
-        print("intervals=\(rows) seconds=\(s) hwm_kb=\(procStatus("VmHWM")) rss_kb=\(procStatus("VmRSS")) baseline_hwm_kb=\(baseline)")
+        print("intervals=\(rows) seconds=\(s) hwm_kb=\(procStatus("VmHWM")) rss_kb=\(procStatus("VmRSS")) baseline_hwm_kb=\(baseline) anon_kb=\(procStatus("RssAnon")) file_kb=\(procStatus("RssFile"))")
     }
 
     /// A field of /proc/self/status in kB (0 where there is none).
