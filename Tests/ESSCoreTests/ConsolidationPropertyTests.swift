@@ -443,6 +443,78 @@ struct ConsolidationBatchTests {
         }
     }
 
+    /// Mostly plain rows (regular, all valid: the batched path's fast lane) with a few invalid
+    /// samples, stale power and gaps: batched equals per-sample bit for bit, energy included.
+    @Test(arguments: [5 as UInt64, 6, 7, 8])
+    func mostlyPlainStreamsBatchedEqualsPerSample(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let all: Set<String> = ["1m", "15m", "1h"]
+        let schema = SeriesSchema(
+            groupID: "pcs",
+            signals: [
+                SignalDefinition(name: "p", role: .activePowerKW, heartbeatMS: 3000, tiers: all),
+                SignalDefinition(name: "soc", role: .socPercent, heartbeatMS: 3000, tiers: all),
+                SignalDefinition(name: "chg", role: .chargeEnergyTotalKWh, heartbeatMS: 3000, tiers: all),
+                SignalDefinition(name: "dis", role: .dischargeEnergyTotalKWh, heartbeatMS: 3000, tiers: ["1h"]),
+                SignalDefinition(name: "t", role: .other, heartbeatMS: 0, tiers: ["15m"]),
+            ],
+            energy: EnergySources(activePower: 0, chargeCounter: 2, dischargeCounter: 3))
+        let tiers = [
+            TierDefinition(name: "1m", slotMS: 60_000, retentionMS: 86_400_000),
+            TierDefinition(name: "15m", slotMS: 900_000, retentionMS: 86_400_000),
+            TierDefinition(name: "1h", slotMS: 3_600_000, retentionMS: 86_400_000),
+        ]
+        var t: Int64 = 1_700_000_000_000 + Int64.random(in: 0..<60_000, using: &rng)
+        var counters = [100.0, 200.0]
+        var times: [Int64] = []
+        var values: [Double] = []
+        var qualities: [PointQuality] = []
+        for _ in 0..<8000 {
+            let roll = Int.random(in: 0..<1000, using: &rng)
+            t += roll < 5 ? Int64.random(in: 4000...200_000, using: &rng) : roll < 8 ? 0 : 1000
+            counters[0] += Double.random(in: 0...0.01, using: &rng)
+            counters[1] += roll == 999 ? -150 : Double.random(in: 0...0.01, using: &rng)
+            var row = [Double.random(in: -50...50, using: &rng), Double.random(in: 0...100, using: &rng)] + counters
+            row.append(Double.random(in: 20...40, using: &rng))
+            var quality = [PointQuality](repeating: .ok, count: 5)
+            if Int.random(in: 0..<100, using: &rng) == 0 { quality[Int.random(in: 0..<5, using: &rng)] = .timeout }
+            if Int.random(in: 0..<100, using: &rng) == 0 { quality[0] = .stale }
+            if Int.random(in: 0..<200, using: &rng) == 0 { row[1] = .nan }
+            times.append(t)
+            values += row
+            qualities += quality
+        }
+        var single = SeriesConsolidator(schema: schema, tiers: tiers)
+        var batched = SeriesConsolidator(schema: schema, tiers: tiers)
+        var expected: [ConsolidatedSlot] = []
+        var got: [ConsolidatedSlot] = []
+        for (i, time) in times.enumerated() {
+            single.ingest(
+                timestampMS: time, values: Array(values[(i * 5)..<(i * 5 + 5)]),
+                qualities: Array(qualities[(i * 5)..<(i * 5 + 5)])
+            ) { expected.append($0) }
+        }
+        var start = 0
+        while start < times.count {
+            let end = min(times.count, start + Int.random(in: 1...700, using: &rng))
+            batched.ingest(
+                timestampsMS: Array(times[start..<end]), values: Array(values[(start * 5)..<(end * 5)]),
+                qualities: Array(qualities[(start * 5)..<(end * 5)])
+            ) { got.append($0) }
+            start = end
+        }
+        let final = t + 7_200_000
+        single.flush(untilMS: final) { expected.append($0) }
+        batched.flush(untilMS: final) { got.append($0) }
+        #expect(got.count == expected.count && expected.count > 100)
+        for (a, b) in zip(got, expected) where !sameSlot(a, b) || a.signals.map(\.mean.bitPattern) != b.signals.map(\.mean.bitPattern)
+            || a.energy?.integratedChargeKWh.bitPattern != b.energy?.integratedChargeKWh.bitPattern
+        {
+            Issue.record("seed \(seed): batched \(a) differs from per-sample \(b)")
+            break
+        }
+    }
+
     /// A group without signals (a profile with no numeric points) still closes its slots, one
     /// sample or many at a time.
     @Test func groupWithoutSignals() {

@@ -72,15 +72,15 @@ public struct SeriesConsolidator: Sendable {
     /// The consolidated tiers fed, in the order given (raw tiers are left out).
     public let tiers: [TierDefinition]
 
-    private var tierStates: [TierState]
-    private var holds: [Hold]
-    private var activeHoldCount = 0
-    private var power: PowerState = .idle
-    private var previousChargeCounter: Double?
-    private var previousDischargeCounter: Double?
+    var tierStates: [TierState]
+    var holds: [Hold]
+    var activeHoldCount = 0
+    var power: PowerState = .idle
+    var previousChargeCounter: Double?
+    var previousDischargeCounter: Double?
     /// Time up to which holds (and gap time) are distributed; nil before the first sample.
-    private var cursorMS: Int64?
-    private var lastIngestedMS: Int64?
+    var cursorMS: Int64?
+    var lastIngestedMS: Int64?
 
     /// A consolidator for `schema` feeding every tier of `tiers` with `slotMS > 0`.
     public init(schema: SeriesSchema, tiers: [TierDefinition] = TierDefinition.defaults) {
@@ -139,9 +139,16 @@ public struct SeriesConsolidator: Sendable {
         timestampsMS.withUnsafeBufferPointer { ts in
             values.withUnsafeBufferPointer { v in
                 qualities.withUnsafeBufferPointer { q in
-                    for row in ts.indices {
+                    var row = 0
+                    while row < ts.count {
+                        // Rows the fast lane can take, then one through the general path.
+                        let taken = ingestRun(ts, v.baseAddress!, q.baseAddress!, from: row)
+                        outcome.accepted += taken
+                        row += taken
+                        guard row < ts.count else { break }
                         let result = ingestRow(ts[row], v.baseAddress! + row * width, q.baseAddress! + row * width, emit)
                         if case .heldBackClockStep = result { outcome.heldBack += 1 } else { outcome.accepted += 1 }
+                        row += 1
                     }
                 }
             }
@@ -409,22 +416,29 @@ public struct SeriesConsolidator: Sendable {
         forEachEnergyPiece(t1, t2) { acc, x, y in
             let px = power(at: x)
             let py = power(at: y)
-            let width = Double(y - x)
-            var positive = 0.0
-            var negative = 0.0
-            if px >= 0, py >= 0 {
-                positive = (px + py) / 2 * width
-            } else if px <= 0, py <= 0 {
-                negative = -(px + py) / 2 * width
-            } else {
-                let toCrossing = width * (px / (px - py))
-                let area0 = px / 2 * toCrossing
-                let area1 = py / 2 * (width - toCrossing)
-                positive = max(area0, 0) + max(area1, 0)
-                negative = -min(area0, 0) - min(area1, 0)
-            }
+            let (positive, negative) = Self.trapezoidAreas(px, py, Double(y - x))
             acc.integrate(dischargeKWh: positive / 3_600_000, chargeKWh: negative / 3_600_000, ms: y - x)
         }
+    }
+
+    /// The positive (discharge) and negative (charge, as a positive number) areas in kW·ms of
+    /// power linear from `px` to `py` over `width` ms, split at the zero crossing.
+    @inline(__always)
+    static func trapezoidAreas(_ px: Double, _ py: Double, _ width: Double) -> (positive: Double, negative: Double) {
+        var positive = 0.0
+        var negative = 0.0
+        if px >= 0, py >= 0 {
+            positive = (px + py) / 2 * width
+        } else if px <= 0, py <= 0 {
+            negative = -(px + py) / 2 * width
+        } else {
+            let toCrossing = width * (px / (px - py))
+            let area0 = px / 2 * toCrossing
+            let area1 = py / 2 * (width - toCrossing)
+            positive = max(area0, 0) + max(area1, 0)
+            negative = -min(area0, 0) - min(area1, 0)
+        }
+        return (positive, negative)
     }
 
     /// Calls `body` with signal `s`'s accumulator in each tier that keeps it, for every slot
