@@ -1,3 +1,5 @@
+internal import CCRC32C
+
 /// A mapped tier file with its planned layout: where each row is, and how rows are checked.
 /// Shared by the writer, the reader and the migration; knows nothing of their policies.
 final class TierFile {
@@ -48,7 +50,12 @@ enum RowCheck {
     }
 
     /// CRC32C of every byte of the row except the CRC field itself.
+    @inline(__always)
     static func checksum(_ row: UnsafeRawPointer, crcOffset: Int, bytes: Int) -> UInt32 {
+        if CRC32C.usesHardware {
+            let head = ccrc32c_hardware_update(~0, row, crcOffset)
+            return ~ccrc32c_hardware_update(head, row + crcOffset + 4, bytes - crcOffset - 4)
+        }
         let head = CRC32C.checksum(UnsafeRawBufferPointer(start: row, count: crcOffset))
         return CRC32C.checksum(
             UnsafeRawBufferPointer(start: row + crcOffset + 4, count: bytes - crcOffset - 4), continuing: head)
