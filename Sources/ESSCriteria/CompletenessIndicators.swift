@@ -37,39 +37,76 @@ enum CompletenessIndicators {
     /// Covered time per column for the local days not yet closed (at most two: a
     /// daylight-saving step back across midnight returns to the previous day), and the days
     /// already closed, in order of first appearance.
+    ///
+    /// The newest open day is not summed slot by slot: its covered time is the window's running
+    /// total (`IndicatorAccumulator.covered`) minus `snapshot`, the total when that day began.
+    /// Only a step that falls back into the older open day adds to that day's row itself (and
+    /// to `snapshot`, so the newest day does not count it too).
     struct Tally {
         let columnCount: Int
         /// Open days: local day number and the window's time in it.
         var open: [(day: Int, spanMS: Int64)] = []
-        /// `open.count` rows of `columnCount` covered ms.
+        /// `open.count` rows of `columnCount` covered ms (the newest: only what `snapshot` excludes).
         var row: [Int64] = []
-        /// Where the current step's day starts in `row`.
+        /// Per column: the running total when the newest open day began, plus what went to the older one since.
+        var snapshot: [Int64]
+        /// Whether the current step belongs to the older open day, and where that day's row starts.
+        var stepInOlderDay = false
         var rowBase = 0
         var days: [DayCompleteness] = []
 
-        init(columnCount: Int) { self.columnCount = columnCount }
+        init(columnCount: Int) {
+            self.columnCount = columnCount
+            snapshot = [Int64](repeating: 0, count: columnCount)
+        }
 
+        /// A step of the newest open day (the usual case): true after counting its length.
         @inline(__always)
-        mutating func beginStep(day: Int, lengthMS: Int64, layout: IndicatorLayout, handler: IndicatorAccumulator.DayHandler?) {
-            if let last = open.last, last.day == day {
-                open[open.count - 1].spanMS += lengthMS
-                rowBase = (open.count - 1) * columnCount
-                return
-            }
+        mutating func extendNewest(day: Int, lengthMS: Int64) -> Bool {
+            let last = open.count - 1
+            guard last >= 0, open[last].day == day else { return false }
+            open[last].spanMS += lengthMS
+            stepInOlderDay = false
+            return true
+        }
+
+        /// A step of another day: the older open day, or a new day (which settles the newest).
+        mutating func beginOtherDay(
+            day: Int, lengthMS: Int64, covered: [Int64], layout: IndicatorLayout, handler: IndicatorAccumulator.DayHandler?
+        ) {
+            let last = open.count - 1
             if let k = open.lastIndex(where: { $0.day == day }) {
                 open[k].spanMS += lengthMS
+                stepInOlderDay = true
                 rowBase = k * columnCount
                 return
             }
-            if open.count == 2 {
-                close(0, layout: layout, handler: handler)
-            }
+            if last >= 0 { settleNewest(covered: covered, layout: layout) }
+            if open.count == 2 { close(0, layout: layout, handler: handler) }
             open.append((day, lengthMS))
             row += [Int64](repeating: 0, count: columnCount)
-            rowBase = (open.count - 1) * columnCount
+            stepInOlderDay = false
         }
 
-        mutating func closeAll(layout: IndicatorLayout, handler: IndicatorAccumulator.DayHandler?) {
+        /// Moves the newest day's covered time (running total − snapshot) into its row, and
+        /// starts the snapshot afresh.
+        mutating func settleNewest(covered: [Int64], layout: IndicatorLayout) {
+            let base = (open.count - 1) * columnCount
+            for c in 0..<columnCount {
+                let total = covered[layout.columnCovered[c]]
+                row[base + c] += total - snapshot[c]
+                snapshot[c] = total
+            }
+        }
+
+        /// A step in the older open day: its covered time goes to that day's row directly.
+        mutating func addToOlderDay(column: Int, _ coveredMS: Int64) {
+            row[rowBase + column] += coveredMS
+            snapshot[column] += coveredMS
+        }
+
+        mutating func closeAll(covered: [Int64], layout: IndicatorLayout, handler: IndicatorAccumulator.DayHandler?) {
+            if !open.isEmpty { settleNewest(covered: covered, layout: layout) }
             while !open.isEmpty { close(0, layout: layout, handler: handler) }
         }
 

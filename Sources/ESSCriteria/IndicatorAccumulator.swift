@@ -117,7 +117,7 @@ public struct IndicatorAccumulator {
     public mutating func finish() -> IndicatorReport {
         addMissing(untilMS: shape.windowEndMS)
         discharge.finish()
-        completeness.closeAll(layout: layout, handler: onDayClosed)
+        completeness.closeAll(covered: covered, layout: layout, handler: onDayClosed)
         var perGroup: [[Int64]] = []
         for g in layout.groups.indices {
             let first = layout.coveredOffset[g]
@@ -167,7 +167,10 @@ public struct IndicatorAccumulator {
         step.localDay = Int(day)
         step.localMinute = Int((local - day * 86_400_000) / 60_000)
         for g in stepEnergy.indices { stepEnergy[g] = nil }
-        completeness.beginStep(day: step.localDay, lengthMS: step.lengthMS, layout: layout, handler: onDayClosed)
+        if !completeness.extendNewest(day: step.localDay, lengthMS: step.lengthMS) {
+            completeness.beginOtherDay(
+                day: step.localDay, lengthMS: step.lengthMS, covered: covered, layout: layout, handler: onDayClosed)
+        }
         return true
     }
 
@@ -184,12 +187,14 @@ public struct IndicatorAccumulator {
     mutating func feed(_ g: Int, _ slot: UnsafePointer<ConsolidatedSlot>) {
         let first = layout.coveredOffset[g]
         let n = min(slot.pointee.signals.count, layout.tracked[g])
-        let rowBase = completeness.rowBase
-        for s in 0..<n {
-            let c = slot.pointee.signals[s].coveredMS
-            covered[first + s] += c
-            let column = Int(layout.columnOf[first + s])
-            if c > 0, column >= 0 { completeness.row[rowBase + column] += c }
+        for s in 0..<n { covered[first + s] &+= slot.pointee.signals[s].coveredMS }
+        if completeness.stepInOlderDay {
+            // Rare (a clock step back across midnight): this step's time goes to the older day.
+            for s in 0..<n {
+                let c = slot.pointee.signals[s].coveredMS
+                let column = Int(layout.columnOf[first + s])
+                if c > 0, column >= 0 { completeness.addToOlderDay(column: column, c) }
+            }
         }
         stepEnergy[g] = slot.pointee.energy
         let idx = layout.indices[g]
@@ -240,8 +245,9 @@ struct IndicatorLayout {
     var columnOf: [Int32]
     /// "group/signal" of each completeness column.
     var columnNames: [String]
-    /// Per column: group index and signal index.
+    /// Per column: group index and signal index, and where its running total is in `covered`.
     var columns: [(group: Int, signal: Int)]
+    var columnCovered: [Int]
     /// Each group's role indices (copied out of `groups` for the per-step path).
     var indices: [SignalIndices]
 
@@ -260,6 +266,7 @@ struct IndicatorLayout {
         columnOf = []
         columnNames = []
         columns = []
+        columnCovered = []
         var offset = 0
         for (g, group) in groups.enumerated() {
             let i = group.indices
@@ -275,6 +282,7 @@ struct IndicatorLayout {
                     columnOf.append(Int32(columnNames.count))
                     columnNames.append("\(group.groupID)/\(group.signalNames[s])")
                     columns.append((g, s))
+                    columnCovered.append(offset + s)
                 } else {
                     columnOf.append(-1)
                 }
