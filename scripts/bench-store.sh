@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Store benchmark (release mode): essd's store beside librrd doing the same work, one table.
-#   scripts/bench-store.sh [--samples 1000000] [--checkpoint-every 5000] [--rrd-batch 10000] [--dir /tmp]
+#   scripts/bench-store.sh [--samples 1000000] [--checkpoint-every 5000] [--rrd-batch 10000]
+#                          [--essd-batch 10000] [--repeats 3] [--only ingest,aggregate,bytes,memory] [--dir /tmp]
 # Needs librrd-dev (scripts/setup-debian.sh installs it). Reserves about 17 GB under --dir
 # while it runs (the 1,000-signal store with the default tiers) and removes everything after.
 set -euo pipefail
