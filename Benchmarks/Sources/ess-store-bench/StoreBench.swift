@@ -156,10 +156,10 @@ struct StoreBench {
                 "per-scan / batched runs")
             row(
                 "  harsher: checkpoint every \(options.checkpointEvery) samples, per-scan", rate(ingest.perScanEveryN), "",
-                String(format: "%.1f× librrd b", ingest.perScanEveryN / b))
+                String(format: "%.1f× librrd b, %d checkpoints", ingest.perScanEveryN / b, ingest.checkpointsPerScanEveryN))
             row(
-                "  harsher: checkpoint every \(options.checkpointEvery) samples, batched", rate(ingest.batchedEveryN), "",
-                String(format: "%.1f× librrd b", ingest.batchedEveryN / b))
+                "  harsher: the same, batched (≤ 1 per call)", rate(ingest.batchedEveryN), "",
+                String(format: "%.1f× librrd b, %d checkpoints", ingest.batchedEveryN / b, ingest.checkpointsBatchedEveryN))
             row(
                 "  harshest: checkpoint every 5 samples (\(ingest.shortSamples))", rate(ingest.essdEvery5), "",
                 String(format: "%.2f× librrd b", ingest.essdEvery5 / b))
@@ -248,6 +248,8 @@ struct StoreBench {
         var batchedEveryN: Double
         var checkpointsPerScan: Int
         var checkpointsBatched: Int
+        var checkpointsPerScanEveryN: Int
+        var checkpointsBatchedEveryN: Int
         var essdEvery5: Double
         var shortSamples: Int
         var rawOnly: Double
@@ -471,6 +473,7 @@ struct StoreBench {
             perScan: perScan.samplesPerSecond, batched: batched.samplesPerSecond,
             perScanEveryN: perScanEveryN.samplesPerSecond, batchedEveryN: batchedEveryN.samplesPerSecond,
             checkpointsPerScan: perScan.checkpoints, checkpointsBatched: batched.checkpoints,
+            checkpointsPerScanEveryN: perScanEveryN.checkpoints, checkpointsBatchedEveryN: batchedEveryN.checkpoints,
             essdEvery5: essdEvery5.samplesPerSecond, shortSamples: short, rawOnly: rawOnly.samplesPerSecond,
             consolidatorOnly: consolidatorOnly.samplesPerSecond, rawOnlyBatched: rawOnlyBatched.samplesPerSecond,
             consolidatorOnlyBatched: consolidatorOnlyBatched.samplesPerSecond,
