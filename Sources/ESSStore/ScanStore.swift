@@ -233,7 +233,8 @@ private final class OwnedState: @unchecked Sendable {
             consolidators[schema.groupID] = SeriesConsolidator(schema: schema, tiers: tiers)
         }
         self.consolidators = consolidators
-        siteAggregator = SiteAggregator(devices: site.devices, meterDeviceID: site.store.meterDeviceID, tiers: site.store.tiers)
+        siteAggregator = SiteAggregator(
+            devices: site.devices, meterDeviceID: site.store.meterDeviceID, tiers: site.store.tiers)
         siteConsolidator = SeriesConsolidator(schema: siteAggregator.schema, tiers: tiers)
         siteIntervalMS = site.seriesPollIntervalsMS["site"] ?? 1000
     }
@@ -243,7 +244,8 @@ private final class OwnedState: @unchecked Sendable {
         var slots = 0
         var held = false
         // A device removed by a reload may still deliver its last scan: not stored.
-        guard consolidators[scan.deviceID] != nil || writer.schemas.contains(where: { $0.groupID == scan.deviceID }) else {
+        guard consolidators[scan.deviceID] != nil || writer.schemas.contains(where: { $0.groupID == scan.deviceID })
+        else {
             return (0, false)
         }
         do {
@@ -261,8 +263,11 @@ private final class OwnedState: @unchecked Sendable {
             if boundary > lastSiteSampleMS {
                 lastSiteSampleMS = boundary
                 let sample = siteAggregator.sample(atMS: scan.timestampMS)
-                try writer.appendRaw(group: "site", timestampMS: sample.timestampMS, values: sample.values, qualities: sample.qualities)
-                _ = siteConsolidator.ingest(timestampMS: sample.timestampMS, values: sample.values, qualities: sample.qualities) {
+                try writer.appendRaw(
+                    group: "site", timestampMS: sample.timestampMS, values: sample.values, qualities: sample.qualities)
+                _ = siteConsolidator.ingest(
+                    timestampMS: sample.timestampMS, values: sample.values, qualities: sample.qualities
+                ) {
                     slots += write($0)
                 }
             }
@@ -277,7 +282,9 @@ private final class OwnedState: @unchecked Sendable {
         do {
             if case .written = try writer.write(slot) { return 1 }
         } catch {
-            logger.error("cannot write slot", metadata: ["group": "\(slot.groupID)", "tier": "\(slot.tier)", "error": "\(error)"])
+            logger.error(
+                "cannot write slot",
+                metadata: ["group": "\(slot.groupID)", "tier": "\(slot.tier)", "error": "\(error)"])
         }
         return 0
     }

@@ -1,5 +1,5 @@
-public import ESSCore
 internal import CCRC32C
+public import ESSCore
 
 /// One signal over a range, from consolidated slots.
 public struct SignalAggregate: Sendable, Hashable {
@@ -361,7 +361,8 @@ extension RowCheck {
     /// row in 8-byte words from offset 8, so the field must start and end on them (format 2's
     /// 14-byte signals do not: the scan then copies the row first, `RowCheck.copy`).
     static func canCheckInPlace(fieldOffset: Int, fieldBytes: Int, rowBytes: Int) -> Bool {
-        guard consolidatedCRCOffset == 4, fieldOffset >= 8, fieldBytes <= maxFieldBytes, fieldOffset + fieldBytes <= rowBytes
+        guard consolidatedCRCOffset == 4, fieldOffset >= 8, fieldBytes <= maxFieldBytes,
+            fieldOffset + fieldBytes <= rowBytes
         else { return false }
         // The CPU's CRC instruction keeps fields at any offset; the table path works in 8-byte words.
         return CRC32C.usesHardware || (fieldOffset % 8 == 0 && fieldBytes % 8 == 0)

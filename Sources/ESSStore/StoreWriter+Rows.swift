@@ -17,7 +17,8 @@ extension StoreWriter {
     /// slot (see `SlotWriteResult`).
     @discardableResult
     public func write(_ slot: ConsolidatedSlot) throws(StoreError) -> SlotWriteResult {
-        guard let t = tierFiles.firstIndex(where: { $0.plan.tier.name == slot.tier }), !tierFiles[t].plan.tier.isRaw else {
+        guard let t = tierFiles.firstIndex(where: { $0.plan.tier.name == slot.tier }), !tierFiles[t].plan.tier.isRaw
+        else {
             throw StoreError(.invalidArgument, "write: '\(slot.tier)' is not a consolidated tier of this store")
         }
         guard let g = index(ofGroup: slot.groupID) else {

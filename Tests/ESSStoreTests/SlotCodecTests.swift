@@ -52,7 +52,8 @@ import Testing
             let mean = Double.random(in: (low - scale)...(high + scale), using: &random)
             let ends = [low, high, Double.random(in: low...high, using: &random)]
             let summary = SlotSummary(
-                count: 5, coveredMS: 30_000, min: low, max: high, mean: mean, first: ends.randomElement(using: &random)!,
+                count: 5, coveredMS: 30_000, min: low, max: high, mean: mean,
+                first: ends.randomElement(using: &random)!,
                 last: ends.randomElement(using: &random)!)
             let decoded = bytes.withUnsafeMutableBytes { buffer in
                 SlotCodec.encode(summary, slotMS: 60_000, to: buffer.baseAddress!)

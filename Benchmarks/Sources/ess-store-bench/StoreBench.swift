@@ -126,7 +126,8 @@ struct StoreBench {
         if options.only == ["profile-batched"] || options.only == ["profile-scan"] {
             let values = (0..<options.samples).map(value)
             let run = try essdIngest(
-                directory: root + "/profile", values: values, count: options.samples, cadence: .wallClock(intervalMS: 5000),
+                directory: root + "/profile", values: values, count: options.samples,
+                cadence: .wallClock(intervalMS: 5000),
                 batch: options.only == ["profile-batched"] ? options.essdBatch : nil)
             print("\(options.only.first!): \(rate(run.samplesPerSecond)), \(run.checkpoints) checkpoints")
             return
@@ -147,23 +148,33 @@ struct StoreBench {
             row("  librrd one update per call (\(options.onePerCall))", "", rate(ingest.rrdOnePerCall), "")
             row(
                 "  essd per-scan path (1 sample per call)", rate(ingest.perScan), "",
-                String(format: "%.1f× librrd b, %.0f× one/call", ingest.perScan / b, ingest.perScan / ingest.rrdOnePerCall))
+                String(
+                    format: "%.1f× librrd b, %.0f× one/call", ingest.perScan / b, ingest.perScan / ingest.rrdOnePerCall)
+            )
             row(
                 "  essd batched path (\(options.essdBatch) per call)", rate(ingest.batched), "",
                 String(format: "%.1f× librrd b (target ≥ 50×)", ingest.batched / b))
             row(
-                "  checkpoints (essd cadence, 5 s wall clock + final)", "\(ingest.checkpointsPerScan) / \(ingest.checkpointsBatched)", "",
+                "  checkpoints (essd cadence, 5 s wall clock + final)",
+                "\(ingest.checkpointsPerScan) / \(ingest.checkpointsBatched)", "",
                 "per-scan / batched runs")
             row(
-                "  harsher: checkpoint every \(options.checkpointEvery) samples, per-scan", rate(ingest.perScanEveryN), "",
-                String(format: "%.1f× librrd b, %d checkpoints", ingest.perScanEveryN / b, ingest.checkpointsPerScanEveryN))
+                "  harsher: checkpoint every \(options.checkpointEvery) samples, per-scan", rate(ingest.perScanEveryN),
+                "",
+                String(
+                    format: "%.1f× librrd b, %d checkpoints", ingest.perScanEveryN / b, ingest.checkpointsPerScanEveryN)
+            )
             row(
                 "  harsher: the same, batched (≤ 1 per call)", rate(ingest.batchedEveryN), "",
-                String(format: "%.1f× librrd b, %d checkpoints", ingest.batchedEveryN / b, ingest.checkpointsBatchedEveryN))
+                String(
+                    format: "%.1f× librrd b, %d checkpoints", ingest.batchedEveryN / b, ingest.checkpointsBatchedEveryN)
+            )
             row(
                 "  harshest: checkpoint every 5 samples (\(ingest.shortSamples))", rate(ingest.essdEvery5), "",
                 String(format: "%.2f× librrd b", ingest.essdEvery5 / b))
-            row("  essd, StoreWriter.appendRaw alone, per-scan / batched", rate(ingest.rawOnly), "", rate(ingest.rawOnlyBatched))
+            row(
+                "  essd, StoreWriter.appendRaw alone, per-scan / batched", rate(ingest.rawOnly), "",
+                rate(ingest.rawOnlyBatched))
             row(
                 "  essd, SeriesConsolidator.ingest alone, per-scan / batched", rate(ingest.consolidatorOnly), "",
                 rate(ingest.consolidatorOnlyBatched))
@@ -220,7 +231,8 @@ struct StoreBench {
         if let memory {
             print(
                 "memory: 25 devices × 40 signals, default tiers (files \(memory.storeBytes / 1_000_000) MB), 1 h of 1 s scans"
-                    + " through 25 consolidators and the writer, checkpoint every 5 s of data; /proc/self/status after.")
+                    + " through 25 consolidators and the writer, checkpoint every 5 s of data; /proc/self/status after."
+            )
         }
     }
 
@@ -235,7 +247,9 @@ struct StoreBench {
         var slots = 0
         let start = ContinuousClock.now
         consolidator.ingest(timestampsMS: timestamps, values: values, qualities: qualities) { _ in slots += 1 }
-        print("consolidator alone: \(rate(Double(options.samples) / seconds(ContinuousClock.now - start))), \(slots) slots")
+        print(
+            "consolidator alone: \(rate(Double(options.samples) / seconds(ContinuousClock.now - start))), \(slots) slots"
+        )
     }
 
     struct IngestFigures {
@@ -467,7 +481,8 @@ struct StoreBench {
         }
         rrdCreateOneSeries(root + "/single.rrd")
         check(
-            essd_rrd_ingest(root + "/single.rrd", Int(t0MS / 1000), 1, values, options.onePerCall, 1, &rrdSingleSeconds),
+            essd_rrd_ingest(
+                root + "/single.rrd", Int(t0MS / 1000), 1, values, options.onePerCall, 1, &rrdSingleSeconds),
             "rrd_update_r one per call")
         return IngestFigures(
             perScan: perScan.samplesPerSecond, batched: batched.samplesPerSecond,

@@ -109,7 +109,9 @@ public struct SeriesConsolidator: Sendable {
     public mutating func ingest(
         timestampMS t: Int64, values: [Double], qualities: [PointQuality], emit: (ConsolidatedSlot) -> Void
     ) -> IngestOutcome {
-        precondition(values.count == schema.signals.count && qualities.count == schema.signals.count, "sample width differs from the schema of \(schema.groupID)")
+        precondition(
+            values.count == schema.signals.count && qualities.count == schema.signals.count,
+            "sample width differs from the schema of \(schema.groupID)")
         return values.withUnsafeBufferPointer { v in
             // nil base addresses only for a schema without signals (nothing is read then).
             qualities.withUnsafeBufferPointer { q in ingestRow(t, v.baseAddress, q.baseAddress, emit) }
@@ -128,11 +130,16 @@ public struct SeriesConsolidator: Sendable {
         let width = schema.signals.count
         precondition(
             values.count == timestampsMS.count * width && qualities.count == timestampsMS.count * width,
-            "batch of \(timestampsMS.count) samples needs \(timestampsMS.count * width) values and qualities for \(schema.groupID)")
+            "batch of \(timestampsMS.count) samples needs \(timestampsMS.count * width) values and qualities for \(schema.groupID)"
+        )
         var outcome = BatchIngestOutcome()
         guard width > 0 else {
             for t in timestampsMS {
-                if case .heldBackClockStep = ingestRow(t, nil, nil, emit) { outcome.heldBack += 1 } else { outcome.accepted += 1 }
+                if case .heldBackClockStep = ingestRow(t, nil, nil, emit) {
+                    outcome.heldBack += 1
+                } else {
+                    outcome.accepted += 1
+                }
             }
             return outcome
         }
@@ -146,7 +153,8 @@ public struct SeriesConsolidator: Sendable {
                         outcome.accepted += taken
                         row += taken
                         guard row < ts.count else { break }
-                        let result = ingestRow(ts[row], v.baseAddress! + row * width, q.baseAddress! + row * width, emit)
+                        let result = ingestRow(
+                            ts[row], v.baseAddress! + row * width, q.baseAddress! + row * width, emit)
                         if case .heldBackClockStep = result { outcome.heldBack += 1 } else { outcome.accepted += 1 }
                         row += 1
                     }
@@ -283,7 +291,9 @@ public struct SeriesConsolidator: Sendable {
         closeSlots(upTo: closingLimit(p, energyDecided), emit: emit)
         while p < t {
             var boundary = Int64.max
-            for i in tierStates.indices { boundary = min(boundary, tierStates[i].slotEnd(tierStates[i].slotIndex(of: p))) }
+            for i in tierStates.indices {
+                boundary = min(boundary, tierStates[i].slotEnd(tierStates[i].slotIndex(of: p)))
+            }
             let step = min(t, boundary)
             if activeHoldCount > 0 {
                 for s in holds.indices where holds[s].isActive { carryHold(s, to: step) }
@@ -486,21 +496,26 @@ public struct SeriesConsolidator: Sendable {
         var signals: [SlotSummary] = []
         signals.reserveCapacity(signalCount)
         for s in 0..<signalCount {
-            signals.append(tier.kept[s] && exists ? tier.signals[tier.signalIndex(slot: k, signal: s)].summary : .unknown)
+            signals.append(
+                tier.kept[s] && exists ? tier.signals[tier.signalIndex(slot: k, signal: s)].summary : .unknown)
         }
         var energy: EnergySummary?
         if schema.energy.hasEnergy {
             let e = exists ? tier.energy[k] : EnergyAccumulator()
-            var summary = EnergySummary(counterResets: e.counterResets, integratedMS: e.integratedMS, unaccountedMS: e.unaccountedMS)
+            var summary = EnergySummary(
+                counterResets: e.counterResets, integratedMS: e.integratedMS, unaccountedMS: e.unaccountedMS)
             if schema.energy.chargeCounter != nil, e.hasChargeDelta { summary.counterChargeKWh = e.counterChargeKWh }
-            if schema.energy.dischargeCounter != nil, e.hasDischargeDelta { summary.counterDischargeKWh = e.counterDischargeKWh }
+            if schema.energy.dischargeCounter != nil, e.hasDischargeDelta {
+                summary.counterDischargeKWh = e.counterDischargeKWh
+            }
             if schema.energy.activePower != nil, e.integratedMS > 0 {
                 summary.integratedChargeKWh = e.integratedChargeKWh
                 summary.integratedDischargeKWh = e.integratedDischargeKWh
             }
             energy = summary
         }
-        return ConsolidatedSlot(groupID: schema.groupID, tier: tier.name, startMS: startMS, signals: signals, energy: energy)
+        return ConsolidatedSlot(
+            groupID: schema.groupID, tier: tier.name, startMS: startMS, signals: signals, energy: energy)
     }
 
     private func slotLength(_ tierName: String) -> Int64 {

@@ -135,7 +135,8 @@ extension SeriesConsolidator {
                 return SlotSummary(count: 0, coveredMS: coveredMS, min: v, max: v, mean: v, first: v, last: v)
             }
             let mean = coveredMS > 0 ? integral / Double(coveredMS) : .nan
-            return SlotSummary(count: count, coveredMS: coveredMS, min: min, max: max, mean: mean, first: first, last: last)
+            return SlotSummary(
+                count: count, coveredMS: coveredMS, min: min, max: max, mean: mean, first: first, last: last)
         }
     }
 
