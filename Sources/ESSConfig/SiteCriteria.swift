@@ -89,8 +89,8 @@ enum SiteCriteriaReader {
 ///     end = "2025-03-01T12:00"
 ///     reason = "annual inspection"          # optional
 ///
-/// A TOML local date (`start = 2025-03-01`) is that day's local midnight. TOML date-times are
-/// not supported by our parser, so times are strings.
+/// TOML date-times work as well as strings (`start = 2025-03-01T08:00:00+08:00`); a local
+/// date-time or a local date (`start = 2025-03-01`, that day's midnight) is site time.
 enum MaintenanceReader {
     static let keys = ["start", "end", "reason"]
 
@@ -129,9 +129,10 @@ enum MaintenanceReader {
         let text: String
         switch entry.value.kind {
         case .date(let d): text = d.description
+        case .dateTime(let d): text = d.description
         case .string(let s): text = s
         default:
-            table.issue(key, "expected a time such as \"2025-03-01T08:00:00+08:00\" (a string), found \(entry.value.summary)")
+            table.issue(key, "expected a time such as 2025-03-01T08:00:00+08:00 (a TOML date-time or a string), found \(entry.value.summary)")
             return nil
         }
         guard let parsed = parse(text) else {
@@ -151,47 +152,14 @@ enum MaintenanceReader {
         return parsed.localMS - Int64(offset) * 1000
     }
 
-    /// "YYYY-MM-DD[(T| )HH:MM[:SS]][Z|±HH:MM]" → local ms since the epoch and the offset, if given.
+    /// "YYYY-MM-DD[(T| )HH:MM[:SS[.fff]]][Z|±HH:MM]" → local ms since the epoch and the offset, if given.
     static func parse(_ text: String) -> (localMS: Int64, offsetSeconds: Int?)? {
-        let b = Array(text.utf8)
-        guard b.count >= 10, let date = TOMLLocalDate(iso: String(decoding: b[0..<10], as: UTF8.self)) else { return nil }
-        let days = LocalDate(year: date.year, month: date.month, day: date.day).daysSinceEpoch
-        func number(_ at: Int, _ n: Int) -> Int? {
-            guard at + n <= b.count else { return nil }
-            var v = 0
-            for c in b[at..<(at + n)] {
-                guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { return nil }
-                v = v * 10 + Int(c - UInt8(ascii: "0"))
-            }
-            return v
+        if let date = TOMLLocalDate(iso: text) {
+            return (Int64(LocalDate(year: date.year, month: date.month, day: date.day).daysSinceEpoch) * 86_400_000, nil)
         }
-        var seconds = 0
-        var i = 10
-        if i < b.count {
-            guard b[i] == UInt8(ascii: "T") || b[i] == UInt8(ascii: " "), let h = number(i + 1, 2), i + 3 < b.count,
-                b[i + 3] == UInt8(ascii: ":"), let m = number(i + 4, 2), h < 24, m < 60
-            else { return nil }
-            seconds = h * 3600 + m * 60
-            i += 6
-            if i < b.count, b[i] == UInt8(ascii: ":") {
-                guard let sec = number(i + 1, 2), sec < 60 else { return nil }
-                seconds += sec
-                i += 3
-            }
-        }
-        var offset: Int?
-        if i < b.count {
-            if b[i] == UInt8(ascii: "Z"), i + 1 == b.count {
-                offset = 0
-            } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-"), i + 6 == b.count, b[i + 3] == UInt8(ascii: ":"),
-                let h = number(i + 1, 2), let m = number(i + 4, 2), h <= 14, m < 60
-            {
-                offset = (b[i] == UInt8(ascii: "-") ? -1 : 1) * (h * 3600 + m * 60)
-            } else {
-                return nil
-            }
-        }
-        return (Int64(days) * 86_400_000 + Int64(seconds) * 1000, offset)
+        guard let t = TOMLDateTime(iso: text) else { return nil }
+        let days = LocalDate(year: t.date.year, month: t.date.month, day: t.date.day).daysSinceEpoch
+        return (Int64(days) * 86_400_000 + Int64(t.msOfDay), t.offsetSeconds)
     }
 
     static func utcText(_ ms: Int64) -> String {

@@ -1,4 +1,4 @@
-/// Bare TOML values: booleans, integers, floats and local dates. Everything that is not a
+/// Bare TOML values: booleans, integers, floats, local dates and date-times. Everything that is not a
 /// string, an array or an inline table is read as one token and then classified here.
 extension TOMLScanner {
     static func isTokenByte(_ b: UInt8) -> Bool {
@@ -28,7 +28,19 @@ extension TOMLScanner {
         if t.count >= 10, (0..<4).allSatisfy(isDigit), t[4] == UInt8(ascii: "-"), isDigit(5), isDigit(6), t[7] == UInt8(ascii: "-"), isDigit(8), isDigit(9) {
             let withSpaceTime = t.count == 10 && peek() == UInt8(ascii: " ") && Self.isDigitByte(peek(1)) && Self.isDigitByte(peek(2)) && peek(3) == UInt8(ascii: ":")
             if t.count > 10 || withSpaceTime {
-                throw error("date-times are not supported; use a local date (YYYY-MM-DD) or a string", at: start)
+                var text = token
+                if withSpaceTime {
+                    advance()
+                    let timeFrom = index
+                    while let b = peek(), Self.isTokenByte(b) { advance() }
+                    text += "T" + String(decoding: bytes[timeFrom..<index], as: UTF8.self)
+                }
+                guard let dateTime = TOMLDateTime(iso: text) else {
+                    throw error(
+                        "invalid date-time '\(text)': expected YYYY-MM-DDTHH:MM:SS with an optional fraction and offset (Z or ±HH:MM), naming a real time",
+                        at: start)
+                }
+                return .dateTime(dateTime)
             }
             guard let date = TOMLLocalDate(iso: token) else {
                 throw error("invalid date '\(token)': expected an existing day as YYYY-MM-DD", at: start)

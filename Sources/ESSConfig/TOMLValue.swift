@@ -64,6 +64,94 @@ public struct TOMLLocalDate: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// A TOML date-time: `2025-03-01T08:00:00+08:00` (offset date-time, `Z` for UTC) or
+/// `2025-03-01T08:00:00` (local date-time, no offset: the reader decides the zone). `T` or a
+/// space between date and time; seconds may be left out (TOML 1.1); a fraction of a second is
+/// kept to the millisecond. Checked to name an existing day and a valid time and offset.
+public struct TOMLDateTime: Sendable, Hashable, CustomStringConvertible {
+    public var date: TOMLLocalDate
+    /// Milliseconds since local midnight.
+    public var msOfDay: Int
+    /// Seconds east of UTC; nil for a local date-time.
+    public var offsetSeconds: Int?
+
+    public init(date: TOMLLocalDate, msOfDay: Int, offsetSeconds: Int?) {
+        self.date = date
+        self.msOfDay = msOfDay
+        self.offsetSeconds = offsetSeconds
+    }
+
+    /// "YYYY-MM-DD(T| )HH:MM[:SS[.fff…]][Z|±HH:MM]"; nil when it is not one, or names no real time.
+    public init?(iso text: String) {
+        let b = Array(text.utf8)
+        guard b.count >= 16, let date = TOMLLocalDate(iso: String(decoding: b[0..<10], as: UTF8.self)) else { return nil }
+        func number(_ at: Int, _ n: Int) -> Int? {
+            guard at + n <= b.count else { return nil }
+            var v = 0
+            for c in b[at..<(at + n)] {
+                guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { return nil }
+                v = v * 10 + Int(c - UInt8(ascii: "0"))
+            }
+            return v
+        }
+        guard b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t") || b[10] == UInt8(ascii: " "),
+            let hour = number(11, 2), b[13] == UInt8(ascii: ":"), let minute = number(14, 2), hour < 24, minute < 60
+        else { return nil }
+        var ms = (hour * 3600 + minute * 60) * 1000
+        var i = 16
+        if i < b.count, b[i] == UInt8(ascii: ":") {
+            guard let second = number(i + 1, 2), second < 60 else { return nil }
+            ms += second * 1000
+            i += 3
+            if i < b.count, b[i] == UInt8(ascii: ".") {
+                i += 1
+                var digits = 0
+                var fraction = 0
+                while i < b.count, b[i] >= UInt8(ascii: "0"), b[i] <= UInt8(ascii: "9") {
+                    if digits < 3 { fraction = fraction * 10 + Int(b[i] - UInt8(ascii: "0")) }
+                    digits += 1
+                    i += 1
+                }
+                guard digits > 0 else { return nil }
+                if digits < 3 { for _ in digits..<3 { fraction *= 10 } }
+                ms += fraction
+            }
+        }
+        var offset: Int?
+        if i < b.count {
+            if (b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z")), i + 1 == b.count {
+                offset = 0
+            } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-"), i + 6 == b.count, b[i + 3] == UInt8(ascii: ":"),
+                let h = number(i + 1, 2), let m = number(i + 4, 2), h <= 14, m < 60
+            {
+                offset = (b[i] == UInt8(ascii: "-") ? -1 : 1) * (h * 3600 + m * 60)
+            } else {
+                return nil
+            }
+        }
+        self.init(date: date, msOfDay: ms, offsetSeconds: offset)
+    }
+
+    /// "YYYY-MM-DDTHH:MM:SS[.fff][Z|±HH:MM]".
+    public var description: String {
+        func pad(_ n: Int, _ width: Int = 2) -> String {
+            let s = String(n)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        let seconds = msOfDay / 1000
+        var text = "\(date)T\(pad(seconds / 3600)):\(pad(seconds / 60 % 60)):\(pad(seconds % 60))"
+        if msOfDay % 1000 != 0 { text += ".\(pad(msOfDay % 1000, 3))" }
+        if let offset = offsetSeconds {
+            if offset == 0 {
+                text += "Z"
+            } else {
+                text += (offset < 0 ? "-" : "+") + "\(pad(abs(offset) / 3600)):\(pad(abs(offset) / 60 % 60))"
+            }
+        }
+        return text
+    }
+}
+
 /// One parsed TOML value and where it starts in its file. Arrays of tables (`[[x]]`) are
 /// arrays whose elements are tables. Owns no file I/O; `TOMLParser` makes these.
 public struct TOMLValue: Sendable, Hashable {
@@ -73,6 +161,7 @@ public struct TOMLValue: Sendable, Hashable {
         case float(Double)
         case boolean(Bool)
         case date(TOMLLocalDate)
+        case dateTime(TOMLDateTime)
         case array([TOMLValue])
         case table(TOMLTable)
     }
@@ -85,7 +174,7 @@ public struct TOMLValue: Sendable, Hashable {
         self.position = position
     }
 
-    /// The TOML type name: string, integer, float, boolean, date, array, table.
+    /// The TOML type name: string, integer, float, boolean, date, date-time, array, table.
     public var typeName: String {
         switch kind {
         case .string: "string"
@@ -93,6 +182,7 @@ public struct TOMLValue: Sendable, Hashable {
         case .float: "float"
         case .boolean: "boolean"
         case .date: "date"
+        case .dateTime: "date-time"
         case .array: "array"
         case .table: "table"
         }
@@ -114,6 +204,7 @@ public struct TOMLValue: Sendable, Hashable {
         case .float(let d): "float \(d)"
         case .boolean(let b): "boolean \(b)"
         case .date(let d): "date \(d)"
+        case .dateTime(let d): "date-time \(d)"
         case .array: "array"
         case .table: "table"
         }
@@ -123,6 +214,7 @@ public struct TOMLValue: Sendable, Hashable {
     public var integerValue: Int64? { if case .integer(let i) = kind { i } else { nil } }
     public var boolValue: Bool? { if case .boolean(let b) = kind { b } else { nil } }
     public var dateValue: TOMLLocalDate? { if case .date(let d) = kind { d } else { nil } }
+    public var dateTimeValue: TOMLDateTime? { if case .dateTime(let d) = kind { d } else { nil } }
     public var arrayValue: [TOMLValue]? { if case .array(let a) = kind { a } else { nil } }
     public var tableValue: TOMLTable? { if case .table(let t) = kind { t } else { nil } }
     /// Floats, and integers read as floats.

@@ -59,6 +59,13 @@ private func parseError(_ text: String) -> String {
         ("false", .boolean(false)),
         ("2025-06-30", .date(TOMLLocalDate(year: 2025, month: 6, day: 30))),
         ("2024-02-29", .date(TOMLLocalDate(year: 2024, month: 2, day: 29))),
+        // Date-times: offset, UTC, local; T or space; seconds optional; fraction to the ms.
+        ("2025-03-01T08:00:00+08:00", .dateTime(TOMLDateTime(date: TOMLLocalDate(year: 2025, month: 3, day: 1), msOfDay: 28_800_000, offsetSeconds: 28_800))),
+        ("2025-03-01T00:30:00Z", .dateTime(TOMLDateTime(date: TOMLLocalDate(year: 2025, month: 3, day: 1), msOfDay: 1_800_000, offsetSeconds: 0))),
+        ("1979-05-27T00:32:00.999999-07:00", .dateTime(TOMLDateTime(date: TOMLLocalDate(year: 1979, month: 5, day: 27), msOfDay: 1_920_999, offsetSeconds: -25_200))),
+        ("2025-03-01 08:00:00", .dateTime(TOMLDateTime(date: TOMLLocalDate(year: 2025, month: 3, day: 1), msOfDay: 28_800_000, offsetSeconds: nil))),
+        ("2025-03-01T23:59", .dateTime(TOMLDateTime(date: TOMLLocalDate(year: 2025, month: 3, day: 1), msOfDay: 86_340_000, offsetSeconds: nil))),
+        ("2025-03-01T08:00:00.5", .dateTime(TOMLDateTime(date: TOMLLocalDate(year: 2025, month: 3, day: 1), msOfDay: 28_800_500, offsetSeconds: nil))),
     ])
     func scalar(text: String, expected: TOMLValue.Kind) {
         #expect(parseValue(text) == expected, "v = \(text)")
@@ -202,8 +209,9 @@ private func parseError(_ text: String) -> String {
         ("a = \"\\uD800\"\n", "t.toml:1:6: invalid unicode escape: U+D800 is not a Unicode scalar value"),
         ("a = \"\\u12\"\n", "t.toml:1:6: invalid unicode escape: expected 4 hexadecimal digits, found '\"'"),
         ("a = 2025-02-30\n", "t.toml:1:5: invalid date '2025-02-30': expected an existing day as YYYY-MM-DD"),
-        ("a = 2025-06-30T12:00:00\n", "t.toml:1:5: date-times are not supported; use a local date (YYYY-MM-DD) or a string"),
-        ("a = 2025-06-30 12:00:00\n", "t.toml:1:5: date-times are not supported; use a local date (YYYY-MM-DD) or a string"),
+        ("a = 2025-02-30T12:00:00\n", "t.toml:1:5: invalid date-time '2025-02-30T12:00:00': expected YYYY-MM-DDTHH:MM:SS with an optional fraction and offset (Z or ±HH:MM), naming a real time"),
+        ("a = 2025-06-30 24:00:00\n", "t.toml:1:5: invalid date-time '2025-06-30T24:00:00': expected YYYY-MM-DDTHH:MM:SS with an optional fraction and offset (Z or ±HH:MM), naming a real time"),
+        ("a = 2025-06-30T12:00:00+8:00\n", "t.toml:1:5: invalid date-time '2025-06-30T12:00:00+8:00': expected YYYY-MM-DDTHH:MM:SS with an optional fraction and offset (Z or ±HH:MM), naming a real time"),
         ("a = 07:30:00\n", "t.toml:1:5: local times are not supported; use a string"),
         ("x = 1\nx.y = 2\n", "t.toml:2:1: cannot use 'x' as a table: it is already an integer (line 1, column 1)"),
         ("t = { a = 1 }\n[t.b]\n", "t.toml:2:2: cannot define [t.b]: key 't' is already an inline table, which cannot be extended (line 1, column 1)"),
