@@ -73,6 +73,7 @@ public struct StoreIndicatorReader {
                 for k in 0..<deviceCount { devices[k] = cells[1 + k][i] }
                 accumulator.add(site: cells[0][i], devices: devices, meter: meterSchema == nil ? nil : cells[1 + deviceCount][i])
             }
+            reader.releaseResidentPages()
             start = end
         }
         return accumulator.finish()

@@ -58,6 +58,14 @@ final class MappedFile {
         if offset + count > dirty[1] { dirty[1] = offset + count }
     }
 
+    /// Drops this process' page-table entries of a read-only mapping (`madvise(MADV_DONTNEED)`):
+    /// the pages stay in the page cache and the next read maps them again, so a long read does
+    /// not grow the resident set. Does nothing for a writable mapping.
+    func releaseResidentPages() {
+        guard !writable else { return }
+        _ = madvise(base, bytes, MADV_DONTNEED)
+    }
+
     /// `msync(MS_SYNC)` of what was written since the last call, then `fsync`.
     func sync() throws(StoreError) {
         if dirty[0] < dirty[1] {

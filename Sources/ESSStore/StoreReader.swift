@@ -180,6 +180,13 @@ public final class StoreReader {
             groupID: schemas[g].groupID, tier: file.plan.tier.name, startMS: startMS, signals: signals, energy: energy)
     }
 
+    /// Gives back the tier files' pages read so far from this process' resident memory (they
+    /// stay in the page cache, so reading them again is cheap). Long reads, such as a year's
+    /// export, call it between chunks so that memory does not grow with the window.
+    public func releaseResidentPages() {
+        for tierFile in tierFiles { tierFile.file.releaseResidentPages() }
+    }
+
     /// Every slot of `tier` whose start lies in `fromMS..<toMS` (rounded down to the slot), in time order.
     public func slots(tier: String, group: String, fromMS: Int64, toMS: Int64) throws(StoreError) -> [StoredSlot] {
         let t = try self.tier(tier)
