@@ -102,23 +102,57 @@ extension StoreWriter {
         var sequence = rawCursors[g].sequence
         var lastMS = rawCursors[g].timestampMS
         var result = RawBatchResult()
+        let rowBytes = region.rowBytes
+        let capacity = Int(region.capacity)
+        let rowsBase = file.base + region.offset + Layout.rawHeadBytes
         timestampsMS.withUnsafeBufferPointer { ts in
             values.withUnsafeBufferPointer { v in
                 qualities.withUnsafeBufferPointer { q in
-                    for row in ts.indices {
-                        let t = ts[row]
-                        if t < lastMS {
-                            noteRawStepBack(g, timestampMS: t)
-                            result.refusedClockStepBack += 1
-                            continue
+                    region.signalIndices.withUnsafeBufferPointer { kept in
+                        var row = 0
+                        var ringIndex = Int((sequence &+ 1) % region.capacity)
+                        // Runs of rows contiguous in the ring, at most `rawRunRows` (they stay
+                        // in L1 between the field stores and the checksums).
+                        while row < ts.count {
+                            let room = Swift.min(capacity - ringIndex, Self.rawRunRows)
+                            let runStart = rowsBase + ringIndex * rowBytes
+                            var written = 0
+                            while row < ts.count, written < room {
+                                let t = ts[row]
+                                if t < lastMS {
+                                    noteRawStepBack(g, timestampMS: t)
+                                    result.refusedClockStepBack += 1
+                                    row += 1
+                                    continue
+                                }
+                                sequence &+= 1
+                                let out = runStart + written * rowBytes
+                                out.storeBytes(of: t.littleEndian, as: Int64.self)
+                                out.storeBytes(
+                                    of: UInt32(truncatingIfNeeded: sequence).littleEndian, toByteOffset: 8,
+                                    as: UInt32.self)
+                                // nil base addresses only for a group without signals (nothing read then).
+                                var field = out + Layout.rawPrefixBytes
+                                for index in kept {
+                                    let at = row &* width &+ index
+                                    field.storeBytes(of: v[at].bitPattern.littleEndian, as: UInt64.self)
+                                    field.storeBytes(
+                                        of: RawQualityCode.code(q[at]), toByteOffset: 8, as: UInt8.self)
+                                    field += Layout.rawSignalBytes
+                                }
+                                lastMS = t
+                                written += 1
+                                row += 1
+                            }
+                            guard written > 0 else { break }
+                            // The CRCs last, once the run's fields are all in place.
+                            RowCheck.storeChecksums(
+                                runStart, crcOffset: RowCheck.rawCRCOffset, rowBytes: rowBytes, count: written)
+                            file.markDirty(runStart - file.base, written * rowBytes)
+                            result.written += written
+                            ringIndex += written
+                            if ringIndex == capacity { ringIndex = 0 }
                         }
-                        sequence += 1
-                        // nil base addresses only for a group without signals (nothing is read then).
-                        writeRawRow(
-                            file, region, sequence: sequence, timestampMS: t, v.baseAddress.map { $0 + row * width },
-                            q.baseAddress.map { $0 + row * width })
-                        lastMS = t
-                        result.written += 1
                     }
                 }
             }
@@ -130,6 +164,9 @@ extension StoreWriter {
         result.lastSequence = sequence
         return result
     }
+
+    /// Rows the batched `appendRaw` writes before checksumming them (a few KiB: they stay in L1).
+    static var rawRunRows: Int { 128 }
 
     /// The index of `group`, after checking the sizes of what came with it.
     @inline(__always)

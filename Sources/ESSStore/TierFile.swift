@@ -66,6 +66,16 @@ enum RowCheck {
         row.storeBytes(of: crc.littleEndian, toByteOffset: crcOffset, as: UInt32.self)
     }
 
+    /// `storeChecksum` of `count` rows laid `rowBytes` apart from `rows` (the CPU's instruction
+    /// checksums four rows at once, their dependency chains interleaved).
+    static func storeChecksums(_ rows: UnsafeMutableRawPointer, crcOffset: Int, rowBytes: Int, count: Int) {
+        if CRC32C.usesHardware {
+            ccrc32c_hardware_store_row_checksums(rows, rowBytes, count, crcOffset)
+            return
+        }
+        for row in 0..<count { storeChecksum(rows + row * rowBytes, crcOffset: crcOffset, bytes: rowBytes) }
+    }
+
     /// Copies the row at `source` into `buffer` and checks it, copying again up to `retries`
     /// times when the CRC fails (a writer in another process may be in the middle of the row).
     static func copy(

@@ -59,3 +59,30 @@ import Testing
         @Test func hardwareIsUsedOnX86() { #expect(CRC32C.usesHardware) }
     #endif
 }
+
+@Suite struct RowChecksumTests {
+    /// The four-rows-at-once checksums equal one row at a time, for every layout the store uses
+    /// (raw and consolidated CRC offsets) and row counts around the interleave width.
+    @Test func interleavedRowsMatchOneAtATime() {
+        var random = SeededRandom(state: 23)
+        for rowBytes in [16, 17, 21, 25, 34, 43, 64, 97] {
+            for crcOffset in [RowCheck.consolidatedCRCOffset, RowCheck.rawCRCOffset] where crcOffset + 4 <= rowBytes {
+                for count in [0, 1, 3, 4, 5, 8, 11] {
+                    var bytes = (0..<(rowBytes * count)).map { _ in UInt8.random(in: 0...255, using: &random) }
+                    var expected = bytes
+                    expected.withUnsafeMutableBytes { buffer in
+                        for row in 0..<count {
+                            RowCheck.storeChecksum(
+                                buffer.baseAddress! + row * rowBytes, crcOffset: crcOffset, bytes: rowBytes)
+                        }
+                    }
+                    bytes.withUnsafeMutableBytes { buffer in
+                        guard let base = buffer.baseAddress else { return }
+                        RowCheck.storeChecksums(base, crcOffset: crcOffset, rowBytes: rowBytes, count: count)
+                    }
+                    #expect(bytes == expected, "rowBytes \(rowBytes), crcOffset \(crcOffset), count \(count)")
+                }
+            }
+        }
+    }
+}

@@ -24,6 +24,13 @@ uint32_t ccrc32c_hardware_update(uint32_t crc, const void *data, size_t count);
 uint32_t ccrc32c_hardware_update_keeping(uint32_t crc, const void *data, size_t count, size_t keep_offset,
                                          size_t keep_count, void *keep);
 
+/// Stores the CRC-32C (inverted, as `~update(~0, ...)`) of each of `count` rows laid `row_bytes`
+/// apart from `rows`, over every byte of the row except the 4 at `crc_offset`, into those 4
+/// bytes (little-endian). Rows are checksummed four at a time, their instruction chains
+/// interleaved (the instruction's latency, not its throughput, bounds one row alone).
+/// Requires crc_offset + 4 <= row_bytes. Only valid when `ccrc32c_hardware_available()` returned 1.
+void ccrc32c_hardware_store_row_checksums(void *rows, size_t row_bytes, size_t count, size_t crc_offset);
+
 #ifdef __cplusplus
 }
 #endif
