@@ -129,7 +129,10 @@ struct StoreBench {
                 directory: root + "/profile", values: values, count: options.samples,
                 cadence: .wallClock(intervalMS: 5000),
                 batch: options.only == ["profile-batched"] ? options.essdBatch : nil)
-            print("\(options.only.first!): \(rate(run.samplesPerSecond)), \(run.checkpoints) checkpoints")
+            print(
+                "\(options.only.first!): \(rate(run.samplesPerSecond)), \(run.checkpoints) checkpoints"
+                    + String(format: " (%.2f ms)", run.checkpointSeconds * 1e3) + ", \(run.pageFaults) page faults,"
+                    + String(format: " %.2f ns/sample outside checkpoints", (run.seconds - run.checkpointSeconds) / Double(options.samples) * 1e9))
             return
         }
         // First, in a process that has done nothing else yet: memory of a 1,000-signal store.
@@ -154,6 +157,15 @@ struct StoreBench {
             row(
                 "  essd batched path (\(options.essdBatch) per call)", rate(ingest.batched), "",
                 String(format: "%.1f× librrd b (target ≥ 50×)", ingest.batched / b))
+            for (name, run) in [("per-scan", ingest.perScanRun), ("batched", ingest.batchedRun)] {
+                let rest = run.seconds - run.checkpointSeconds
+                row(
+                    "    \(name): time in checkpoints / page faults", String(format: "%.2f ms", run.checkpointSeconds * 1e3),
+                    "\(run.pageFaults) faults",
+                    String(
+                        format: "rest %.2f ms = %.2f ns/sample (%@ without checkpoints)", rest * 1e3,
+                        rest / Double(options.samples) * 1e9, rate(Double(options.samples) / rest)))
+            }
             row(
                 "  checkpoints (essd cadence, 5 s wall clock + final)",
                 "\(ingest.checkpointsPerScan) / \(ingest.checkpointsBatched)", "",
@@ -257,6 +269,9 @@ struct StoreBench {
         var perScan: Double
         /// Batched path (replay, CSV import): checkpoints on essd's cadence.
         var batched: Double
+        /// The best runs themselves, for the breakdown (checkpoint time, page faults).
+        var perScanRun: IngestRun
+        var batchedRun: IngestRun
         /// The same two with a checkpoint every `checkpointEvery` samples (harsher).
         var perScanEveryN: Double
         var batchedEveryN: Double
@@ -302,6 +317,18 @@ struct StoreBench {
     struct IngestRun {
         var samplesPerSecond: Double
         var checkpoints: Int
+        /// Seconds of the whole run spent in `checkpoint` (msync, fsync, checkpoint file).
+        var checkpointSeconds = 0.0
+        /// Seconds of the whole run.
+        var seconds = 0.0
+        /// Page faults (minor + major, getrusage) inside the timed region.
+        var pageFaults = 0
+    }
+
+    static func pageFaultsSoFar() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_minflt + usage.ru_majflt
     }
 
     /// Feeds `count` samples through a consolidator and the writer; samples/s. `batch` nil:
@@ -343,6 +370,14 @@ struct StoreBench {
                 done += n
             }
         }
+        var checkpointSeconds = 0.0
+        func checkpoint(_ nowMS: Int64) throws {
+            let before = clock.now
+            try writer.checkpoint(nowMS: nowMS)
+            checkpointSeconds += seconds(clock.now - before)
+            checkpoints += 1
+        }
+        let faultsBefore = pageFaultsSoFar()
         let start = clock.now
         lastCheckpoint = start
         if batch != nil {
@@ -363,10 +398,7 @@ struct StoreBench {
                     if let failure { throw failure }
                 }
                 done += n
-                if due(samplesDone: done, newlyDone: n) {
-                    try writer.checkpoint(nowMS: t0MS + Int64(done - 1) * 1000)
-                    checkpoints += 1
-                }
+                if due(samplesDone: done, newlyDone: n) { try checkpoint(t0MS + Int64(done - 1) * 1000) }
             }
         } else {
             var sample = [0.0]
@@ -389,17 +421,16 @@ struct StoreBench {
                     consolidator.ingest(timestampMS: t, values: sample, qualities: qualities) { closed.append($0) }
                     if work == .all { for slot in closed { try writer.write(slot) } }
                 }
-                if (i + 1) % checkEvery == 0, due(samplesDone: i + 1, newlyDone: checkEvery) {
-                    try writer.checkpoint(nowMS: t)
-                    checkpoints += 1
-                }
+                if (i + 1) % checkEvery == 0, due(samplesDone: i + 1, newlyDone: checkEvery) { try checkpoint(t) }
             }
         }
-        try writer.checkpoint(nowMS: t0MS + Int64(count - 1) * 1000)
-        checkpoints += 1
+        try checkpoint(t0MS + Int64(count - 1) * 1000)
         let elapsed = seconds(clock.now - start)
+        let faults = pageFaultsSoFar() - faultsBefore
         withExtendedLifetime(consolidator) {}
-        return IngestRun(samplesPerSecond: Double(count) / elapsed, checkpoints: checkpoints)
+        return IngestRun(
+            samplesPerSecond: Double(count) / elapsed, checkpoints: checkpoints, checkpointSeconds: checkpointSeconds,
+            seconds: elapsed, pageFaults: faults)
     }
 
     static func rrdCreateOneSeries(_ path: String) {
@@ -485,7 +516,8 @@ struct StoreBench {
                 root + "/single.rrd", Int(t0MS / 1000), 1, values, options.onePerCall, 1, &rrdSingleSeconds),
             "rrd_update_r one per call")
         return IngestFigures(
-            perScan: perScan.samplesPerSecond, batched: batched.samplesPerSecond,
+            perScan: perScan.samplesPerSecond, batched: batched.samplesPerSecond, perScanRun: perScan,
+            batchedRun: batched,
             perScanEveryN: perScanEveryN.samplesPerSecond, batchedEveryN: batchedEveryN.samplesPerSecond,
             checkpointsPerScan: perScan.checkpoints, checkpointsBatched: batched.checkpoints,
             checkpointsPerScanEveryN: perScanEveryN.checkpoints, checkpointsBatchedEveryN: batchedEveryN.checkpoints,
