@@ -96,8 +96,8 @@ let package = Package(
         ),
         // Helpers for tests that start real processes: child processes, free ports, paths.
         .target(name: "ESSTestSupport", dependencies: ["ESSCore"], path: "Tests/ESSTestSupport"),
-        .testTarget(name: "ESSCoreTests", dependencies: ["ESSCore"]),
-        .testTarget(name: "ESSCriteriaTests", dependencies: ["ESSCriteria", "ESSCore"]),
+        .testTarget(name: "ESSCoreTests", dependencies: ["ESSCore", "ESSTestSupport"]),
+        .testTarget(name: "ESSCriteriaTests", dependencies: ["ESSCriteria", "ESSCore", "ESSTestSupport"]),
         .testTarget(
             name: "ESSEvidenceTests",
             dependencies: ["ESSEvidence", "ESSCore", "ESSCriteria", "ESSStore", "ESSTestSupport", .product(name: "Logging", package: "swift-log")]),
@@ -123,7 +123,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ESSSimulatorTests",
-            dependencies: ["ESSSimulator", "ESSCore", "ESSConfig"]
+            dependencies: ["ESSSimulator", "ESSCore", "ESSConfig", "ESSTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import ESSCore
+import ESSTestSupport
 import Testing
 
 /// A random scan stream for one group: random tiers, heartbeats, gaps, irregular spacing,

@@ -1,4 +1,5 @@
 import ESSCore
+import ESSTestSupport
 import Testing
 
 /// A random small register map, limits and due set, reproducible from `seed`.

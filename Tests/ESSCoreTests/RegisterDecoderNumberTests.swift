@@ -1,4 +1,5 @@
 import ESSCore
+import ESSTestSupport
 import Testing
 
 /// One row of a decoding table: wire words as a device sends them → the value they mean.

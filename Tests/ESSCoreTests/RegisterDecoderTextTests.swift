@@ -1,4 +1,5 @@
 import ESSCore
+import ESSTestSupport
 import Testing
 
 @Suite("RegisterDecoder: strings")

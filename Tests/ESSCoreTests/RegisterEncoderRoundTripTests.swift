@@ -1,4 +1,5 @@
 import ESSCore
+import ESSTestSupport
 import Testing
 
 /// A random point and a random raw value in its type's range, reproducible from `seed`.

@@ -1,5 +1,6 @@
 import Foundation
 import ESSCore
+import ESSTestSupport
 import Synchronization
 import Testing
 

@@ -1,21 +1,5 @@
 import ESSCore
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny, fully deterministic generator so that every
-/// property case can be replayed from the seed printed in its failure message.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Decodes a numeric point whose registers start at `words[offset]`.
 func decode(_ point: PointDefinition, _ words: [UInt16], offset: Int = 0, scaleFactorExponent: Int16? = nil) -> Double? {
     words.withUnsafeBufferPointer {

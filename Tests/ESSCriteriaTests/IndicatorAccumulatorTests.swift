@@ -1,4 +1,5 @@
 import ESSCore
+import ESSTestSupport
 import Testing
 
 @testable import ESSCriteria
@@ -8,18 +9,6 @@ import Testing
 /// seeded random gappy histories; and missing data never passes.
 @Suite("Indicators: streamed equals whole window")
 struct IndicatorAccumulatorTests {
-    /// SplitMix64: the same histories on every run.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static func signal(_ name: String, _ role: SignalRole) -> SignalDefinition {
         SignalDefinition(name: name, role: role, heartbeatMS: 180_000, tiers: ["1m", "15m"])
     }
@@ -38,7 +27,7 @@ struct IndicatorAccumulatorTests {
     /// Random slots of `schema` around [from, to): a `gap` share of slots missing, some signals
     /// unknown, counters that step and sometimes reset, random energy with NaNs; shuffled.
     static func slots(
-        _ schema: SeriesSchema, from: Int64, to: Int64, slotMS: Int64, gap: Double, rng: inout SeededGenerator
+        _ schema: SeriesSchema, from: Int64, to: Int64, slotMS: Int64, gap: Double, rng: inout SplitMix64
     ) -> [ConsolidatedSlot] {
         var out: [ConsolidatedSlot] = []
         var counter = Double.random(in: 0...100, using: &rng)
@@ -84,7 +73,7 @@ struct IndicatorAccumulatorTests {
 
     /// A random window, groups, maintenance and history for `seed`.
     static func input(seed: UInt64) -> IndicatorInput {
-        var rng = SeededGenerator(state: seed)
+        var rng = SplitMix64(seed: seed)
         let slotMS: Int64 = Bool.random(using: &rng) ? 60_000 : 900_000
         let start = SyntheticHistory.march1 + Int64.random(in: -500...500, using: &rng) * slotMS
         let steps = Int64.random(in: 0...(slotMS == 60_000 ? 4000 : 600), using: &rng)

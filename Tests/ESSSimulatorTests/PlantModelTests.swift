@@ -1,4 +1,5 @@
 import ESSCore
+import ESSTestSupport
 import Testing
 
 @testable import ESSSimulator
@@ -58,7 +59,7 @@ struct PlantModelTests {
         var plant = Self.model(soc: 6)
         var last = plant.state
         var t: Int64 = 0
-        var generator = SplitMix(seed: 42)
+        var generator = SplitMix64(seed: 42)
         while t < 3 * 2_400_000 {
             t += Int64(generator.next() % 900) + 1
             plant.step(toMS: t)
@@ -158,15 +159,3 @@ struct PlantModelTests {
     }
 }
 
-/// A small deterministic generator for property tests.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
