@@ -16,15 +16,8 @@ enum ImportMapReader {
     static let columnKeys = ["column", "group", "signal", "scale"]
 
     static func read(text: String, file: String, site: SiteConfiguration, log: IssueLog) -> HistoryImportMap? {
-        let root: TOMLTable
-        do {
-            root = try TOMLParser.parse(text, file: file)
-        } catch {
-            log.add(error)
-            return nil
-        }
+        guard let top = TableReader.parse(text: text, file: file, log: log) else { return nil }
         let before = log.count
-        let top = TableReader(table: root, file: file, path: "", log: log)
         top.rejectUnknownKeys(
             allowed: topKeys,
             hints: ["name": "column names go in [[column]] tables", "format": "the time format goes in [time]"])

@@ -27,15 +27,8 @@ enum ProfileReader {
 
     static func read(text: String, file: String, log: IssueLog) -> LoadedProfile {
         var loaded = LoadedProfile(file: file, profile: nil, points: [], pointPlaces: [:], baseLimitErrors: [])
-        let root: TOMLTable
-        do {
-            root = try TOMLParser.parse(text, file: file)
-        } catch {
-            log.add(error)
-            return loaded
-        }
+        guard let top = TableReader.parse(text: text, file: file, log: log) else { return loaded }
         let before = log.count
-        let top = TableReader(table: root, file: file, path: "", log: log)
         top.rejectUnknownKeys(allowed: topKeys)
 
         var name: String?
@@ -55,7 +48,7 @@ enum ProfileReader {
 
         let pointReaders = top.tableArray("point")
         if pointReaders.isEmpty, top.table["point"] == nil {
-            log.add(file: file, line: root.position.line, key: "point", "a profile needs at least one [[point]] table")
+            log.add(file: file, line: top.table.position.line, key: "point", "a profile needs at least one [[point]] table")
         }
         var points: [PointDefinition] = []
         var declared: [String: Int] = [:]  // name -> line

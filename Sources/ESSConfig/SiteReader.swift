@@ -41,14 +41,7 @@ enum SiteReader {
     static func read(
         text: String, file: String, profileDirectory: String, files: ProfileFiles, log: IssueLog
     ) -> SiteConfiguration? {
-        let root: TOMLTable
-        do {
-            root = try TOMLParser.parse(text, file: file)
-        } catch {
-            log.add(error)
-            return nil
-        }
-        let top = TableReader(table: root, file: file, path: "", log: log)
+        guard let top = TableReader.parse(text: text, file: file, log: log) else { return nil }
         top.rejectUnknownKeys(allowed: topKeys)
 
         let siteTable = top.table("site", required: true)

@@ -148,21 +148,25 @@ struct TableReader {
         }
     }
 
+    /// Parses `text` as TOML and returns the reader of its top table; a syntax error goes to
+    /// `log` (with its line and column) and gives nil.
+    static func parse(text: String, file: String, log: IssueLog) -> TableReader? {
+        do {
+            return TableReader(table: try TOMLParser.parse(text, file: file), file: file, path: "", log: log)
+        } catch {
+            log.add(error)
+            return nil
+        }
+    }
+
     /// Parses a file whose top level has an `id` equal to its base name (tariffs, policies):
     /// the reader of its top table with unknown keys rejected, the id, and the issue count
     /// before reading (so the caller can tell whether its own checks added issues).
     static func identifiedFile(text: String, file: String, allowedKeys: [String], log: IssueLog)
         -> (top: TableReader, id: String?, issuesBefore: Int)?
     {
-        let root: TOMLTable
-        do {
-            root = try TOMLParser.parse(text, file: file)
-        } catch {
-            log.add(error)
-            return nil
-        }
+        guard let top = parse(text: text, file: file, log: log) else { return nil }
         let before = log.count
-        let top = TableReader(table: root, file: file, path: "", log: log)
         top.rejectUnknownKeys(allowed: allowedKeys)
         let id = top.identifier("id", required: true, allowHyphen: true)
         if let id { top.checkBaseName(id, file: file) }
