@@ -12,7 +12,7 @@ extension SeriesConsolidator {
         _ ts: UnsafeBufferPointer<Int64>, _ values: UnsafePointer<Double>, _ qualities: UnsafePointer<PointQuality>,
         from start: Int
     ) -> Int {
-        guard let cursor = cursorMS, let last = lastIngestedMS else { return 0 }
+        guard let cursor = cursorMS, let last = lastIngestedMS, start < ts.count else { return 0 }
         let n = schema.signals.count
         let tierCount = tierStates.count
         var limit = Int64.max
@@ -25,116 +25,196 @@ extension SeriesConsolidator {
         let dischargeIndex = schema.energy.dischargeCounter ?? -1
         let powerHeartbeat = powerIndex >= 0 ? holds[powerIndex].heartbeatMS : 0
 
-        /// Whether row `row` (at `t`, after `lastT`) is plain, with the power state `power`.
-        func plain(_ row: Int, _ t: Int64, after lastT: Int64, power: PowerState) -> Bool {
-            guard t > lastT, t >= cursor, t < limit else { return false }
-            let v = values + row * n
-            let q = qualities + row * n
-            for s in 0..<n {
-                guard case .ok = q[s], v[s].isFinite else { return false }
-            }
-            guard powerIndex >= 0 else { return true }
+        // 1. How many rows are plain. The power interval ending at each row must be integrable:
+        // after the first row the last power sample is the previous row's.
+        var lastPowerMS: Int64? = nil
+        if powerIndex >= 0 {
             switch power {
-            case .idle: return true
-            case .pending(let t1, _): return t - t1 <= powerHeartbeat
-            case .gap: return false
+            case .idle: break
+            case .pending(let t1, _): lastPowerMS = t1
+            case .gap: return 0
             }
         }
-        guard start < ts.count, plain(start, ts[start], after: last, power: power) else { return 0 }
-
-        // The first open slot of every tier, its energy, the holds: flat, tier-major.
-        let accumulators = UnsafeMutablePointer<SignalAccumulator>.allocate(capacity: max(1, tierCount * n))
-        let kept = UnsafeMutablePointer<Bool>.allocate(capacity: max(1, tierCount * n))
-        let energy = UnsafeMutablePointer<EnergyAccumulator>.allocate(capacity: max(1, tierCount))
-        let localHolds = UnsafeMutablePointer<Hold>.allocate(capacity: max(1, n))
-        defer {
-            accumulators.deallocate()
-            kept.deallocate()
-            energy.deallocate()
-            localHolds.deallocate()
-        }
-        for i in 0..<tierCount {
-            for s in 0..<n {
-                (accumulators + i * n + s).initialize(to: tierStates[i].signals[s])
-                (kept + i * n + s).initialize(to: tierStates[i].kept[s])
-            }
-            (energy + i).initialize(to: tierStates[i].energy[0])
-        }
-        for s in 0..<n { (localHolds + s).initialize(to: holds[s]) }
-        var activeHolds = activeHoldCount
-        var powerState = power
-        var previousCharge = previousChargeCounter
-        var previousDischarge = previousDischargeCounter
+        var end = start
         var lastT = last
-        var row = start
-
-        while row < ts.count {
-            let t = ts[row]
-            guard plain(row, t, after: lastT, power: powerState) else { break }
-            let v = values + row * n
-            // 1. The power interval ending here (integrable: `plain` checked it).
-            if powerIndex >= 0, case .pending(let t1, let p1) = powerState {
-                let (positive, negative) = Self.trapezoidAreas(p1, v[powerIndex], Double(t - t1))
-                for i in 0..<tierCount {
-                    energy[i].integrate(dischargeKWh: positive / 3_600_000, chargeKWh: negative / 3_600_000, ms: t - t1)
-                }
-            }
-            // 2. Holds up to t, inside the first slots.
-            if activeHolds > 0 {
-                for s in 0..<n where localHolds[s].isActive {
-                    let hold = localHolds[s]
-                    let end = min(t, hold.endMS)
-                    if end > hold.distributedUntilMS {
-                        let covered = end - hold.distributedUntilMS
-                        for i in 0..<tierCount where kept[i * n + s] {
-                            accumulators[i * n + s].covered(covered, value: hold.value)
-                        }
-                        localHolds[s].distributedUntilMS = end
-                    }
-                    if end >= hold.endMS {
-                        localHolds[s].isActive = false
-                        activeHolds -= 1
-                    }
-                }
-            }
-            // 3. The samples.
+        while end < ts.count {
+            let t = ts[end]
+            guard t > lastT, t >= cursor, t < limit else { break }
+            if let t1 = lastPowerMS, t - t1 > powerHeartbeat { break }
+            let v = values + end * n
+            let q = qualities + end * n
+            var valid = true
             for s in 0..<n {
-                let x = v[s]
-                if localHolds[s].isActive {
-                    localHolds[s].isActive = false
-                    activeHolds -= 1
-                }
-                for i in 0..<tierCount where kept[i * n + s] { accumulators[i * n + s].sample(x) }
-                if localHolds[s].heartbeatMS > 0 {
-                    localHolds[s].start(value: x, at: t)
-                    activeHolds += 1
-                }
-                if s == chargeIndex {
-                    Self.addCounter(previous: previousCharge, x, charge: true, energy, tierCount)
-                    previousCharge = x
-                }
-                if s == dischargeIndex {
-                    Self.addCounter(previous: previousDischarge, x, charge: false, energy, tierCount)
-                    previousDischarge = x
+                guard case .ok = q[s], v[s].isFinite else {
+                    valid = false
+                    break
                 }
             }
-            if powerIndex >= 0 { powerState = .pending(sinceMS: t, powerKW: v[powerIndex]) }
+            guard valid else { break }
+            if powerIndex >= 0 { lastPowerMS = t }
             lastT = t
-            row += 1
+            end += 1
+        }
+        guard end > start else { return 0 }
+
+        // Accumulators are independent of each other, so each is worked through the whole run
+        // on its own (in registers), with exactly the operations and order of `ingestRow`.
+        // 2. Energy: power integration, then counters (different fields of the accumulator).
+        if powerIndex >= 0 || chargeIndex >= 0 || dischargeIndex >= 0 {
+            var energy = tierStates.map { $0.energy[0] }
+            energy.withUnsafeMutableBufferPointer { energy in
+                if powerIndex >= 0 {
+                    var state = power
+                    for row in start..<end {
+                        let t = ts[row]
+                        let p2 = values[row * n + powerIndex]
+                        if case .pending(let t1, let p1) = state {
+                            let (positive, negative) = Self.trapezoidAreas(p1, p2, Double(t - t1))
+                            for i in 0..<tierCount {
+                                energy[i].integrate(
+                                    dischargeKWh: positive / 3_600_000, chargeKWh: negative / 3_600_000, ms: t - t1)
+                            }
+                        }
+                        state = .pending(sinceMS: t, powerKW: p2)
+                    }
+                    power = state
+                }
+                if chargeIndex >= 0 {
+                    var previous = previousChargeCounter
+                    for row in start..<end {
+                        let x = values[row * n + chargeIndex]
+                        Self.addCounter(previous: previous, x, charge: true, energy.baseAddress!, tierCount)
+                        previous = x
+                    }
+                    previousChargeCounter = previous
+                }
+                if dischargeIndex >= 0 {
+                    var previous = previousDischargeCounter
+                    for row in start..<end {
+                        let x = values[row * n + dischargeIndex]
+                        Self.addCounter(previous: previous, x, charge: false, energy.baseAddress!, tierCount)
+                        previous = x
+                    }
+                    previousDischargeCounter = previous
+                }
+            }
+            for i in 0..<tierCount { tierStates[i].energy[0] = energy[i] }
         }
 
-        for i in 0..<tierCount {
-            for s in 0..<n { tierStates[i].signals[s] = accumulators[i * n + s] }
-            tierStates[i].energy[0] = energy[i]
+        // 3. Per signal: its hold carried to each row, then the row's sample; the tiers keeping
+        // it four at a time (their integrals are separate chains in one pass).
+        var activeHolds = 0
+        for s in 0..<n {
+            let original = holds[s]
+            var finalHold = original
+            var next = 0
+            repeat {
+                var group = (-1, -1, -1, -1)
+                var members = 0
+                while next < tierCount && members < 4 {
+                    if tierStates[next].kept[s] {
+                        switch members {
+                        case 0: group.0 = next
+                        case 1: group.1 = next
+                        case 2: group.2 = next
+                        default: group.3 = next
+                        }
+                        members += 1
+                    }
+                    next += 1
+                }
+                func integral(_ i: Int) -> Double { i >= 0 ? tierStates[i].signals[s].integral : 0 }
+                var hold = original
+                let run = Self.signalRun(
+                    ts, values + s, stride: n, from: start, to: end, hold: &hold,
+                    integrals: (integral(group.0), integral(group.1), integral(group.2), integral(group.3)))
+                finalHold = hold
+                for (k, i) in [group.0, group.1, group.2, group.3].prefix(members).enumerated() {
+                    let sum =
+                        switch k {
+                        case 0: run.integrals.0
+                        case 1: run.integrals.1
+                        case 2: run.integrals.2
+                        default: run.integrals.3
+                        }
+                    tierStates[i].signals[s].merge(run, integral: sum)
+                }
+            } while next < tierCount
+            holds[s] = finalHold
+            if finalHold.isActive { activeHolds += 1 }
         }
-        for s in 0..<n { holds[s] = localHolds[s] }
         activeHoldCount = activeHolds
-        power = powerState
-        previousChargeCounter = previousCharge
-        previousDischargeCounter = previousDischarge
         cursorMS = lastT
         lastIngestedMS = lastT
-        return row - start
+        return end - start
+    }
+
+    /// What one signal's plain rows add to an accumulator (see `SignalAccumulator.merge`).
+    struct SignalRun {
+        var count = 0
+        var coveredMS: Int64 = 0
+        var heldValue = Double.nan
+        var min = Double.nan
+        var max = Double.nan
+        var first = Double.nan
+        var last = Double.nan
+        /// Up to four tiers' integrals, continued from the values given to `signalRun`.
+        var integrals = (0.0, 0.0, 0.0, 0.0)
+    }
+
+    /// One signal through rows `from..<to` (values `stride` apart): the hold carried to each row
+    /// (`covered`), then the row's valid sample (`sample`), the hold restarted. Each of up to four
+    /// integrals (from `integrals`) gets every hold piece added in order, as `covered` would.
+    @inline(__always)
+    static func signalRun(
+        _ ts: UnsafeBufferPointer<Int64>, _ values: UnsafePointer<Double>, stride: Int, from: Int, to: Int,
+        hold: inout Hold, integrals: (Double, Double, Double, Double)
+    ) -> SignalRun {
+        var run = SignalRun()
+        var (i0, i1, i2, i3) = integrals
+        var h = hold
+        var covered: Int64 = 0
+        var heldValue = Double.nan
+        var minimum = values[from * stride]
+        var maximum = minimum
+        var lastValue = minimum
+        let heartbeat = h.heartbeatMS
+        for row in from..<to {
+            let t = ts[row]
+            let x = values[row * stride]
+            if h.isActive {
+                let end = Swift.min(t, h.endMS)
+                if end > h.distributedUntilMS {
+                    let ms = end - h.distributedUntilMS
+                    covered += ms
+                    let piece = h.value * Double(ms)
+                    i0 += piece
+                    i1 += piece
+                    i2 += piece
+                    i3 += piece
+                    heldValue = h.value
+                    h.distributedUntilMS = end
+                }
+            }
+            minimum = Swift.min(minimum, x)
+            maximum = Swift.max(maximum, x)
+            lastValue = x
+            if heartbeat > 0 {
+                h.start(value: x, at: t)
+            } else {
+                h.isActive = false
+            }
+        }
+        hold = h
+        run.count = to - from
+        run.coveredMS = covered
+        run.heldValue = heldValue
+        run.min = minimum
+        run.max = maximum
+        run.first = values[from * stride]
+        run.last = lastValue
+        run.integrals = (i0, i1, i2, i3)
+        return run
     }
 
     /// `addCounter` for the first open slots in `energy`.

@@ -128,6 +128,28 @@ extension SeriesConsolidator {
             heldValue = value
         }
 
+        /// Adds a run of samples and hold pieces (`SeriesConsolidator.signalRun`): the same as the
+        /// run's `covered` and `sample` calls one by one. `integral` is this accumulator's integral
+        /// continued through the run's pieces. Min and max merge exactly: `min` keeps the earliest
+        /// of equal minima and `max` the latest of equal maxima, one by one or run by run.
+        @inline(__always)
+        mutating func merge(_ run: SeriesConsolidator.SignalRun, integral: Double) {
+            coveredMS += run.coveredMS
+            self.integral = integral
+            if run.coveredMS > 0 { heldValue = run.heldValue }
+            guard run.count > 0 else { return }
+            if count == 0 {
+                min = run.min
+                max = run.max
+                first = run.first
+            } else {
+                min = Swift.min(min, run.min)
+                max = Swift.max(max, run.max)
+            }
+            last = run.last
+            count += run.count
+        }
+
         var summary: SlotSummary {
             if count == 0 {
                 guard coveredMS > 0 else { return .unknown }
