@@ -123,12 +123,14 @@ struct StoreBench {
             profileConsolidator(options)
             return
         }
-        if options.only == ["profile-batched"] || options.only == ["profile-scan"] {
+        if let mode = options.only.first, options.only.count == 1,
+            ["profile-batched", "profile-scan", "profile-raw"].contains(mode)
+        {
             let values = (0..<options.samples).map(value)
             let run = try essdIngest(
                 directory: root + "/profile", values: values, count: options.samples,
                 cadence: .wallClock(intervalMS: 5000),
-                batch: options.only == ["profile-batched"] ? options.essdBatch : nil)
+                batch: mode == "profile-scan" ? nil : options.essdBatch, work: mode == "profile-raw" ? .rawOnly : .all)
             print(
                 "\(options.only.first!): \(rate(run.samplesPerSecond)), \(run.checkpoints) checkpoints"
                     + String(format: " (%.2f ms)", run.checkpointSeconds * 1e3) + ", \(run.pageFaults) page faults,"

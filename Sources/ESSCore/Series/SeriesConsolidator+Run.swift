@@ -35,26 +35,40 @@ extension SeriesConsolidator {
             case .gap: return 0
             }
         }
-        var end = start
-        var lastT = last
-        while end < ts.count {
-            let t = ts[end]
-            guard t > lastT, t >= cursor, t < limit else { break }
-            if let t1 = lastPowerMS, t - t1 > powerHeartbeat { break }
-            let v = values + end * n
-            let q = qualities + end * n
-            var valid = true
-            for s in 0..<n {
-                guard case .ok = q[s], v[s].isFinite else {
-                    valid = false
-                    break
-                }
+        // Times first (increasing, inside the first slots, power integrable), then values.
+        guard ts[start] >= cursor else { return 0 }
+        var timesEnd = start
+        var previousT = last
+        if let t1 = lastPowerMS, ts[start] - t1 > powerHeartbeat { return 0 }
+        if powerIndex >= 0 {
+            while timesEnd < ts.count {
+                let t = ts[timesEnd]
+                guard t > previousT, t < limit, timesEnd == start || t - previousT <= powerHeartbeat else { break }
+                previousT = t
+                timesEnd += 1
             }
-            guard valid else { break }
-            if powerIndex >= 0 { lastPowerMS = t }
-            lastT = t
-            end += 1
+        } else {
+            while timesEnd < ts.count {
+                let t = ts[timesEnd]
+                guard t > previousT, t < limit else { break }
+                previousT = t
+                timesEnd += 1
+            }
         }
+        var end = start
+        if n == 1 {
+            while end < timesEnd, case .ok = qualities[end], values[end].isFinite { end += 1 }
+        } else {
+            rows: while end < timesEnd {
+                let v = values + end * n
+                let q = qualities + end * n
+                for s in 0..<n {
+                    guard case .ok = q[s], v[s].isFinite else { break rows }
+                }
+                end += 1
+            }
+        }
+        let lastT = end > start ? ts[end - 1] : last
         guard end > start else { return 0 }
 
         // Accumulators are independent of each other, so each is worked through the whole run
@@ -165,7 +179,8 @@ extension SeriesConsolidator {
     /// One signal through rows `from..<to` (values `stride` apart): the hold carried to each row
     /// (`covered`), then the row's valid sample (`sample`), the hold restarted. Each of up to four
     /// integrals (from `integrals`) gets every hold piece added in order, as `covered` would.
-    @inline(__always)
+    /// Not inlined: alone, its chains stay in registers (inlined into `ingestRun` they spilled).
+    @inline(never)
     static func signalRun(
         _ ts: UnsafeBufferPointer<Int64>, _ values: UnsafePointer<Double>, stride: Int, from: Int, to: Int,
         hold: inout Hold, integrals: (Double, Double, Double, Double)

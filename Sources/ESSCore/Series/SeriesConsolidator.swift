@@ -269,7 +269,7 @@ public struct SeriesConsolidator: Sendable {
             var start = ts.firstStartMS
             var i = 0
             while start < horizon {
-                open.append(copy.summary(ts, slot: i, startMS: start))
+                open.append(Self.summary(copy.schema, ts, slot: i, startMS: start))
                 start += ts.slotMS
                 i += 1
             }
@@ -365,7 +365,12 @@ public struct SeriesConsolidator: Sendable {
                 }
             }
             guard best >= 0 else { return }
-            emit(summary(tierStates[best], slot: 0, startMS: tierStates[best].firstStartMS))
+            // Static, from borrowed parts: a method on `self` here made Swift copy the whole
+            // consolidator (every array retained) for each slot closed.
+            let slot = tierStates.withUnsafeBufferPointer { tiers in
+                Self.summary(schema, tiers[best], slot: 0, startMS: tiers[best].firstStartMS)
+            }
+            emit(slot)
             tierStates[best].dropFirst()
         }
     }
@@ -490,7 +495,9 @@ public struct SeriesConsolidator: Sendable {
     // MARK: Output
 
     /// The summary of open slot `k` of `tier` (empty when its accumulators do not exist yet).
-    private func summary(_ tier: TierState, slot k: Int, startMS: Int64) -> ConsolidatedSlot {
+    private static func summary(
+        _ schema: borrowing SeriesSchema, _ tier: borrowing TierState, slot k: Int, startMS: Int64
+    ) -> ConsolidatedSlot {
         let signalCount = schema.signals.count
         let exists = k < tier.openCount
         var signals: [SlotSummary] = []
