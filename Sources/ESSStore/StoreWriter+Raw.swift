@@ -118,31 +118,18 @@ extension StoreWriter {
                             let runStart = rowsBase + ringIndex * rowBytes
                             var written = 0
                             while row < ts.count, written < room {
-                                let t = ts[row]
-                                if t < lastMS {
-                                    noteRawStepBack(g, timestampMS: t)
+                                let filled = Self.fillRawRows(
+                                    ts.baseAddress!, from: row, to: ts.count, width: width, v.baseAddress,
+                                    q.baseAddress, kept, into: runStart + written * rowBytes, rowBytes: rowBytes,
+                                    room: room - written, sequence: &sequence, lastMS: &lastMS)
+                                written += filled
+                                row += filled
+                                // Stopped before a row older than the last one: refuse it.
+                                if row < ts.count, written < room {
+                                    noteRawStepBack(g, timestampMS: ts[row])
                                     result.refusedClockStepBack += 1
                                     row += 1
-                                    continue
                                 }
-                                sequence &+= 1
-                                let out = runStart + written * rowBytes
-                                out.storeBytes(of: t.littleEndian, as: Int64.self)
-                                out.storeBytes(
-                                    of: UInt32(truncatingIfNeeded: sequence).littleEndian, toByteOffset: 8,
-                                    as: UInt32.self)
-                                // nil base addresses only for a group without signals (nothing read then).
-                                var field = out + Layout.rawPrefixBytes
-                                for index in kept {
-                                    let at = row &* width &+ index
-                                    field.storeBytes(of: v[at].bitPattern.littleEndian, as: UInt64.self)
-                                    field.storeBytes(
-                                        of: RawQualityCode.code(q[at]), toByteOffset: 8, as: UInt8.self)
-                                    field += Layout.rawSignalBytes
-                                }
-                                lastMS = t
-                                written += 1
-                                row += 1
                             }
                             guard written > 0 else { break }
                             // The CRCs last, once the run's fields are all in place.
@@ -167,6 +154,45 @@ extension StoreWriter {
 
     /// Rows the batched `appendRaw` writes before checksumming them (a few KiB: they stay in L1).
     static var rawRunRows: Int { 128 }
+
+    /// Writes the fields (not the CRC) of rows `from..<to` of a batch into consecutive raw rows
+    /// at `out`, at most `room`, stopping before the first row older than `lastMS` (a clock step
+    /// back, which the caller refuses). Returns how many it wrote. Plain arguments and locals
+    /// only, so the loop keeps its state in registers.
+    @inline(never)
+    static func fillRawRows(
+        _ ts: UnsafePointer<Int64>, from: Int, to: Int, width: Int, _ values: UnsafePointer<Double>?,
+        _ qualities: UnsafePointer<PointQuality>?, _ kept: UnsafeBufferPointer<Int>, into out: UnsafeMutableRawPointer,
+        rowBytes: Int, room: Int, sequence: inout UInt64, lastMS: inout Int64
+    ) -> Int {
+        var sequence64 = sequence
+        var last = lastMS
+        var row = from
+        var written = 0
+        let end = Swift.min(to, from + room)
+        while row < end {
+            let t = ts[row]
+            if t < last { break }
+            sequence64 &+= 1
+            let rowOut = out + written &* rowBytes
+            rowOut.storeBytes(of: t.littleEndian, as: Int64.self)
+            rowOut.storeBytes(of: UInt32(truncatingIfNeeded: sequence64).littleEndian, toByteOffset: 8, as: UInt32.self)
+            // nil base addresses only for a group without signals (nothing is read then).
+            var field = rowOut + Layout.rawPrefixBytes
+            for index in kept {
+                let at = row &* width &+ index
+                field.storeBytes(of: values![at].bitPattern.littleEndian, as: UInt64.self)
+                field.storeBytes(of: RawQualityCode.code(qualities![at]), toByteOffset: 8, as: UInt8.self)
+                field += Layout.rawSignalBytes
+            }
+            last = t
+            written &+= 1
+            row &+= 1
+        }
+        sequence = sequence64
+        lastMS = last
+        return written
+    }
 
     /// The index of `group`, after checking the sizes of what came with it.
     @inline(__always)
