@@ -253,7 +253,8 @@ extension StoreWriter {
         }
         row.storeBytes(of: timestampMS.littleEndian, as: Int64.self)
         row.storeBytes(of: UInt32(truncatingIfNeeded: sequence).littleEndian, toByteOffset: 8, as: UInt32.self)
-        RowCheck.storeChecksum(row, crcOffset: RowCheck.rawCRCOffset, bytes: region.rowBytes)
+        // One call into C for both parts of the row (the CRC field sits between them).
+        RowCheck.storeChecksums(row, crcOffset: RowCheck.rawCRCOffset, rowBytes: region.rowBytes, count: 1)
         file.markDirty(offset, region.rowBytes)
     }
 
