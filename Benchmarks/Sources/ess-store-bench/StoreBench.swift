@@ -235,6 +235,9 @@ struct StoreBench {
                 + " on essd's cadence (every 5 s of wall clock, [store] checkpoint_interval_ms, plus a final one, timed) unless"
                 + " marked harsher; librrd = rrd_update_r, b = \(options.rrdBatch) \"t:v\" per call (strings formatted before"
                 + " timing), no fsync. CRC32C: \(CRC32C.usesHardware ? "CPU instruction" : "tables")."
+                + " Breakdown rows: time inside checkpoint calls; page faults (getrusage) in the timed region, nearly all"
+                + " first writes to the new store's mapped pages (nothing is prefaulted: essd does not prefault at open);"
+                + " rest = everything else in the timed region."
         )
         print(
             "aggregate: StoreReader.aggregate over 525,600 min of a store filled by SeriesConsolidator (1 sample/min, 366 d);"
