@@ -269,7 +269,7 @@ public struct SeriesConsolidator: Sendable {
             var start = ts.firstStartMS
             var i = 0
             while start < horizon {
-                open.append(Self.summary(copy.schema, ts, slot: i, startMS: start))
+                open.append(withUnsafePointer(to: ts) { Self.summary(copy.schema, $0, slot: i, startMS: start) })
                 start += ts.slotMS
                 i += 1
             }
@@ -355,21 +355,23 @@ public struct SeriesConsolidator: Sendable {
     /// Emits, in order of end time, every slot ending at or before `limit`.
     private mutating func closeSlots(upTo limit: Int64, emit: (ConsolidatedSlot) -> Void) {
         while true {
+            // Through a pointer to the tiers: reading them through the array (or calling a method
+            // on `self`) made Swift copy a tier, or the whole consolidator, per slot closed.
             var best = -1
-            var bestEnd = Int64.max
-            for i in tierStates.indices {
-                let end = tierStates[i].firstStartMS + tierStates[i].slotMS
-                if end <= limit, end < bestEnd {
-                    best = i
-                    bestEnd = end
+            let slot: ConsolidatedSlot? = tierStates.withUnsafeBufferPointer { tiers in
+                var bestEnd = Int64.max
+                for i in tiers.indices {
+                    let end = tiers[i].firstStartMS + tiers[i].slotMS
+                    if end <= limit, end < bestEnd {
+                        best = i
+                        bestEnd = end
+                    }
                 }
+                guard best >= 0 else { return nil }
+                let tier = tiers.baseAddress! + best
+                return Self.summary(schema, tier, slot: 0, startMS: tier.pointee.firstStartMS)
             }
-            guard best >= 0 else { return }
-            // Static, from borrowed parts: a method on `self` here made Swift copy the whole
-            // consolidator (every array retained) for each slot closed.
-            let slot = tierStates.withUnsafeBufferPointer { tiers in
-                Self.summary(schema, tiers[best], slot: 0, startMS: tiers[best].firstStartMS)
-            }
+            guard let slot else { return }
             emit(slot)
             tierStates[best].dropFirst()
         }
@@ -496,19 +498,20 @@ public struct SeriesConsolidator: Sendable {
 
     /// The summary of open slot `k` of `tier` (empty when its accumulators do not exist yet).
     private static func summary(
-        _ schema: borrowing SeriesSchema, _ tier: borrowing TierState, slot k: Int, startMS: Int64
+        _ schema: borrowing SeriesSchema, _ tier: UnsafePointer<TierState>, slot k: Int, startMS: Int64
     ) -> ConsolidatedSlot {
         let signalCount = schema.signals.count
-        let exists = k < tier.openCount
+        let exists = k < tier.pointee.openCount
         var signals: [SlotSummary] = []
         signals.reserveCapacity(signalCount)
         for s in 0..<signalCount {
             signals.append(
-                tier.kept[s] && exists ? tier.signals[tier.signalIndex(slot: k, signal: s)].summary : .unknown)
+                tier.pointee.kept[s] && exists
+                    ? tier.pointee.signals[tier.pointee.signalIndex(slot: k, signal: s)].summary : .unknown)
         }
         var energy: EnergySummary?
         if schema.energy.hasEnergy {
-            let e = exists ? tier.energy[k] : EnergyAccumulator()
+            let e = exists ? tier.pointee.energy[k] : EnergyAccumulator()
             var summary = EnergySummary(
                 counterResets: e.counterResets, integratedMS: e.integratedMS, unaccountedMS: e.unaccountedMS)
             if schema.energy.chargeCounter != nil, e.hasChargeDelta { summary.counterChargeKWh = e.counterChargeKWh }
@@ -522,7 +525,7 @@ public struct SeriesConsolidator: Sendable {
             energy = summary
         }
         return ConsolidatedSlot(
-            groupID: schema.groupID, tier: tier.name, startMS: startMS, signals: signals, energy: energy)
+            groupID: schema.groupID, tier: tier.pointee.name, startMS: startMS, signals: signals, energy: energy)
     }
 
     private func slotLength(_ tierName: String) -> Int64 {
