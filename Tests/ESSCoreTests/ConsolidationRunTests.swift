@@ -19,7 +19,8 @@ struct ConsolidationRunTests {
         }
         if let e = slot.energy {
             result += [
-                e.integratedChargeKWh.bitPattern, e.integratedDischargeKWh.bitPattern, UInt64(bitPattern: e.integratedMS),
+                e.integratedChargeKWh.bitPattern, e.integratedDischargeKWh.bitPattern,
+                UInt64(bitPattern: e.integratedMS),
                 UInt64(bitPattern: e.unaccountedMS), e.counterChargeKWh.bitPattern, e.counterDischargeKWh.bitPattern,
                 UInt64(e.counterResets),
             ]

@@ -134,7 +134,9 @@ struct StoreBench {
             print(
                 "\(options.only.first!): \(rate(run.samplesPerSecond)), \(run.checkpoints) checkpoints"
                     + String(format: " (%.2f ms)", run.checkpointSeconds * 1e3) + ", \(run.pageFaults) page faults,"
-                    + String(format: " %.2f ns/sample outside checkpoints", (run.seconds - run.checkpointSeconds) / Double(options.samples) * 1e9))
+                    + String(
+                        format: " %.2f ns/sample outside checkpoints",
+                        (run.seconds - run.checkpointSeconds) / Double(options.samples) * 1e9))
             return
         }
         // First, in a process that has done nothing else yet: memory of a 1,000-signal store.
@@ -162,7 +164,8 @@ struct StoreBench {
             for (name, run) in [("per-scan", ingest.perScanRun), ("batched", ingest.batchedRun)] {
                 let rest = run.seconds - run.checkpointSeconds
                 row(
-                    "    \(name): time in checkpoints / page faults", String(format: "%.2f ms", run.checkpointSeconds * 1e3),
+                    "    \(name): time in checkpoints / page faults",
+                    String(format: "%.2f ms", run.checkpointSeconds * 1e3),
                     "\(run.pageFaults) faults",
                     String(
                         format: "rest %.2f ms = %.2f ns/sample (%@ without checkpoints)", rest * 1e3,
