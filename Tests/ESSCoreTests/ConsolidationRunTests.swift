@@ -1,4 +1,5 @@
 import ESSTestSupport
+import ESSTestSupport
 import Testing
 
 @testable import ESSCore
@@ -30,7 +31,7 @@ struct ConsolidationRunTests {
 
     @Test(arguments: [1 as UInt64, 2, 3])
     func tiesSignedZerosAndManyTiersBatchedEqualsPerSampleBitForBit(seed: UInt64) {
-        var rng = RunTestRandom(state: seed)
+        var rng = SplitMix64(seed: seed)
         let tiers = [
             TierDefinition(name: "10s", slotMS: 10_000, retentionMS: 86_400_000),
             TierDefinition(name: "30s", slotMS: 30_000, retentionMS: 86_400_000),
@@ -92,15 +93,3 @@ struct ConsolidationRunTests {
     }
 }
 
-/// SplitMix64, kept here so the file depends on no shared test helper.
-private struct RunTestRandom: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
