@@ -123,6 +123,10 @@ struct StoreBench {
             profileConsolidator(options)
             return
         }
+        if options.only == ["profile-write"] {
+            try profileSlotWrites(options, directory: root + "/write")
+            return
+        }
         if let mode = options.only.first, options.only.count == 1,
             ["profile-batched", "profile-scan", "profile-raw"].contains(mode)
         {
@@ -270,6 +274,27 @@ struct StoreBench {
         print(
             "consolidator alone: \(rate(Double(options.samples) / seconds(ContinuousClock.now - start))), \(slots) slots"
         )
+    }
+
+    /// For perf: StoreWriter.write alone, the slots of `samples` samples made before timing.
+    static func profileSlotWrites(_ options: Options, directory: String) throws {
+        let values = (0..<options.samples).map(value)
+        let timestamps = (0..<options.samples).map { t0MS + Int64($0) * 1000 }
+        let qualities = [PointQuality](repeating: .ok, count: options.samples)
+        var consolidator = SeriesConsolidator(schema: series, tiers: tiers)
+        var slots: [ConsolidatedSlot] = []
+        consolidator.ingest(timestampsMS: timestamps, values: values, qualities: qualities) { slots.append($0) }
+        let writer = try StoreWriter(
+            directory: directory, siteID: "bench", schemas: [series], tiers: tiers, pollIntervalsMS: ["bess1": 1000],
+            nowMS: t0MS, logger: logger)
+        let faults = pageFaultsSoFar()
+        let start = ContinuousClock.now
+        for slot in slots { try writer.write(slot) }
+        let elapsed = seconds(ContinuousClock.now - start)
+        print(
+            "slot writes alone: \(slots.count) slots, "
+                + String(format: "%.0f ns/slot", elapsed / Double(slots.count) * 1e9)
+                + ", \(pageFaultsSoFar() - faults) page faults")
     }
 
     struct IngestFigures {
