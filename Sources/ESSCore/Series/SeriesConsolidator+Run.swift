@@ -143,16 +143,11 @@ extension SeriesConsolidator {
                     ts, values + s, stride: n, from: start, to: end, hold: &hold,
                     integrals: (integral(group.0), integral(group.1), integral(group.2), integral(group.3)))
                 finalHold = hold
-                for (k, i) in [group.0, group.1, group.2, group.3].prefix(members).enumerated() {
-                    let sum =
-                        switch k {
-                        case 0: run.integrals.0
-                        case 1: run.integrals.1
-                        case 2: run.integrals.2
-                        default: run.integrals.3
-                        }
-                    tierStates[i].signals[s].merge(run, integral: sum)
-                }
+                // No array of the members: this runs once per signal per run of rows.
+                if members > 0 { tierStates[group.0].signals[s].merge(run, integral: run.integrals.0) }
+                if members > 1 { tierStates[group.1].signals[s].merge(run, integral: run.integrals.1) }
+                if members > 2 { tierStates[group.2].signals[s].merge(run, integral: run.integrals.2) }
+                if members > 3 { tierStates[group.3].signals[s].merge(run, integral: run.integrals.3) }
             } while next < tierCount
             holds[s] = finalHold
             if finalHold.isActive { activeHolds += 1 }
