@@ -485,28 +485,9 @@ struct ConsolidationBatchTests {
             values += row
             qualities += quality
         }
-        var single = SeriesConsolidator(schema: schema, tiers: tiers)
-        var batched = SeriesConsolidator(schema: schema, tiers: tiers)
-        var expected: [ConsolidatedSlot] = []
-        var got: [ConsolidatedSlot] = []
-        for (i, time) in times.enumerated() {
-            single.ingest(
-                timestampMS: time, values: Array(values[(i * 5)..<(i * 5 + 5)]),
-                qualities: Array(qualities[(i * 5)..<(i * 5 + 5)])
-            ) { expected.append($0) }
-        }
-        var start = 0
-        while start < times.count {
-            let end = min(times.count, start + Int.random(in: 1...700, using: &rng))
-            batched.ingest(
-                timestampsMS: Array(times[start..<end]), values: Array(values[(start * 5)..<(end * 5)]),
-                qualities: Array(qualities[(start * 5)..<(end * 5)])
-            ) { got.append($0) }
-            start = end
-        }
-        let final = t + 7_200_000
-        single.flush(untilMS: final) { expected.append($0) }
-        batched.flush(untilMS: final) { got.append($0) }
+        let (expected, got) = perSampleAndBatchedSlots(
+            schema: schema, tiers: tiers, times: times, values: values, qualities: qualities, maxBatch: 700,
+            flushMS: t + 7_200_000, rng: &rng)
         #expect(got.count == expected.count && expected.count > 100)
         for (a, b) in zip(got, expected) where !sameSlot(a, b) || a.signals.map(\.mean.bitPattern) != b.signals.map(\.mean.bitPattern)
             || a.energy?.integratedChargeKWh.bitPattern != b.energy?.integratedChargeKWh.bitPattern

@@ -64,27 +64,9 @@ struct ConsolidationRunTests {
             if Int.random(in: 0..<300, using: &rng) == 0 { q[Int.random(in: 0..<4, using: &rng)] = .timeout }
             qualities += q
         }
-        var single = SeriesConsolidator(schema: schema, tiers: tiers)
-        var batched = SeriesConsolidator(schema: schema, tiers: tiers)
-        var expected: [ConsolidatedSlot] = []
-        var got: [ConsolidatedSlot] = []
-        for (i, time) in times.enumerated() {
-            single.ingest(
-                timestampMS: time, values: Array(values[(i * 4)..<(i * 4 + 4)]),
-                qualities: Array(qualities[(i * 4)..<(i * 4 + 4)])
-            ) { expected.append($0) }
-        }
-        var start = 0
-        while start < times.count {
-            let end = min(times.count, start + Int.random(in: 1...900, using: &rng))
-            batched.ingest(
-                timestampsMS: Array(times[start..<end]), values: Array(values[(start * 4)..<(end * 4)]),
-                qualities: Array(qualities[(start * 4)..<(end * 4)])
-            ) { got.append($0) }
-            start = end
-        }
-        single.flush(untilMS: t + 7_200_000) { expected.append($0) }
-        batched.flush(untilMS: t + 7_200_000) { got.append($0) }
+        let (expected, got) = perSampleAndBatchedSlots(
+            schema: schema, tiers: tiers, times: times, values: values, qualities: qualities, maxBatch: 900,
+            flushMS: t + 7_200_000, rng: &rng)
         #expect(got.count == expected.count && expected.count > 500)
         for (a, b) in zip(got, expected) where a.tier != b.tier || Self.bits(a) != Self.bits(b) {
             Issue.record("seed \(seed): batched \(a) differs from per-sample \(b)")

@@ -1,4 +1,5 @@
 import ESSCore
+import ESSTestSupport
 
 /// Decodes a numeric point whose registers start at `words[offset]`.
 func decode(_ point: PointDefinition, _ words: [UInt16], offset: Int = 0, scaleFactorExponent: Int16? = nil) -> Double? {
@@ -26,4 +27,35 @@ func isClose(_ a: Double?, _ b: Double?, relative: Double = 1e-12) -> Bool {
     if a.isNaN || b.isNaN { return a.isNaN && b.isNaN }
     if a == b { return true }
     return abs(a - b) <= relative * max(abs(a), abs(b))
+}
+
+/// The slots a stream gives fed one sample at a time and fed in random batches of 1...`maxBatch`
+/// rows, each flushed until `flushMS`: what the batched-ingest tests compare.
+func perSampleAndBatchedSlots(
+    schema: SeriesSchema, tiers: [TierDefinition], times: [Int64], values: [Double], qualities: [PointQuality],
+    maxBatch: Int, flushMS: Int64, rng: inout SplitMix64
+) -> (perSample: [ConsolidatedSlot], batched: [ConsolidatedSlot]) {
+    let width = schema.signals.count
+    var single = SeriesConsolidator(schema: schema, tiers: tiers)
+    var batched = SeriesConsolidator(schema: schema, tiers: tiers)
+    var expected: [ConsolidatedSlot] = []
+    var got: [ConsolidatedSlot] = []
+    for (i, time) in times.enumerated() {
+        single.ingest(
+            timestampMS: time, values: Array(values[(i * width)..<(i * width + width)]),
+            qualities: Array(qualities[(i * width)..<(i * width + width)])
+        ) { expected.append($0) }
+    }
+    var start = 0
+    while start < times.count {
+        let end = min(times.count, start + Int.random(in: 1...maxBatch, using: &rng))
+        batched.ingest(
+            timestampsMS: Array(times[start..<end]), values: Array(values[(start * width)..<(end * width)]),
+            qualities: Array(qualities[(start * width)..<(end * width)])
+        ) { got.append($0) }
+        start = end
+    }
+    single.flush(untilMS: flushMS) { expected.append($0) }
+    batched.flush(untilMS: flushMS) { got.append($0) }
+    return (expected, got)
 }
