@@ -19,10 +19,27 @@ ESSD=""
 sleep 1
 mkdir -p .essd-demo-state
 # The demo keeps its store and status socket in .essd-demo-state (no root needed).
-"$BIN/essd" --config Config/essd.toml --state-directory .essd-demo-state \
-    --socket-path "$PWD/.essd-demo-state/essd.sock" --log-scans &
-ESSD=$!
+start_essd() {
+    "$BIN/essd" --config Config/essd.toml --state-directory .essd-demo-state \
+        --socket-path "$PWD/.essd-demo-state/essd.sock" --log-scans &
+    ESSD=$!
+}
+start_essd
+sleep 2
+# A demo store an older essd wrote (another store format) cannot be opened (exit 73): the demo's
+# data is disposable, so move it aside and start a new one.
+if ! kill -0 "$ESSD" 2>/dev/null; then
+    status=0; wait "$ESSD" || status=$?
+    if [ "$status" = 73 ]; then
+        aside=".essd-demo-state.old-$(date +%Y%m%d%H%M%S)"
+        echo "demo: moving the old demo store aside to $aside and starting a new one" >&2
+        mv .essd-demo-state "$aside" && mkdir -p .essd-demo-state
+        start_essd
+    else
+        exit "$status"
+    fi
+fi
 swift build --product essctl >/dev/null
-sleep 6
+sleep 4
 "$BIN/essctl" status --socket "$PWD/.essd-demo-state/essd.sock" || true
 if [ -n "${DEMO_SECONDS:-}" ]; then sleep "$DEMO_SECONDS"; else wait "$ESSD"; fi

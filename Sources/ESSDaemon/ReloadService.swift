@@ -12,7 +12,7 @@ public struct ReloadService: Service {
 
     public func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             for await _ in signals {
                 await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                     Thread.detachNewThread { [reload] in
