@@ -22,12 +22,21 @@ public struct DayCompleteness: Sendable, Hashable {
     /// The least complete signal that day, "group/signal".
     public var worstSignal: String
     public var worstFraction: Double
+    /// Every signal's "group/signal" name and its covered time / the day's time in the window,
+    /// in the same order (the groups' order, then schema order).
+    public var signalNames: [String]
+    public var signalFractions: [Double]
 
-    public init(date: LocalDate, meanFraction: Double, worstSignal: String, worstFraction: Double) {
+    public init(
+        date: LocalDate, meanFraction: Double, worstSignal: String, worstFraction: Double, signalNames: [String] = [],
+        signalFractions: [Double] = []
+    ) {
         self.date = date
         self.meanFraction = meanFraction
         self.worstSignal = worstSignal
         self.worstFraction = worstFraction
+        self.signalNames = signalNames
+        self.signalFractions = signalFractions
     }
 }
 
@@ -118,7 +127,8 @@ enum CompletenessIndicators {
             let day = DayCompleteness(
                 date: LocalDate(daysSinceEpoch: open[k].day),
                 meanFraction: fractions.isEmpty ? 0 : fractions.reduce(0, +) / Double(fractions.count),
-                worstSignal: worst.map { layout.columnNames[$0] } ?? "", worstFraction: worst.map { fractions[$0] } ?? 0)
+                worstSignal: worst.map { layout.columnNames[$0] } ?? "", worstFraction: worst.map { fractions[$0] } ?? 0,
+                signalNames: layout.columnNames, signalFractions: fractions)
             days.append(day)
             handler?(day)
             open.remove(at: k)

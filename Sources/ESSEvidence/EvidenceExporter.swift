@@ -34,6 +34,7 @@ public enum EvidenceExporter {
     public static let indicatorsFile = "indicators.csv"
     public static let criteriaFile = "criteria.csv"
     public static let moneyFile = "money.csv"
+    public static let completenessFile = "completeness.csv"
     public static let readmeFile = "README.txt"
 
     /// Exports `[fromMS, toMS)` in intervals of `intervalMS` (a whole number of minutes; the last
@@ -131,6 +132,12 @@ public enum EvidenceExporter {
             path: "\(dir)/\(indicatorsFile)", header: EvidenceTables.indicatorsHeader, byteOrderMark: excel)
         for value in report.values { try indicators.write(EvidenceTables.indicatorRow(value)) }
         try finish(indicators)
+        let completeness = try CSVWriter(
+            path: "\(dir)/\(completenessFile)", header: EvidenceTables.completenessHeader, byteOrderMark: excel)
+        for day in report.dayCompleteness {
+            for row in EvidenceTables.completenessRows(day) { try completeness.write(row) }
+        }
+        try finish(completeness)
         let check = policy.map {
             PolicyEvaluator.evaluate($0, context: PolicyContext(facts: site.site, extraFacts: extraFacts), report: report)
         }

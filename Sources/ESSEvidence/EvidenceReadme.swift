@@ -106,6 +106,13 @@ enum EvidenceReadme {
                                        far the formula is verified: [V] read in the source, [S] secondary, [I] inferred
             notes                      说明 / notes
 
+            completeness.csv — 每日各信号数据完整率 / data completeness per signal and local day
+            ----------------------------------------------------
+            date_local                 当地日期 / local date
+            signal                     设备/信号，如 pcs1/active_power / group/signal
+            coverage_percent           当日有效数据覆盖的时间占当日窗口时间的百分比（向下取整，100.00 表示完整）/
+                                       covered time / the day's time in the window (rounded down: 100.00 is complete)
+
             criteria.csv — 政策条款判定 / policy criteria (\(policy.map { "\($0.id): \($0.titleZH) / \($0.titleEN), \($0.document)" } ?? "未选择政策，仅表头 / no policy chosen: header only"))
             ----------------------------------------------------
             verdict                    pass 通过, fail 未通过, insufficient_data 数据不足（绝不因缺数据判为通过 / never a

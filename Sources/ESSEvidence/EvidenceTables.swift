@@ -166,3 +166,15 @@ struct DailyAccumulator {
                 String(measured), String(partial), String(missing)]
     }
 }
+
+extension EvidenceTables {
+    public static let completenessHeader = ["date_local", "signal", "coverage_percent"]
+
+    /// One row per signal of a local day: "group/signal" and its covered time / the day's time
+    /// in the window (rounded down, so 100.00 means complete).
+    static func completenessRows(_ day: DayCompleteness) -> [[String]] {
+        zip(day.signalNames, day.signalFractions).map { name, fraction in
+            [day.date.description, name, FixedDecimal.percentDown(fraction, decimals: percentDecimals)]
+        }
+    }
+}

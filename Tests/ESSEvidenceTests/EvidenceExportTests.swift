@@ -55,6 +55,13 @@ import Testing
         #expect(devices[1] == "pcs1,\"Acme, Inc.\",PCS-100,pcs-test,\(pcsHash),,,tcp://127.0.0.1:502,1,6,")
         #expect(pcsHash.count == 64)
 
+        // One row per signal of the one local day: 2.5 of 4 slots covered → 62.50 %.
+        let completeness = try Self.lines(out + "/completeness.csv")
+        #expect(completeness.first == "date_local,signal,coverage_percent")
+        #expect(completeness.count == 1 + 13, "\(completeness)")
+        #expect(completeness.contains("2024-05-01,site/soc_percent,62.50"))
+        #expect(completeness.contains("2024-05-01,pcs1/cell_temp_max,75.00"))
+        #expect(completeness.contains("2024-05-01,meter1/import_total,62.50"))
         // Without a policy: indicators are computed, criteria.csv is the header only.
         #expect(try Self.lines(out + "/indicators.csv").count > 1)
         #expect(try Self.lines(out + "/criteria.csv") == [EvidenceTables.criteriaHeader.joined(separator: ",")])
@@ -68,7 +75,7 @@ import Testing
         #expect(m.tariffID == "test-tariff")
         #expect(m.configurationSHA256 == CanonicalDescription.sha256(of: fixture.site))
         #expect(
-            m.files.map(\.name) == ["intervals.csv", "daily.csv", "devices.csv", "indicators.csv", "criteria.csv", "money.csv", "README.txt"])
+            m.files.map(\.name) == ["intervals.csv", "daily.csv", "devices.csv", "indicators.csv", "completeness.csv", "criteria.csv", "money.csv", "README.txt"])
         #expect(try Self.lines(out + "/money.csv") == [EvidenceTables.moneyHeader.joined(separator: ",")])
         #expect(m.files.first { $0.name == "intervals.csv" }?.rows == 4)
         let readme = String(decoding: try #require(FileManager.default.contents(atPath: out + "/README.txt")), as: UTF8.self)

@@ -38,7 +38,7 @@ import Testing
         #expect(report.publicKeyHex == key.publicKeyHex)
         #expect(
             Set(report.verifiedFiles) == [
-                "intervals.csv", "daily.csv", "devices.csv", "indicators.csv", "criteria.csv", "money.csv", "README.txt", "site.pub",
+                "intervals.csv", "daily.csv", "devices.csv", "indicators.csv", "completeness.csv", "criteria.csv", "money.csv", "README.txt", "site.pub",
             ])
         let pub = String(decoding: FileManager.default.contents(atPath: bundle + "/site.pub")!, as: UTF8.self)
         #expect(pub == key.publicKeyHex + "\n" && key.publicKeyHex.count == 64)
@@ -49,7 +49,7 @@ import Testing
         defer { fixture.remove() }
         let bundle = try Self.signedBundle(fixture)
         let names = try FileManager.default.contentsOfDirectory(atPath: bundle).sorted()
-        #expect(names.count == 10)
+        #expect(names.count == 11)
         for (i, name) in names.enumerated() {
             let copy = try Self.copy(bundle, to: "flip\(i)", in: fixture)
             try Self.flipMiddleByte("\(copy)/\(name)")
