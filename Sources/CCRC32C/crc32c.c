@@ -81,32 +81,6 @@ uint32_t ccrc32c_hardware_update_keeping(uint32_t crc, const void *data, size_t 
 int ccrc32c_hardware_available(void) { return (getauxval(AT_HWCAP) & HWCAP_CRC32) ? 1 : 0; }
 #elif defined(__APPLE__)
 int ccrc32c_hardware_available(void) { return 1; }  // every Apple arm64 CPU has ARMv8 CRC
-__attribute__((target("crc")))
-uint32_t ccrc32c_hardware_update_keeping(uint32_t crc, const void *data, size_t count, size_t keep_offset,
-                                         size_t keep_count, void *keep) {
-    const unsigned char *p = (const unsigned char *)data;
-    unsigned char *out = (unsigned char *)keep;
-    size_t keep_end = keep_offset + keep_count;
-    size_t index = 0;
-    while (count - index >= 8) {
-        uint64_t word;
-        memcpy(&word, p + index, 8);
-        crc = __builtin_arm_crc32cd(crc, word);
-        if (index + 8 > keep_offset && index < keep_end) {
-            size_t from = index < keep_offset ? keep_offset : index;
-            size_t to = index + 8 < keep_end ? index + 8 : keep_end;
-            memcpy(out + (from - keep_offset), (const unsigned char *)&word + (from - index), to - from);
-        }
-        index += 8;
-    }
-    while (index < count) {
-        unsigned char byte = p[index];
-        crc = __builtin_arm_crc32cb(crc, byte);
-        if (index >= keep_offset && index < keep_end) out[index - keep_offset] = byte;
-        index += 1;
-    }
-    return crc;
-}
 
 #else
 int ccrc32c_hardware_available(void) { return 0; }

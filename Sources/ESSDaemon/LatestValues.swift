@@ -48,6 +48,9 @@ public final class LatestValues: ScanSink, Sendable {
         var devices: [DeviceDefinition]
         var index: [String: Int]
         var scans: [Scan?]
+        /// Per device: the last text read of each text point (identity points are read rarely,
+        /// so most scans carry none).
+        var texts: [[Int: String]]
         var aggregator: SiteAggregator
         var lastGoodScanMS: Int64?
     }
@@ -64,28 +67,34 @@ public final class LatestValues: ScanSink, Sendable {
         for (i, device) in devices.enumerated() where index[device.id] == nil { index[device.id] = i }
         var aggregator = SiteAggregator(devices: devices, meterDeviceID: meterDeviceID)
         var scans = [Scan?](repeating: nil, count: devices.count)
+        var texts = [[Int: String]](repeating: [:], count: devices.count)
         if let old {
             // Keep the scans of devices whose profile did not change.
             for (i, device) in devices.enumerated() {
                 guard let j = old.index[device.id], old.devices[j].profile == device.profile, let scan = old.scans[j]
                 else { continue }
                 scans[i] = scan
+                texts[i] = old.texts[j]
                 aggregator.accept(scan)
             }
         }
         return State(
-            devices: devices, index: index, scans: scans, aggregator: aggregator, lastGoodScanMS: old?.lastGoodScanMS)
+            devices: devices, index: index, scans: scans, texts: texts, aggregator: aggregator,
+            lastGoodScanMS: old?.lastGoodScanMS)
+    }
+
+    /// Scan `i` with the last texts read of its device (nil before the first scan).
+    private static func withTexts(_ state: State, _ i: Int) -> Scan? {
+        guard var scan = state.scans[i] else { return nil }
+        scan.texts = state.texts[i]
+        return scan
     }
 
     public func accept(_ scan: Scan) {
         state.withLock { state in
             guard let i = state.index[scan.deviceID] else { return }
-            // Texts (identity points) are read rarely: keep the last ones read.
-            var scan = scan
-            if let previous = state.scans[i]?.texts, !previous.isEmpty {
-                scan.texts.merge(previous) { new, _ in new }
-            }
             state.scans[i] = scan
+            if !scan.texts.isEmpty { state.texts[i].merge(scan.texts) { _, new in new } }
             state.aggregator.accept(scan)
             if scan.goodCount > 0 { state.lastGoodScanMS = max(state.lastGoodScanMS ?? .min, scan.timestampMS) }
         }
@@ -101,22 +110,22 @@ public final class LatestValues: ScanSink, Sendable {
     /// Every device with its latest scan, in configuration order.
     public func snapshot() -> [DeviceLatest] {
         state.withLock { state in
-            zip(state.devices, state.scans).map { DeviceLatest(device: $0, scan: $1) }
+            state.devices.indices.map { DeviceLatest(device: state.devices[$0], scan: Self.withTexts(state, $0)) }
         }
     }
 
     /// The latest scan of one device.
     public func latest(_ deviceID: String) -> Scan? {
-        state.withLock { state in state.index[deviceID].flatMap { state.scans[$0] } }
+        state.withLock { state in state.index[deviceID].flatMap { Self.withTexts(state, $0) } }
     }
 
     /// The last texts read of a device's identity points, by point name.
     public func identityTexts(_ deviceID: String) -> [String: String] {
         state.withLock { state in
-            guard let i = state.index[deviceID], let scan = state.scans[i] else { return [:] }
+            guard let i = state.index[deviceID] else { return [:] }
             var texts: [String: String] = [:]
             for (index, point) in state.devices[i].profile.points.enumerated() where point.role == .identity {
-                if let text = scan.texts[index], !text.isEmpty { texts[point.name] = text }
+                if let text = state.texts[i][index], !text.isEmpty { texts[point.name] = text }
             }
             return texts
         }
