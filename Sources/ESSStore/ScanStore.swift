@@ -223,6 +223,7 @@ private final class OwnedState: @unchecked Sendable {
     var lastSiteSampleMS: Int64 = 0
     let logger: Logger
     var holdingBack: Set<String> = []
+    var destinations: [String: StoreWriter.SlotDestination] = [:]
 
     init(writer: StoreWriter, site: SiteConfiguration, schemas: [SeriesSchema], logger: Logger) {
         self.writer = writer
@@ -256,7 +257,10 @@ private final class OwnedState: @unchecked Sendable {
                 noteHold(scan.deviceID, lastMS: last, atMS: scan.timestampMS)
             }
             // Mutated in place: a copy out of the dictionary would copy its open slots (copy on write).
-            let outcome = consolidators[scan.deviceID]?.ingest(scan) { slot in slots += write(slot) }
+            let destination = try self.destination(scan.deviceID)
+            let outcome = consolidators[scan.deviceID]?.ingest(
+                timestampMS: scan.timestampMS, values: scan.values, qualities: scan.qualities
+            ) { slot in slots += write(slot, to: destination, group: scan.deviceID) }
             if case .heldBackClockStep = outcome { held = true }
             siteAggregator.accept(scan)
             let boundary = scan.timestampMS / siteIntervalMS * siteIntervalMS
@@ -265,10 +269,11 @@ private final class OwnedState: @unchecked Sendable {
                 let sample = siteAggregator.sample(atMS: scan.timestampMS)
                 try writer.appendRaw(
                     group: "site", timestampMS: sample.timestampMS, values: sample.values, qualities: sample.qualities)
+                let destination = try self.destination("site")
                 _ = siteConsolidator.ingest(
                     timestampMS: sample.timestampMS, values: sample.values, qualities: sample.qualities
                 ) {
-                    slots += write($0)
+                    slots += write($0, to: destination, group: "site")
                 }
             }
             if !held { holdingBack.remove(scan.deviceID) }
@@ -285,6 +290,26 @@ private final class OwnedState: @unchecked Sendable {
             logger.error(
                 "cannot write slot",
                 metadata: ["group": "\(slot.groupID)", "tier": "\(slot.tier)", "error": "\(error)"])
+        }
+        return 0
+    }
+
+    /// Where `group`'s consolidator writes its slots (resolved once per group).
+    private func destination(_ group: String) throws(StoreError) -> StoreWriter.SlotDestination {
+        if let known = destinations[group] { return known }
+        let tiers = group == "site" ? siteConsolidator.tiers : consolidators[group]?.tiers ?? []
+        let resolved = try writer.destination(group: group, tiers: tiers)
+        destinations[group] = resolved
+        return resolved
+    }
+
+    private func write(_ slot: ClosedSlot, to destination: StoreWriter.SlotDestination, group: String) -> Int {
+        do {
+            if case .written = try writer.write(slot, to: destination) { return 1 }
+        } catch {
+            logger.error(
+                "cannot write slot",
+                metadata: ["group": "\(group)", "slot_ms": "\(slot.startMS)", "error": "\(error)"])
         }
         return 0
     }
@@ -323,10 +348,10 @@ private final class OwnedState: @unchecked Sendable {
             let values = rows.flatMap(\.values)
             let qualities = rows.flatMap { $0.qualities.map { $0 ?? .communicationFailure } }
             if group == "site" {
-                siteConsolidator.ingest(timestampsMS: timestamps, values: values, qualities: qualities) { _ in }
+                siteConsolidator.ingest(timestampsMS: timestamps, values: values, qualities: qualities, onClose: { _ in })
                 lastSiteSampleMS = max(lastSiteSampleMS, last.timestampMS / siteIntervalMS * siteIntervalMS)
             } else {
-                consolidators[group]?.ingest(timestampsMS: timestamps, values: values, qualities: qualities) { _ in }
+                consolidators[group]?.ingest(timestampsMS: timestamps, values: values, qualities: qualities, onClose: { _ in })
             }
             replayed += rows.count
         }

@@ -24,21 +24,87 @@ extension StoreWriter {
         guard let g = index(ofGroup: slot.groupID) else {
             throw StoreError(.invalidArgument, "write: unknown group '\(slot.groupID)'")
         }
-        let file = tierFiles[t]
-        let slotMS = file.plan.tier.slotMS
-        guard slot.startMS >= slotMS, slot.startMS % slotMS == 0, slot.startMS / slotMS <= Int64(UInt32.max) else {
-            throw StoreError(
-                .invalidArgument,
-                "write: slot start \(slot.startMS) ms is not a positive multiple of tier '\(slot.tier)' slot length \(slotMS) ms within the format's range"
-            )
-        }
         guard slot.signals.count == schemas[g].signals.count else {
             throw StoreError(
                 .invalidArgument,
                 "write: group '\(slot.groupID)' has \(schemas[g].signals.count) signals, the slot carries \(slot.signals.count)"
             )
         }
-        let number = UInt32(slot.startMS / slotMS)
+        return try writeRow(tier: t, group: g, startMS: slot.startMS) { row, layout, slotMS in
+            for (position, index) in layout.signalIndices.enumerated() {
+                SlotCodec.encode(
+                    slot.signals[index], slotMS: slotMS, to: row + layout.offset + position * Layout.signalBytes)
+            }
+            if layout.hasEnergy {
+                SlotCodec.encode(
+                    slot.energy ?? EnergySummary(), slotMS: slotMS,
+                    to: row + layout.offset + layout.signalIndices.count * Layout.signalBytes)
+            }
+        }
+    }
+
+    /// Where the slots of one consolidator go: its group and, per tier of the consolidator, the
+    /// store's tier file (or none). Resolved once by `destination(group:tiers:)` so that
+    /// `write(_:to:)` looks nothing up by name.
+    public struct SlotDestination: Sendable {
+        let group: Int
+        /// Per consolidator tier: the index in `tierFiles`, or -1 when the store lacks it.
+        let tierFiles: [Int]
+        let signalCount: Int
+    }
+
+    /// The destination of the slots of `group`'s consolidator, whose tiers are `tiers`
+    /// (`SeriesConsolidator.tiers`). Tiers the store lacks are skipped by `write(_:to:)`.
+    public func destination(group: String, tiers: [TierDefinition]) throws(StoreError) -> SlotDestination {
+        guard let g = index(ofGroup: group) else {
+            throw StoreError(.invalidArgument, "destination: unknown group '\(group)'")
+        }
+        let files = tiers.map { tier in
+            tierFiles.firstIndex { $0.plan.tier.name == tier.name && !$0.plan.tier.isRaw } ?? -1
+        }
+        return SlotDestination(group: g, tierFiles: files, signalCount: schemas[g].signals.count)
+    }
+
+    /// Writes a slot handed out by the consolidator (`SeriesConsolidator.ingest(...onClose:)`)
+    /// exactly as `write(_:)` writes its `ConsolidatedSlot`, encoding straight from the
+    /// accumulators. A tier the store lacks is skipped (`.written`).
+    @discardableResult
+    public func write(_ slot: ClosedSlot, to destination: SlotDestination) throws(StoreError) -> SlotWriteResult {
+        let t = destination.tierFiles[slot.tierIndex]
+        guard t >= 0 else { return .written }
+        guard slot.signalCount == destination.signalCount else {
+            throw StoreError(
+                .invalidArgument,
+                "write: group '\(schemas[destination.group].groupID)' has \(destination.signalCount) signals, the slot carries \(slot.signalCount)"
+            )
+        }
+        return try writeRow(tier: t, group: destination.group, startMS: slot.startMS) { row, layout, slotMS in
+            var field = row + layout.offset
+            for index in layout.signalIndices {
+                SlotCodec.encode(slot.summary(ofSignal: index), slotMS: slotMS, to: field)
+                field += Layout.signalBytes
+            }
+            if layout.hasEnergy { SlotCodec.encode(slot.energy ?? EnergySummary(), slotMS: slotMS, to: field) }
+        }
+    }
+
+    /// Writes group `g`'s part of the row of `startMS` in tier file `t`: `encode` fills the
+    /// group's fields (at `layout.offset` in the row), the rest of the row is kept or made
+    /// unknown, the checksum is stored last.
+    @inline(__always)
+    private func writeRow(
+        tier t: Int, group g: Int, startMS: Int64,
+        encode: (UnsafeMutableRawPointer, GroupLayout, Int64) -> Void
+    ) throws(StoreError) -> SlotWriteResult {
+        let file = tierFiles[t]
+        let slotMS = file.plan.tier.slotMS
+        guard startMS >= slotMS, startMS % slotMS == 0, startMS / slotMS <= Int64(UInt32.max) else {
+            throw StoreError(
+                .invalidArgument,
+                "write: slot start \(startMS) ms is not a positive multiple of tier '\(file.plan.tier.name)' slot length \(slotMS) ms within the format's range"
+            )
+        }
+        let number = UInt32(startMS / slotMS)
         let offset = file.rowOffset(slotNumber: number)
         let row = file.file.base + offset
         let existing = UInt32(littleEndian: row.loadUnaligned(as: UInt32.self))
@@ -48,7 +114,7 @@ extension StoreWriter {
                 logger.warning(
                     "clock stepped back: slot older than the stored one not written",
                     metadata: [
-                        "tier": "\(slot.tier)", "group": "\(slot.groupID)", "slot_ms": "\(slot.startMS)",
+                        "tier": "\(file.plan.tier.name)", "group": "\(schemas[g].groupID)", "slot_ms": "\(startMS)",
                         "stored_ms": "\(Int64(newest) * slotMS)",
                     ])
                 refusing[t][g] = true
@@ -65,21 +131,12 @@ extension StoreWriter {
             if existing == number {
                 logger.warning(
                     "damaged row rewritten: other groups' parts of this slot become unknown",
-                    metadata: ["path": "\(file.path)", "offset": "\(offset)", "slot_ms": "\(slot.startMS)"])
+                    metadata: ["path": "\(file.path)", "offset": "\(offset)", "slot_ms": "\(startMS)"])
             }
             unknownRows[t].withUnsafeBytes { row.copyMemory(from: $0.baseAddress!, byteCount: rowBytes) }
             row.storeBytes(of: number.littleEndian, as: UInt32.self)
         }
-        let layout = file.plan.groups[g]
-        for (position, index) in layout.signalIndices.enumerated() {
-            SlotCodec.encode(
-                slot.signals[index], slotMS: slotMS, to: row + layout.offset + position * Layout.signalBytes)
-        }
-        if layout.hasEnergy {
-            SlotCodec.encode(
-                slot.energy ?? EnergySummary(), slotMS: slotMS,
-                to: row + layout.offset + layout.signalIndices.count * Layout.signalBytes)
-        }
+        encode(row, file.plan.groups[g], slotMS)
         RowCheck.storeChecksum(row, crcOffset: RowCheck.consolidatedCRCOffset, bytes: rowBytes)
         file.file.markDirty(offset, rowBytes)
         newestSlot[t][g] = number

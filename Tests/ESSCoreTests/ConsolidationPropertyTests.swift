@@ -521,7 +521,7 @@ struct ConsolidationBatchTests {
             groupID: "g", signals: [SignalDefinition(name: "v", role: .other, heartbeatMS: 3000, tiers: ["1m"])],
             energy: EnergySources())
         var consolidator = SeriesConsolidator(schema: schema, tiers: [TierDefinition(name: "1m", slotMS: 60_000, retentionMS: 86_400_000)])
-        let outcome = consolidator.ingest(timestampsMS: [], values: [], qualities: []) { _ in Issue.record("emitted") }
+        let outcome = consolidator.ingest(timestampsMS: [], values: [], qualities: []) { (_: ConsolidatedSlot) in Issue.record("emitted") }
         #expect(outcome == BatchIngestOutcome())
         #expect(consolidator.openSlots(nowMS: 1_000_000).isEmpty)
     }

@@ -62,6 +62,94 @@ import Testing
         #expect(rows.last?.timestampMS == newest)
     }
 
+    /// The in-place path (`ingest(...onClose:)` + `write(_:to:)`) writes every tier file byte
+    /// for byte as the `ConsolidatedSlot` path (`ingest(...emit:)` + `write(_:)`): gappy power
+    /// (energy), a signal kept in one tier only, random qualities, batched and per scan.
+    @Test(arguments: [4 as UInt64, 5])
+    func closedSlotWritesEqualConsolidatedSlotWrites(seed: UInt64) throws {
+        var random = SeededRandom(state: seed)
+        let qualities: [PointQuality] = [.ok, .ok, .ok, .ok, .timeout, .stale]
+        var times: [Int64] = []
+        var values: [Double] = []
+        var marks: [PointQuality] = []
+        var t: Int64 = 1_700_000_000_000
+        for _ in 0..<4000 {
+            t += Int64.random(in: 1...(Int.random(in: 0..<50, using: &random) == 0 ? 20_000 : 1500), using: &random)
+            times.append(t)
+            for _ in 0..<3 {
+                values.append(Double.random(in: -100...100, using: &random))
+                marks.append(qualities.randomElement(using: &random)!)
+            }
+        }
+        let byValue = StoreFixture()
+        let inPlace = StoreFixture()
+        let a = try byValue.writer()
+        let b = try inPlace.writer()
+        let schema = byValue.schemas[0]
+        var consolidatorA = SeriesConsolidator(schema: schema, tiers: byValue.tiers)
+        var consolidatorB = SeriesConsolidator(schema: schema, tiers: inPlace.tiers)
+        let destination = try b.destination(group: "bess1", tiers: consolidatorB.tiers)
+        var slotsA = 0
+        var slotsB = 0
+        var failure: StoreError?
+        for (row, time) in times.enumerated() {
+            let v = Array(values[row * 3..<(row * 3 + 3)])
+            let q = Array(marks[row * 3..<(row * 3 + 3)])
+            consolidatorA.ingest(timestampMS: time, values: v, qualities: q) { (slot: ConsolidatedSlot) in
+                slotsA += 1
+                do throws(StoreError) { try a.write(slot) } catch { failure = error }
+            }
+        }
+        var start = 0
+        while start < times.count {
+            let end = min(times.count, start + Int.random(in: 1...300, using: &random))
+            consolidatorB.ingest(
+                timestampsMS: Array(times[start..<end]), values: Array(values[(start * 3)..<(end * 3)]),
+                qualities: Array(marks[(start * 3)..<(end * 3)])
+            ) { (slot: ClosedSlot) in
+                slotsB += 1
+                do throws(StoreError) { try b.write(slot, to: destination) } catch { failure = error }
+            }
+            start = end
+        }
+        consolidatorA.flush(untilMS: t + 86_400_000) { (slot: ConsolidatedSlot) in
+            slotsA += 1
+            do throws(StoreError) { try a.write(slot) } catch { failure = error }
+        }
+        consolidatorB.flush(untilMS: t + 86_400_000) { (slot: ClosedSlot) in
+            slotsB += 1
+            do throws(StoreError) { try b.write(slot, to: destination) } catch { failure = error }
+        }
+        #expect(failure == nil)
+        #expect(slotsA == slotsB)
+        #expect(slotsA > 100)
+        try a.checkpoint(nowMS: t)
+        try b.checkpoint(nowMS: t)
+        for name in ["1m", "15m", "1d"] {
+            let fileA = try Data(contentsOf: URL(fileURLWithPath: byValue.path(name + ".tier")))
+            let fileB = try Data(contentsOf: URL(fileURLWithPath: inPlace.path(name + ".tier")))
+            #expect(fileA == fileB, "\(name).tier differs")
+        }
+    }
+
+    @Test func destinationsAreChecked() throws {
+        let fixture = StoreFixture()
+        let writer = try fixture.writer()
+        #expect(throws: StoreError.self) { try writer.destination(group: "nope", tiers: fixture.tiers) }
+        // A tier the store does not have is skipped.
+        let extra = TierDefinition(name: "5m", slotMS: 300_000, retentionMS: 86_400_000)
+        var consolidator = SeriesConsolidator(schema: fixture.schemas[1], tiers: [extra])
+        let destination = try writer.destination(group: "site", tiers: consolidator.tiers)
+        var results: [SlotWriteResult] = []
+        for i in 0..<700 {
+            consolidator.ingest(
+                timestampMS: 1_700_000_000_000 + Int64(i) * 1000, values: [Double(i)], qualities: [.ok]
+            ) { (slot: ClosedSlot) in results.append((try? writer.write(slot, to: destination)) ?? .refusedOlderThanStored(storedStartMS: 0)) }
+        }
+        #expect(!results.isEmpty)
+        #expect(results.allSatisfy { $0 == .written })
+    }
+
     @Test func batchSizesAreChecked() throws {
         let fixture = StoreFixture()
         let writer = try fixture.writer()

@@ -270,7 +270,7 @@ struct StoreBench {
         var consolidator = SeriesConsolidator(schema: series, tiers: tiers)
         var slots = 0
         let start = ContinuousClock.now
-        consolidator.ingest(timestampsMS: timestamps, values: values, qualities: qualities) { _ in slots += 1 }
+        consolidator.ingest(timestampsMS: timestamps, values: values, qualities: qualities, onClose: { _ in slots += 1 })
         print(
             "consolidator alone: \(rate(Double(options.samples) / seconds(ContinuousClock.now - start))), \(slots) slots"
         )
@@ -375,6 +375,7 @@ struct StoreBench {
             directory: directory, siteID: "bench", schemas: [series], tiers: tiers, pollIntervalsMS: ["bess1": 1000],
             nowMS: t0MS, logger: logger)
         var consolidator = SeriesConsolidator(schema: series, tiers: tiers)
+        let destination = try writer.destination(group: series.groupID, tiers: consolidator.tiers)
         var checkpoints = 0
         let clock = ContinuousClock()
         var lastCheckpoint = clock.now
@@ -424,9 +425,9 @@ struct StoreBench {
                 if work != .rawOnly {
                     var failure: StoreError?
                     consolidator.ingest(timestampsMS: batchTimes, values: batchValues, qualities: batchQualities) {
-                        slot in
+                        (slot: ClosedSlot) in
                         guard work == .all, failure == nil else { return }
-                        do throws(StoreError) { try writer.write(slot) } catch { failure = error }
+                        do throws(StoreError) { try writer.write(slot, to: destination) } catch { failure = error }
                     }
                     if let failure { throw failure }
                 }
@@ -436,8 +437,6 @@ struct StoreBench {
         } else {
             var sample = [0.0]
             let qualities: [PointQuality] = [.ok]
-            var closed: [ConsolidatedSlot] = []
-            closed.reserveCapacity(4)
             let checkEvery: Int
             switch cadence {
             case .everySamples: checkEvery = 1
@@ -450,9 +449,12 @@ struct StoreBench {
                     try writer.appendRaw(group: "bess1", timestampMS: t, values: sample, qualities: qualities)
                 }
                 if work != .rawOnly {
-                    closed.removeAll(keepingCapacity: true)
-                    consolidator.ingest(timestampMS: t, values: sample, qualities: qualities) { closed.append($0) }
-                    if work == .all { for slot in closed { try writer.write(slot) } }
+                    var failure: StoreError?
+                    consolidator.ingest(timestampMS: t, values: sample, qualities: qualities) { (slot: ClosedSlot) in
+                        guard work == .all, failure == nil else { return }
+                        do throws(StoreError) { try writer.write(slot, to: destination) } catch { failure = error }
+                    }
+                    if let failure { throw failure }
                 }
                 if (i + 1) % checkEvery == 0, due(samplesDone: i + 1, newlyDone: checkEvery) { try checkpoint(t) }
             }

@@ -109,6 +109,17 @@ public struct SeriesConsolidator: Sendable {
     public mutating func ingest(
         timestampMS t: Int64, values: [Double], qualities: [PointQuality], emit: (ConsolidatedSlot) -> Void
     ) -> IngestOutcome {
+        let groupID = schema.groupID
+        return ingest(timestampMS: t, values: values, qualities: qualities) { emit($0.consolidated(groupID: groupID)) }
+    }
+
+    /// `ingest(timestampMS:values:qualities:emit:)`, handing each closed slot to `onClose` in
+    /// place (`ClosedSlot`: valid during the call only) instead of as a `ConsolidatedSlot`.
+    @discardableResult
+    public mutating func ingest(
+        timestampMS t: Int64, values: [Double], qualities: [PointQuality], onClose: (ClosedSlot) -> Void
+    ) -> IngestOutcome {
+        let emit = onClose
         precondition(
             values.count == schema.signals.count && qualities.count == schema.signals.count,
             "sample width differs from the schema of \(schema.groupID)")
@@ -127,6 +138,20 @@ public struct SeriesConsolidator: Sendable {
     public mutating func ingest(
         timestampsMS: [Int64], values: [Double], qualities: [PointQuality], emit: (ConsolidatedSlot) -> Void
     ) -> BatchIngestOutcome {
+        let groupID = schema.groupID
+        return ingest(timestampsMS: timestampsMS, values: values, qualities: qualities) {
+            emit($0.consolidated(groupID: groupID))
+        }
+    }
+
+    /// The batched `ingest(timestampsMS:values:qualities:emit:)`, handing each closed slot to
+    /// `onClose` in place (`ClosedSlot`: valid during the call only): the bulk path without
+    /// an allocation per slot.
+    @discardableResult
+    public mutating func ingest(
+        timestampsMS: [Int64], values: [Double], qualities: [PointQuality], onClose: (ClosedSlot) -> Void
+    ) -> BatchIngestOutcome {
+        let emit = onClose
         let width = schema.signals.count
         precondition(
             values.count == timestampsMS.count * width && qualities.count == timestampsMS.count * width,
@@ -167,7 +192,7 @@ public struct SeriesConsolidator: Sendable {
     /// One sample: `values` and `qualities` point at `schema.signals.count` elements.
     private mutating func ingestRow(
         _ t: Int64, _ values: UnsafePointer<Double>?, _ qualities: UnsafePointer<PointQuality>?,
-        _ emit: (ConsolidatedSlot) -> Void
+        _ emit: (ClosedSlot) -> Void
     ) -> IngestOutcome {
         if let last = lastIngestedMS, t <= last { return .heldBackClockStep(lastMS: last) }
         if let cursor = cursorMS, t < cursor { return .heldBackClockStep(lastMS: cursor) }
@@ -249,6 +274,12 @@ public struct SeriesConsolidator: Sendable {
     /// Holds are not cut: a later sample within a heartbeat continues them. Later samples
     /// before `untilMS` are held back as clock steps.
     public mutating func flush(untilMS: Int64, emit: (ConsolidatedSlot) -> Void) {
+        let groupID = schema.groupID
+        flush(untilMS: untilMS) { emit($0.consolidated(groupID: groupID)) }
+    }
+
+    /// `flush(untilMS:emit:)`, handing each closed slot to `onClose` in place (`ClosedSlot`).
+    public mutating func flush(untilMS: Int64, onClose emit: (ClosedSlot) -> Void) {
         guard let cursor = cursorMS, untilMS > cursor else { return }
         if let p = schema.energy.activePower, case .pending(let t1, _) = power, untilMS - t1 > holds[p].heartbeatMS {
             power = .gap(sinceMS: t1)
@@ -269,7 +300,12 @@ public struct SeriesConsolidator: Sendable {
             var start = ts.firstStartMS
             var i = 0
             while start < horizon {
-                open.append(withUnsafePointer(to: ts) { Self.summary(copy.schema, $0, slot: i, startMS: start) })
+                open.append(
+                    withUnsafePointer(to: ts) {
+                        ClosedSlot(
+                            tierIndex: 0, startMS: start, tier: $0, k: i, energySources: copy.schema.energy
+                        ).consolidated(groupID: copy.schema.groupID)
+                    })
                 start += ts.slotMS
                 i += 1
             }
@@ -281,7 +317,7 @@ public struct SeriesConsolidator: Sendable {
     // MARK: Time
 
     /// Carries holds and gap time from the cursor to `t`, closing slots on the way.
-    private mutating func advance(to t: Int64, energyDecided: Bool, emit: (ConsolidatedSlot) -> Void) {
+    private mutating func advance(to t: Int64, energyDecided: Bool, emit: (ClosedSlot) -> Void) {
         var p = cursorMS!
         // Gap time between the power gap's start and the cursor (bounded by a heartbeat).
         if case .gap(let since) = power, since < p {
@@ -353,12 +389,13 @@ public struct SeriesConsolidator: Sendable {
     }
 
     /// Emits, in order of end time, every slot ending at or before `limit`.
-    private mutating func closeSlots(upTo limit: Int64, emit: (ConsolidatedSlot) -> Void) {
+    private mutating func closeSlots(upTo limit: Int64, emit: (ClosedSlot) -> Void) {
         while true {
             // Through a pointer to the tiers: reading them through the array (or calling a method
             // on `self`) made Swift copy a tier, or the whole consolidator, per slot closed.
             var best = -1
-            let slot: ConsolidatedSlot? = tierStates.withUnsafeBufferPointer { tiers in
+            let energySources = schema.energy
+            tierStates.withUnsafeBufferPointer { tiers in
                 var bestEnd = Int64.max
                 for i in tiers.indices {
                     let end = tiers[i].firstStartMS + tiers[i].slotMS
@@ -367,49 +404,19 @@ public struct SeriesConsolidator: Sendable {
                         bestEnd = end
                     }
                 }
-                guard best >= 0 else { return nil }
+                guard best >= 0 else { return }
                 let tier = tiers.baseAddress! + best
-                return Self.summary(schema, tier, slot: 0, startMS: tier.pointee.firstStartMS)
+                emit(
+                    ClosedSlot(
+                        tierIndex: best, startMS: tier.pointee.firstStartMS, tier: tier, k: 0,
+                        energySources: energySources))
             }
-            guard let slot else { return }
-            emit(slot)
+            guard best >= 0 else { return }
             tierStates[best].dropFirst()
         }
     }
 
     // MARK: Output
-
-    /// The summary of open slot `k` of `tier` (empty when its accumulators do not exist yet).
-    private static func summary(
-        _ schema: borrowing SeriesSchema, _ tier: UnsafePointer<TierState>, slot k: Int, startMS: Int64
-    ) -> ConsolidatedSlot {
-        let signalCount = schema.signals.count
-        let exists = k < tier.pointee.openCount
-        var signals: [SlotSummary] = []
-        signals.reserveCapacity(signalCount)
-        for s in 0..<signalCount {
-            signals.append(
-                tier.pointee.kept[s] && exists
-                    ? tier.pointee.signals[tier.pointee.signalIndex(slot: k, signal: s)].summary : .unknown)
-        }
-        var energy: EnergySummary?
-        if schema.energy.hasEnergy {
-            let e = exists ? tier.pointee.energy[k] : EnergyAccumulator()
-            var summary = EnergySummary(
-                counterResets: e.counterResets, integratedMS: e.integratedMS, unaccountedMS: e.unaccountedMS)
-            if schema.energy.chargeCounter != nil, e.hasChargeDelta { summary.counterChargeKWh = e.counterChargeKWh }
-            if schema.energy.dischargeCounter != nil, e.hasDischargeDelta {
-                summary.counterDischargeKWh = e.counterDischargeKWh
-            }
-            if schema.energy.activePower != nil, e.integratedMS > 0 {
-                summary.integratedChargeKWh = e.integratedChargeKWh
-                summary.integratedDischargeKWh = e.integratedDischargeKWh
-            }
-            energy = summary
-        }
-        return ConsolidatedSlot(
-            groupID: schema.groupID, tier: tier.pointee.name, startMS: startMS, signals: signals, energy: energy)
-    }
 
     private func slotLength(_ tierName: String) -> Int64 {
         tierStates.first { $0.name == tierName }?.slotMS ?? 0
