@@ -189,9 +189,9 @@ extension StoreWriter {
         guard let t = plan.files.firstIndex(where: { $0.tier.name == slot.tier }),
             let g = schemas.firstIndex(where: { $0.groupID == slot.groupID })
         else { return try write(slot) }
-        let newest = newestSlot[t][g]
-        newestSlot[t][g] = 0
-        defer { newestSlot[t][g] = max(newest, newestSlot[t][g]) }
+        let newest = newestSlot(t, g)
+        setNewestSlot(t, g, 0)
+        defer { setNewestSlot(t, g, max(newest, newestSlot(t, g))) }
         return try write(slot)
     }
 }

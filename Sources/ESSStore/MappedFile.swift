@@ -14,7 +14,7 @@ final class MappedFile {
     let writable: Bool
     /// The byte range written since the last `sync()`: [lower, upper), empty when lower >= upper.
     /// Behind a pointer so that marking it on every row costs no exclusivity check.
-    private let dirty: UnsafeMutablePointer<Int> = {
+    let dirty: UnsafeMutablePointer<Int> = {
         let range = UnsafeMutablePointer<Int>.allocate(capacity: 2)
         range.initialize(to: Int.max)
         (range + 1).initialize(to: 0)

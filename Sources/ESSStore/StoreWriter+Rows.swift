@@ -44,13 +44,30 @@ extension StoreWriter {
     }
 
     /// Where the slots of one consolidator go: its group and, per tier of the consolidator, the
-    /// store's tier file (or none). Resolved once by `destination(group:tiers:)` so that
-    /// `write(_:to:)` looks nothing up by name.
-    public struct SlotDestination: Sendable {
+    /// store's row geometry for that group (or none). Made by `destination(group:tiers:)` so
+    /// that `write(_:to:)` looks nothing up by name; valid while its writer lives.
+    public struct SlotDestination: @unchecked Sendable {
         let group: Int
-        /// Per consolidator tier: the index in `tierFiles`, or -1 when the store lacks it.
-        let tierFiles: [Int]
         let signalCount: Int
+        /// Per consolidator tier.
+        let targets: [SlotTarget]
+    }
+
+    /// One tier file's rows as one group writes them, flattened for `write(_:to:)`. The
+    /// pointers are the writer's (the mapping, the unknown row, the plan's signal indices).
+    struct SlotTarget {
+        /// Index in `tierFiles`; -1 when the store lacks the tier (then nothing else is set).
+        var file = -1
+        var rows: UnsafeMutableRawPointer? = nil
+        var capacity = 1
+        var rowBytes = 0
+        var slotMS: Int64 = 1
+        var groupOffset = 0
+        var kept: UnsafeBufferPointer<Int> = UnsafeBufferPointer(start: nil, count: 0)
+        var hasEnergy = false
+        var unknownRow: UnsafeRawPointer? = nil
+        var dirty: UnsafeMutablePointer<Int>? = nil
+        var cursor: UnsafeMutablePointer<SlotCursor>? = nil
     }
 
     /// The destination of the slots of `group`'s consolidator, whose tiers are `tiers`
@@ -59,32 +76,72 @@ extension StoreWriter {
         guard let g = index(ofGroup: group) else {
             throw StoreError(.invalidArgument, "destination: unknown group '\(group)'")
         }
-        let files = tiers.map { tier in
-            tierFiles.firstIndex { $0.plan.tier.name == tier.name && !$0.plan.tier.isRaw } ?? -1
+        let targets = tiers.map { tier -> SlotTarget in
+            guard let t = tierFiles.firstIndex(where: { $0.plan.tier.name == tier.name && !$0.plan.tier.isRaw })
+            else { return SlotTarget() }
+            let file = tierFiles[t]
+            let layout = file.plan.groups[g]
+            return SlotTarget(
+                file: t, rows: file.file.base + file.plan.headerBytes, capacity: file.plan.capacity,
+                rowBytes: file.plan.rowBytes, slotMS: file.plan.tier.slotMS, groupOffset: layout.offset,
+                kept: keptSignals[t][g], hasEnergy: layout.hasEnergy,
+                unknownRow: UnsafeRawPointer(unknownRows[t]),
+                dirty: file.file.dirty, cursor: slotCursors + (t * groupSlots + g))
         }
-        return SlotDestination(group: g, tierFiles: files, signalCount: schemas[g].signals.count)
+        return SlotDestination(group: g, signalCount: schemas[g].signals.count, targets: targets)
     }
 
     /// Writes a slot handed out by the consolidator (`SeriesConsolidator.ingest(...onClose:)`)
     /// exactly as `write(_:)` writes its `ConsolidatedSlot`, encoding straight from the
-    /// accumulators. A tier the store lacks is skipped (`.written`).
+    /// accumulators. A tier the store lacks is skipped (`.written`). The usual case (a row of
+    /// an older lap or never written, nothing newer stored) is written here directly; the
+    /// others (rewrites, refusals) go through `writeRow` with its checks and logs.
     @discardableResult
     public func write(_ slot: ClosedSlot, to destination: SlotDestination) throws(StoreError) -> SlotWriteResult {
-        let t = destination.tierFiles[slot.tierIndex]
-        guard t >= 0 else { return .written }
         guard slot.signalCount == destination.signalCount else {
             throw StoreError(
                 .invalidArgument,
                 "write: group '\(schemas[destination.group].groupID)' has \(destination.signalCount) signals, the slot carries \(slot.signalCount)"
             )
         }
-        return try writeRow(tier: t, group: destination.group, startMS: slot.startMS) { row, layout, slotMS in
-            var field = row + layout.offset
-            for index in layout.signalIndices {
-                SlotCodec.encode(slot.summary(ofSignal: index), slotMS: slotMS, to: field)
-                field += Layout.signalBytes
+        return try destination.targets.withUnsafeBufferPointer { targets throws(StoreError) -> SlotWriteResult in
+            let target = targets.baseAddress! + slot.tierIndex
+            let t = target.pointee.file
+            guard t >= 0 else { return .written }
+            let slotMS = target.pointee.slotMS
+            let startMS = slot.startMS
+            func encode(_ row: UnsafeMutableRawPointer, _: GroupLayout?, _: Int64) {
+                var field = row + target.pointee.groupOffset
+                for index in target.pointee.kept {
+                    SlotCodec.encode(slot.summary(ofSignal: index), slotMS: slotMS, to: field)
+                    field += Layout.signalBytes
+                }
+                if target.pointee.hasEnergy { SlotCodec.encode(slot.energy ?? EnergySummary(), slotMS: slotMS, to: field) }
             }
-            if layout.hasEnergy { SlotCodec.encode(slot.energy ?? EnergySummary(), slotMS: slotMS, to: field) }
+            if startMS >= slotMS, startMS % slotMS == 0, startMS / slotMS <= Int64(UInt32.max) {
+                let number = UInt32(truncatingIfNeeded: startMS / slotMS)
+                let rowBytes = target.pointee.rowBytes
+                let offset = Int(number) % target.pointee.capacity * rowBytes
+                let row = target.pointee.rows! + offset
+                let existing = UInt32(littleEndian: row.loadUnaligned(as: UInt32.self))
+                let cursor = target.pointee.cursor!
+                if existing != number, number >= existing, number >= cursor.pointee.newest {
+                    row.copyMemory(from: target.pointee.unknownRow!, byteCount: rowBytes)
+                    row.storeBytes(of: number.littleEndian, as: UInt32.self)
+                    encode(row, nil, slotMS)
+                    RowCheck.storeChecksum(row, crcOffset: RowCheck.consolidatedCRCOffset, bytes: rowBytes)
+                    let dirty = target.pointee.dirty!
+                    let fileOffset = row - tierFiles[t].file.base
+                    if fileOffset < dirty[0] { dirty[0] = fileOffset }
+                    if fileOffset + rowBytes > dirty[1] { dirty[1] = fileOffset + rowBytes }
+                    cursor.pointee.newest = number
+                    cursor.pointee.refusing = false
+                    return .written
+                }
+            }
+            return try writeRow(tier: t, group: destination.group, startMS: startMS) { row, _, _ in
+                encode(row, nil, slotMS)
+            }
         }
     }
 
@@ -108,20 +165,21 @@ extension StoreWriter {
         let offset = file.rowOffset(slotNumber: number)
         let row = file.file.base + offset
         let existing = UInt32(littleEndian: row.loadUnaligned(as: UInt32.self))
-        let newest = max(newestSlot[t][g], existing)
+        let cursor = slotCursors + (t * groupSlots + g)
+        let newest = max(cursor.pointee.newest, existing)
         if number < newest {
-            if !refusing[t][g] {
+            if !cursor.pointee.refusing {
                 logger.warning(
                     "clock stepped back: slot older than the stored one not written",
                     metadata: [
                         "tier": "\(file.plan.tier.name)", "group": "\(schemas[g].groupID)", "slot_ms": "\(startMS)",
                         "stored_ms": "\(Int64(newest) * slotMS)",
                     ])
-                refusing[t][g] = true
+                cursor.pointee.refusing = true
             }
             return .refusedOlderThanStored(storedStartMS: Int64(newest) * slotMS)
         }
-        refusing[t][g] = false
+        cursor.pointee.refusing = false
         let rowBytes = file.plan.rowBytes
         let intact =
             existing == number
@@ -133,13 +191,13 @@ extension StoreWriter {
                     "damaged row rewritten: other groups' parts of this slot become unknown",
                     metadata: ["path": "\(file.path)", "offset": "\(offset)", "slot_ms": "\(startMS)"])
             }
-            unknownRows[t].withUnsafeBytes { row.copyMemory(from: $0.baseAddress!, byteCount: rowBytes) }
+            row.copyMemory(from: unknownRows[t]!, byteCount: rowBytes)
             row.storeBytes(of: number.littleEndian, as: UInt32.self)
         }
         encode(row, file.plan.groups[g], slotMS)
         RowCheck.storeChecksum(row, crcOffset: RowCheck.consolidatedCRCOffset, bytes: rowBytes)
         file.file.markDirty(offset, rowBytes)
-        newestSlot[t][g] = number
+        cursor.pointee.newest = number
         return .written
     }
 
@@ -153,7 +211,7 @@ extension StoreWriter {
         }
         for (t, file) in tierFiles.enumerated() where !file.plan.tier.isRaw {
             var groups: [String: UInt32] = [:]
-            for (g, schema) in schemas.enumerated() { groups[schema.groupID] = newestSlot[t][g] }
+            for (g, schema) in schemas.enumerated() { groups[schema.groupID] = newestSlot(t, g) }
             record.newestSlots[file.plan.tier.name] = groups
         }
         try SystemCalls.replaceFile(

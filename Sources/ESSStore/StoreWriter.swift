@@ -27,14 +27,20 @@ public final class StoreWriter {
     let rawFile: MappedFile?
     /// Group ids in schema order, for a lookup without hashing when there are few groups.
     let groupIDs: [String]
-    /// Per tier, per group: newest slot number written (0: none).
-    var newestSlot: [[UInt32]]
-    /// Per tier, per group: whether the last write was refused (logs once per episode).
-    var refusing: [[Bool]]
+    /// Per tier file and group (at `t * groupSlots + g`): newest slot number written (0: none)
+    /// and whether the last write was refused (logs once per episode). Behind a pointer (freed
+    /// in `deinit`) like `rawCursors`: the slot path pays no copy-on-write checks for it.
+    let slotCursors: UnsafeMutablePointer<SlotCursor>
+    /// Stride of `slotCursors` per tier file.
+    let groupSlots: Int
     /// Per group: its raw region (empty without a raw tier).
     let rawRegions: [RawRegion]
-    /// Per consolidated tier: a row with every group unknown (the slot number is set per use).
-    let unknownRows: [[UInt8]]
+    /// Per consolidated tier: a row with every group unknown (the slot number is set per use),
+    /// in memory the writer owns (freed in `deinit`); nil for the raw tier.
+    let unknownRows: [UnsafeMutableRawPointer?]
+    /// Per tier file, per group: the plan's `signalIndices`, copied once to memory the writer
+    /// owns (for `SlotTarget`); freed in `deinit`.
+    let keptSignals: [[UnsafeBufferPointer<Int>]]
     var lastCheckpointMS: Int64?
     /// The directory's writer lock (StoreDirectoryLock.swift): one writing process at a time.
     let lock: StoreDirectoryLock
@@ -108,15 +114,32 @@ public final class StoreWriter {
         var groupIndex: [String: Int] = [:]
         for (index, schema) in schemas.enumerated() { groupIndex[schema.groupID] = index }
         self.groupIndex = groupIndex
-        unknownRows = files.map { Self.unknownRow($0.plan) }
+        unknownRows = files.map { file in
+            let row = Self.unknownRow(file.plan)
+            guard !row.isEmpty else { return nil }
+            let copy = UnsafeMutableRawPointer.allocate(byteCount: row.count, alignment: 8)
+            row.withUnsafeBytes { copy.copyMemory(from: $0.baseAddress!, byteCount: row.count) }
+            return copy
+        }
+        keptSignals = files.map { file in
+            file.plan.groups.map { layout in
+                let copy = UnsafeMutableBufferPointer<Int>.allocate(capacity: max(1, layout.signalIndices.count))
+                _ = copy.initialize(from: layout.signalIndices)
+                return UnsafeBufferPointer(start: copy.baseAddress, count: layout.signalIndices.count)
+            }
+        }
         let checkpoint = try? CheckpointRecord.read(directory: directory)
         lastCheckpointMS = checkpoint?.checkpointMS
         rawCursors = .allocate(capacity: max(1, schemas.count))
         rawCursors.initialize(repeating: RawCursor(), count: max(1, schemas.count))
-        newestSlot = files.map { file in
-            schemas.map { checkpoint?.newestSlots[file.plan.tier.name]?[$0.groupID] ?? 0 }
+        groupSlots = max(1, schemas.count)
+        slotCursors = .allocate(capacity: max(1, files.count) * groupSlots)
+        slotCursors.initialize(repeating: SlotCursor(), count: max(1, files.count) * groupSlots)
+        for (t, file) in files.enumerated() {
+            for (g, schema) in schemas.enumerated() {
+                slotCursors[t * groupSlots + g].newest = checkpoint?.newestSlots[file.plan.tier.name]?[schema.groupID] ?? 0
+            }
         }
-        refusing = files.map { _ in [Bool](repeating: false, count: schemas.count) }
         if let rawTier {
             for group in schemas.indices {
                 let last = RawRecovery.lastRow(in: files[rawTier], group: group)
@@ -168,7 +191,25 @@ public final class StoreWriter {
     /// Time of the last checkpoint (from the `checkpoint` file at open, then from `checkpoint(nowMS:)`).
     public var lastCheckpoint: Int64? { lastCheckpointMS }
 
-    deinit { rawCursors.deallocate() }
+    /// Newest slot number group `g` wrote in tier file `t` (0: none).
+    @inline(__always)
+    func newestSlot(_ t: Int, _ g: Int) -> UInt32 { slotCursors[t * groupSlots + g].newest }
+
+    @inline(__always)
+    func setNewestSlot(_ t: Int, _ g: Int, _ number: UInt32) { slotCursors[t * groupSlots + g].newest = number }
+
+    deinit {
+        rawCursors.deallocate()
+        slotCursors.deallocate()
+        for row in unknownRows { row?.deallocate() }
+        for perGroup in keptSignals { for kept in perGroup { UnsafeMutableRawPointer(mutating: kept.baseAddress)?.deallocate() } }
+    }
+}
+
+/// A group's consolidated write position in one tier (see `StoreWriter.slotCursors`).
+struct SlotCursor {
+    var newest: UInt32 = 0
+    var refusing = false
 }
 
 /// Finds the last raw row of a group after a restart: from the writer's head hint, forward while

@@ -128,13 +128,13 @@ struct StoreBench {
             return
         }
         if let mode = options.only.first, options.only.count == 1,
-            ["profile-batched", "profile-scan", "profile-raw"].contains(mode)
+            ["profile-batched", "profile-scan", "profile-raw", "profile-tiers"].contains(mode)
         {
             let values = (0..<options.samples).map(value)
             let run = try essdIngest(
                 directory: root + "/profile", values: values, count: options.samples,
                 cadence: .wallClock(intervalMS: 5000),
-                batch: mode == "profile-scan" ? nil : options.essdBatch, work: mode == "profile-raw" ? .rawOnly : .all)
+                batch: mode == "profile-scan" ? nil : options.essdBatch, work: mode == "profile-raw" ? .rawOnly : mode == "profile-tiers" ? .tiersOnly : .all)
             print(
                 "\(options.only.first!): \(rate(run.samplesPerSecond)), \(run.checkpoints) checkpoints"
                     + String(format: " (%.2f ms)", run.checkpointSeconds * 1e3) + ", \(run.pageFaults) page faults,"
@@ -335,6 +335,8 @@ struct StoreBench {
         case all
         case rawOnly
         case consolidatorOnly
+        /// Consolidation and slot writes, no raw rows.
+        case tiersOnly
     }
 
     /// When `essdIngest` checkpoints.
@@ -418,7 +420,7 @@ struct StoreBench {
             var done = 0
             for (batchTimes, batchValues, batchQualities) in batches {
                 let n = batchTimes.count
-                if work != .consolidatorOnly {
+                if work == .all || work == .rawOnly {
                     try writer.appendRaw(
                         group: "bess1", timestampsMS: batchTimes, values: batchValues, qualities: batchQualities)
                 }
@@ -426,7 +428,7 @@ struct StoreBench {
                     var failure: StoreError?
                     consolidator.ingest(timestampsMS: batchTimes, values: batchValues, qualities: batchQualities) {
                         (slot: ClosedSlot) in
-                        guard work == .all, failure == nil else { return }
+                        guard work == .all || work == .tiersOnly, failure == nil else { return }
                         do throws(StoreError) { try writer.write(slot, to: destination) } catch { failure = error }
                     }
                     if let failure { throw failure }
@@ -445,13 +447,13 @@ struct StoreBench {
             for i in 0..<count {
                 let t = t0MS + Int64(i) * 1000
                 sample[0] = values[i]
-                if work != .consolidatorOnly {
+                if work == .all || work == .rawOnly {
                     try writer.appendRaw(group: "bess1", timestampMS: t, values: sample, qualities: qualities)
                 }
                 if work != .rawOnly {
                     var failure: StoreError?
                     consolidator.ingest(timestampMS: t, values: sample, qualities: qualities) { (slot: ClosedSlot) in
-                        guard work == .all, failure == nil else { return }
+                        guard work == .all || work == .tiersOnly, failure == nil else { return }
                         do throws(StoreError) { try writer.write(slot, to: destination) } catch { failure = error }
                     }
                     if let failure { throw failure }

@@ -40,7 +40,15 @@ extension SeriesConsolidator {
         var timesEnd = start
         var previousT = last
         if let t1 = lastPowerMS, ts[start] - t1 > powerHeartbeat { return 0 }
-        if powerIndex >= 0 {
+        if n == 1 && powerIndex < 0 {
+            // One signal, no power: times and values in one pass.
+            while timesEnd < ts.count {
+                let t = ts[timesEnd]
+                guard t > previousT, t < limit, case .ok = qualities[timesEnd], values[timesEnd].isFinite else { break }
+                previousT = t
+                timesEnd &+= 1
+            }
+        } else if powerIndex >= 0 {
             while timesEnd < ts.count {
                 let t = ts[timesEnd]
                 guard t > previousT, t < limit, timesEnd == start || t - previousT <= powerHeartbeat else { break }
@@ -56,7 +64,9 @@ extension SeriesConsolidator {
             }
         }
         var end = start
-        if n == 1 {
+        if n == 1 && powerIndex < 0 {
+            end = timesEnd
+        } else if n == 1 {
             while end < timesEnd, case .ok = qualities[end], values[end].isFinite { end += 1 }
         } else {
             rows: while end < timesEnd {
@@ -183,38 +193,56 @@ extension SeriesConsolidator {
         var run = SignalRun()
         var (i0, i1, i2, i3) = integrals
         var h = hold
+        // The hold in locals (not stored back per row); wrapping arithmetic: times are Int64 ms
+        // within a few centuries, far from overflow.
+        var active = h.isActive
+        var heldAt = h.value
+        var endMS = h.endMS
+        var distributed = h.distributedUntilMS
         var covered: Int64 = 0
         var heldValue = Double.nan
-        var minimum = values[from * stride]
+        var minimum = values[from &* stride]
         var maximum = minimum
         var lastValue = minimum
         let heartbeat = h.heartbeatMS
-        for row in from..<to {
+        let restarts = heartbeat > 0
+        var row = from
+        while row < to {
             let t = ts[row]
-            let x = values[row * stride]
-            if h.isActive {
-                let end = Swift.min(t, h.endMS)
-                if end > h.distributedUntilMS {
-                    let ms = end - h.distributedUntilMS
-                    covered += ms
-                    let piece = h.value * Double(ms)
+            let x = values[row &* stride]
+            if active {
+                let end = Swift.min(t, endMS)
+                if end > distributed {
+                    let ms = end &- distributed
+                    covered &+= ms
+                    let piece = heldAt * Double(ms)
                     i0 += piece
                     i1 += piece
                     i2 += piece
                     i3 += piece
-                    heldValue = h.value
-                    h.distributedUntilMS = end
+                    heldValue = heldAt
+                    distributed = end
                 }
             }
-            minimum = Swift.min(minimum, x)
-            maximum = Swift.max(maximum, x)
+            // Swift.min(minimum, x) and Swift.max(maximum, x) for finite values, spelled so that
+            // each is one minsd / maxsd: on a tie min keeps the earlier value, max takes the later.
+            minimum = x < minimum ? x : minimum
+            maximum = maximum > x ? maximum : x
             lastValue = x
-            if heartbeat > 0 {
-                h.start(value: x, at: t)
+            if restarts {
+                active = true
+                heldAt = x
+                endMS = t &+ heartbeat
+                distributed = t
             } else {
-                h.isActive = false
+                active = false
             }
+            row &+= 1
         }
+        h.isActive = active
+        h.value = heldAt
+        h.endMS = endMS
+        h.distributedUntilMS = distributed
         hold = h
         run.count = to - from
         run.coveredMS = covered

@@ -37,7 +37,8 @@ extension SeriesConsolidator {
     /// The open slots of one tier, flat: slot `k` (starting at `firstStartMS + k * slotMS`) has
     /// its signals at `signals[k * signalCount ..< (k + 1) * signalCount]` and its energy at
     /// `energy[k]`; `firstStartMS` is the oldest slot not yet emitted (its accumulators may not
-    /// exist yet: `openCount` says how many do).
+    /// exist yet: `openCount` says how many do). The arrays keep their elements past `openCount`
+    /// (stale, reset when a slot opens there): closing and opening a slot allocate nothing.
     struct TierState: Sendable {
         var name: String
         var slotMS: Int64
@@ -76,8 +77,16 @@ extension SeriesConsolidator {
         @inline(__always)
         mutating func ensureOpen(_ k: Int) {
             while openCount <= k {
-                signals.append(contentsOf: repeatElement(SignalAccumulator(), count: signalCount))
-                energy.append(EnergyAccumulator())
+                if energy.count > openCount {
+                    let start = openCount * signalCount
+                    signals.withUnsafeMutableBufferPointer { all in
+                        for i in start..<(start + signalCount) { all[i] = SignalAccumulator() }
+                    }
+                    energy[openCount] = EnergyAccumulator()
+                } else {
+                    signals.append(contentsOf: repeatElement(SignalAccumulator(), count: signalCount))
+                    energy.append(EnergyAccumulator())
+                }
                 openCount += 1
             }
         }
@@ -88,11 +97,18 @@ extension SeriesConsolidator {
 
         /// Drops the first open slot (emitted) and moves on to the next.
         mutating func dropFirst() {
-            if openCount > 0 {
-                signals.removeFirst(signalCount)
-                energy.removeFirst()
-                openCount -= 1
+            if openCount > 1 {
+                // Later open slots move down one place (rare: only while a slot waits).
+                let moved = (openCount - 1) * signalCount
+                let width = signalCount
+                signals.withUnsafeMutableBufferPointer { all in
+                    for i in 0..<moved { all[i] = all[i + width] }
+                }
+                energy.withUnsafeMutableBufferPointer { all in
+                    for k in 0..<(openCount - 1) { all[k] = all[k + 1] }
+                }
             }
+            if openCount > 0 { openCount -= 1 }
             firstStartMS += slotMS
         }
     }
