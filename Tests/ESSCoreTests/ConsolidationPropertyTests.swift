@@ -497,6 +497,56 @@ struct ConsolidationBatchTests {
         }
     }
 
+    /// Groups without energy sources, mostly plain rows: the fast lane crosses slot boundaries
+    /// itself (`closeThroughBoundary`). Gaps over several slots, holds ending before and exactly
+    /// at a boundary, a signal without hold, one-signal groups, tiers that share boundaries and
+    /// that do not: batched equals per-sample bit for bit.
+    @Test(arguments: [11 as UInt64, 12, 13, 14, 15, 16])
+    func plainStreamsWithoutEnergyBatchedEqualsPerSample(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let tierSets: [[TierDefinition]] = [
+            [TierDefinition(name: "1m", slotMS: 60_000, retentionMS: 86_400_000),
+             TierDefinition(name: "1h", slotMS: 3_600_000, retentionMS: 86_400_000)],
+            [TierDefinition(name: "7s", slotMS: 7_000, retentionMS: 86_400_000),
+             TierDefinition(name: "1m", slotMS: 60_000, retentionMS: 86_400_000),
+             TierDefinition(name: "13s", slotMS: 13_000, retentionMS: 86_400_000)],
+        ]
+        let tiers = tierSets[Int(seed % 2)]
+        let names = Set(tiers.map(\.name))
+        let width = seed % 3 == 0 ? 1 : 3
+        let signals = (0..<width).map { i in
+            SignalDefinition(
+                name: "s\(i)", role: .other, heartbeatMS: i == 2 ? 0 : Int64([3000, 1000, 2500][i % 3]),
+                tiers: i == 1 ? [tiers[0].name] : names)
+        }
+        let schema = SeriesSchema(groupID: "g", signals: signals, energy: EnergySources())
+        var t: Int64 = 1_700_000_000_000 + Int64.random(in: 0..<60_000, using: &rng)
+        var times: [Int64] = []
+        var values: [Double] = []
+        var qualities: [PointQuality] = []
+        for _ in 0..<6000 {
+            let roll = Int.random(in: 0..<1000, using: &rng)
+            t += roll < 4 ? Int64.random(in: 4000...400_000, using: &rng) : roll < 6 ? 0 : roll < 40 ? 1500 : 1000
+            for _ in 0..<width {
+                values.append(Int.random(in: 0..<50, using: &rng) == 0 ? -0.0 : Double.random(in: -5...5, using: &rng))
+                qualities.append(Int.random(in: 0..<400, using: &rng) == 0 ? .timeout : .ok)
+            }
+            times.append(t)
+        }
+        let (expected, got) = perSampleAndBatchedSlots(
+            schema: schema, tiers: tiers, times: times, values: values, qualities: qualities, maxBatch: 900,
+            flushMS: t + 7_200_000, rng: &rng)
+        #expect(got.count == expected.count && expected.count > 100)
+        for (a, b) in zip(got, expected)
+        where !sameSlot(a, b) || a.signals.map(\.mean.bitPattern) != b.signals.map(\.mean.bitPattern)
+            || a.signals.map(\.min.bitPattern) != b.signals.map(\.min.bitPattern)
+            || a.signals.map(\.max.bitPattern) != b.signals.map(\.max.bitPattern)
+        {
+            Issue.record("seed \(seed): batched \(a) differs from per-sample \(b)")
+            break
+        }
+    }
+
     /// A group without signals (a profile with no numeric points) still closes its slots, one
     /// sample or many at a time.
     @Test func groupWithoutSignals() {

@@ -1,5 +1,70 @@
 /// The batched path's fast lane (`SeriesConsolidator.ingest(timestampsMS:values:qualities:emit:)`).
 extension SeriesConsolidator {
+    /// Consolidates rows from `start` on while they are plain (see `ingestPlainRun`); for a
+    /// group without energy sources it also crosses slot boundaries itself: when the next row
+    /// is plain but at or past the end of a tier's first open slot, `closeThroughBoundary`
+    /// does what `advance(to:)` does up to that end (holds carried, slots closed and emitted)
+    /// and the row is taken by the next plain run. Returns how many rows it took; the row
+    /// after them (if any) needs `ingestRow`.
+    mutating func ingestRun(
+        _ ts: UnsafeBufferPointer<Int64>, _ values: UnsafePointer<Double>, _ qualities: UnsafePointer<PointQuality>,
+        from start: Int, emit: (ClosedSlot) -> Void
+    ) -> Int {
+        var row = start
+        while true {
+            row += ingestPlainRun(ts, values, qualities, from: row)
+            guard row < ts.count, !schema.energy.hasEnergy, let limit = plainCrossing(ts[row], values, qualities, row)
+            else { return row - start }
+            closeThroughBoundary(limit, emit: emit)
+        }
+    }
+
+    /// The end of the earliest first open slot when `t` (row `row`) is a plain row at or past it:
+    /// after the last ingested time, every tier's first open slot existing, every signal valid.
+    private func plainCrossing(
+        _ t: Int64, _ values: UnsafePointer<Double>, _ qualities: UnsafePointer<PointQuality>, _ row: Int
+    ) -> Int64? {
+        guard let cursor = cursorMS, let last = lastIngestedMS, t > last, t >= cursor else { return nil }
+        var limit = Int64.max
+        for i in tierStates.indices {
+            guard tierStates[i].openCount > 0 else { return nil }
+            limit = min(limit, tierStates[i].slotEnd(0))
+        }
+        guard t >= limit else { return nil }
+        let n = schema.signals.count
+        for s in 0..<n {
+            guard case .ok = qualities[row &* n &+ s], values[row &* n &+ s].isFinite else { return nil }
+        }
+        return limit
+    }
+
+    /// `advance(to:)`'s step up to `limit`, the earliest end of a first open slot, for a group
+    /// without energy sources: each active hold carried to `limit` into the first open slots
+    /// (ended when its heartbeat ends there), then every slot ending at `limit` closed and
+    /// emitted (`closeSlots`); the closed tiers' next slots are opened (empty: an empty
+    /// accumulator reads as unknown, as a slot never opened does).
+    private mutating func closeThroughBoundary(_ limit: Int64, emit: (ClosedSlot) -> Void) {
+        if activeHoldCount > 0 {
+            for s in holds.indices where holds[s].isActive {
+                let hold = holds[s]
+                let end = min(limit, hold.endMS)
+                if end > hold.distributedUntilMS {
+                    let covered = end - hold.distributedUntilMS
+                    tierStates.withUnsafeMutableBufferPointer { tiers in
+                        for i in tiers.indices where tiers[i].kept[s] {
+                            tiers[i].signals[s].covered(covered, value: hold.value)
+                        }
+                    }
+                    holds[s].distributedUntilMS = end
+                }
+                if end >= hold.endMS { endHold(s) }
+            }
+        }
+        cursorMS = limit
+        closeSlots(upTo: limit, emit: emit)
+        for i in tierStates.indices where tierStates[i].openCount == 0 { tierStates[i].ensureOpen(0) }
+    }
+
     /// Consolidates rows from `start` on while each is the plain case: every signal valid, its
     /// time after the last one and before the end of every tier's first open slot (which all
     /// exist), and the power interval since the last power sample integrable (or no power
@@ -8,7 +73,7 @@ extension SeriesConsolidator {
     /// back at the end. Stops at the first row that needs `ingestRow`; returns how many rows it
     /// took. The operations and their order per accumulator are those of `ingestRow` (the
     /// batched-vs-per-sample test checks the slots bit for bit).
-    mutating func ingestRun(
+    mutating func ingestPlainRun(
         _ ts: UnsafeBufferPointer<Int64>, _ values: UnsafePointer<Double>, _ qualities: UnsafePointer<PointQuality>,
         from start: Int
     ) -> Int {

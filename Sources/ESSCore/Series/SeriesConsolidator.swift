@@ -174,7 +174,7 @@ public struct SeriesConsolidator: Sendable {
                     var row = 0
                     while row < ts.count {
                         // Rows the fast lane can take, then one through the general path.
-                        let taken = ingestRun(ts, v.baseAddress!, q.baseAddress!, from: row)
+                        let taken = ingestRun(ts, v.baseAddress!, q.baseAddress!, from: row, emit: emit)
                         outcome.accepted += taken
                         row += taken
                         guard row < ts.count else { break }
@@ -389,7 +389,7 @@ public struct SeriesConsolidator: Sendable {
     }
 
     /// Emits, in order of end time, every slot ending at or before `limit`.
-    private mutating func closeSlots(upTo limit: Int64, emit: (ClosedSlot) -> Void) {
+    mutating func closeSlots(upTo limit: Int64, emit: (ClosedSlot) -> Void) {
         while true {
             // Through a pointer to the tiers: reading them through the array (or calling a method
             // on `self`) made Swift copy a tier, or the whole consolidator, per slot closed.
