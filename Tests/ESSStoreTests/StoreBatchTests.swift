@@ -150,6 +150,72 @@ import Testing
         #expect(results.allSatisfy { $0 == .written })
     }
 
+    /// `StoreWriter.ingest` (raw rows and consolidation in one call) writes every file byte for
+    /// byte as `appendRaw` per scan plus `ingest(...emit:)` + `write(_:)` per closed slot.
+    @Test func bulkIngestEqualsPerScanStore() throws {
+        var random = SeededRandom(state: 9)
+        let perScan = StoreFixture()
+        let bulk = StoreFixture()
+        let a = try perScan.writer()
+        let b = try bulk.writer()
+        let schema = perScan.schemas[0]
+        var consolidatorA = SeriesConsolidator(schema: schema, tiers: perScan.tiers)
+        var consolidatorB = SeriesConsolidator(schema: schema, tiers: bulk.tiers)
+        let destination = try b.destination(group: "bess1", tiers: consolidatorB.tiers)
+        var times: [Int64] = []
+        var values: [Double] = []
+        var qualities: [PointQuality] = []
+        var t: Int64 = 1_700_000_000_000
+        for _ in 0..<3000 {
+            t += Int.random(in: 0..<100, using: &random) == 0 ? 90_000 : 1000
+            times.append(t)
+            values += (0..<3).map { _ in Double.random(in: -50...50, using: &random) }
+            qualities += (0..<3).map { _ in Int.random(in: 0..<60, using: &random) == 0 ? .timeout : .ok }
+        }
+        var slotsA = 0
+        for (row, time) in times.enumerated() {
+            let v = Array(values[row * 3..<(row * 3 + 3)])
+            let q = Array(qualities[row * 3..<(row * 3 + 3)])
+            try a.appendRaw(group: "bess1", timestampMS: time, values: v, qualities: q)
+            var written: [ConsolidatedSlot] = []
+            consolidatorA.ingest(timestampMS: time, values: v, qualities: q) { (slot: ConsolidatedSlot) in written.append(slot) }
+            for slot in written where try a.write(slot) == .written { slotsA += 1 }
+        }
+        var total = BulkIngestResult()
+        var start = 0
+        while start < times.count {
+            let end = min(times.count, start + Int.random(in: 1...700, using: &random))
+            let part = try b.ingest(
+                group: "bess1", timestampsMS: Array(times[start..<end]), values: Array(values[(start * 3)..<(end * 3)]),
+                qualities: Array(qualities[(start * 3)..<(end * 3)]), into: &consolidatorB, destination: destination)
+            total.raw.written += part.raw.written
+            total.consolidated.accepted += part.consolidated.accepted
+            total.slotsWritten += part.slotsWritten
+            start = end
+        }
+        #expect(total.raw.written == times.count)
+        #expect(total.consolidated.accepted == times.count)
+        #expect(total.slotsWritten == slotsA)
+        try a.checkpoint(nowMS: t)
+        try b.checkpoint(nowMS: t)
+        for name in ["raw", "1m", "15m", "1d"] {
+            let fileA = try Data(contentsOf: URL(fileURLWithPath: perScan.path(name + ".tier")))
+            let fileB = try Data(contentsOf: URL(fileURLWithPath: bulk.path(name + ".tier")))
+            #expect(fileA == fileB, "\(name).tier differs")
+        }
+        // A batch for another group than the destination's, or of the wrong width: refused, nothing written.
+        #expect(throws: StoreError.self) {
+            try b.ingest(
+                group: "site", timestampsMS: [t + 1000], values: [1], qualities: [.ok], into: &consolidatorB,
+                destination: destination)
+        }
+        #expect(throws: StoreError.self) {
+            try b.ingest(
+                group: "bess1", timestampsMS: [t + 1000], values: [1], qualities: [.ok], into: &consolidatorB,
+                destination: destination)
+        }
+    }
+
     @Test func batchSizesAreChecked() throws {
         let fixture = StoreFixture()
         let writer = try fixture.writer()

@@ -128,13 +128,14 @@ struct StoreBench {
             return
         }
         if let mode = options.only.first, options.only.count == 1,
-            ["profile-batched", "profile-scan", "profile-raw", "profile-tiers"].contains(mode)
+            ["profile-batched", "profile-scan", "profile-raw", "profile-tiers", "profile-bulk"].contains(mode)
         {
             let values = (0..<options.samples).map(value)
             let run = try essdIngest(
                 directory: root + "/profile", values: values, count: options.samples,
                 cadence: .wallClock(intervalMS: 5000),
-                batch: mode == "profile-scan" ? nil : options.essdBatch, work: mode == "profile-raw" ? .rawOnly : mode == "profile-tiers" ? .tiersOnly : .all)
+                batch: mode == "profile-scan" ? nil : options.essdBatch, work: mode == "profile-raw" ? .rawOnly : mode == "profile-tiers" ? .tiersOnly : .all,
+                bulk: mode == "profile-bulk")
             print(
                 "\(options.only.first!): \(rate(run.samplesPerSecond)), \(run.checkpoints) checkpoints"
                     + String(format: " (%.2f ms)", run.checkpointSeconds * 1e3) + ", \(run.pageFaults) page faults,"
@@ -371,7 +372,7 @@ struct StoreBench {
     /// `batch` samples per call of the batched API.
     static func essdIngest(
         directory: String, values: [Double], count: Int, cadence: Cadence, batch: Int? = nil,
-        work: IngestWork = .all
+        work: IngestWork = .all, bulk: Bool = false
     ) throws -> IngestRun {
         let writer = try StoreWriter(
             directory: directory, siteID: "bench", schemas: [series], tiers: tiers, pollIntervalsMS: ["bess1": 1000],
@@ -420,6 +421,15 @@ struct StoreBench {
             var done = 0
             for (batchTimes, batchValues, batchQualities) in batches {
                 let n = batchTimes.count
+                if bulk == true {
+                    // StoreWriter.ingest: raw rows and consolidation in one call.
+                    try writer.ingest(
+                        group: "bess1", timestampsMS: batchTimes, values: batchValues, qualities: batchQualities,
+                        into: &consolidator, destination: destination)
+                    done += n
+                    if due(samplesDone: done, newlyDone: n) { try checkpoint(t0MS + Int64(done - 1) * 1000) }
+                    continue
+                }
                 if work == .all || work == .rawOnly {
                     try writer.appendRaw(
                         group: "bess1", timestampsMS: batchTimes, values: batchValues, qualities: batchQualities)
