@@ -25,10 +25,11 @@ let package = Package(
         ),
         // The store benchmark's reference: librrd (Debian librrd-dev), called from plain C.
         .target(name: "CRRD", linkerSettings: [.linkedLibrary("rrd")]),
+        .target(name: "CRawFloor"),
         .executableTarget(
             name: "ess-store-bench",
             dependencies: [
-                "CRRD",
+                "CRRD", "CRawFloor",
                 .product(name: "ESSCore", package: "essd"),
                 .product(name: "ESSStore", package: "essd"),
                 .product(name: "Logging", package: "swift-log"),

@@ -9,6 +9,7 @@
 // store uses the default tiers (raw 48 h, 1m 400 d, 15m 10 y, 1d 30 y): about 17 GB reserved
 // with posix_fallocate while it exists.
 import CRRD
+import CRawFloor
 import ESSCore
 import ESSStore
 import Foundation
@@ -23,6 +24,8 @@ struct Options {
     /// Samples per call of essd's batched API (the same as librrd's batch by default).
     var essdBatch = 10_000
     var onePerCall = 100_000
+    /// Samples of the sustained batched run (a new store, checkpoints on essd's cadence).
+    var sustainedSamples = 20_000_000
     /// Ingest runs per figure (best of); each in a fresh store.
     var repeats = 3
     /// Sections to run: ingest, aggregate, bytes, memory (all by default).
@@ -41,6 +44,7 @@ struct Options {
             case "--repeats": repeats = Int(value)!
             case "--only": only = Set(value.split(separator: ",").map(String.init))
             case "--one-per-call": onePerCall = Int(value)!
+            case "--sustained-samples": sustainedSamples = Int(value)!
             case "--dir": directory = value
             default: fatalError("unknown option \(argument)")
             }
@@ -166,7 +170,22 @@ struct StoreBench {
             row(
                 "  essd batched path (\(options.essdBatch) per call)", rate(ingest.batched), "",
                 String(format: "%.1f× librrd b (target ≥ 50×)", ingest.batched / b))
-            for (name, run) in [("per-scan", ingest.perScanRun), ("batched", ingest.batchedRun)] {
+            row(
+                "  essd batched, warm store (steady state)", rate(ingest.warm.samplesPerSecond), "",
+                String(format: "%.1f× librrd b (target ≥ 50×)", ingest.warm.samplesPerSecond / b))
+            row(
+                "  essd batched, sustained \(options.sustainedSamples / 1_000_000) M samples", rate(ingest.sustained.samplesPerSecond),
+                "", String(format: "%.1f× librrd b (target ≥ 50×)", ingest.sustained.samplesPerSecond / b))
+            row(
+                "  floor: raw rows alone (C loop, warm ring)",
+                String(format: "%.2f / %.2f ns", ingest.floorNS, ingest.floorCRCNS), "",
+                String(
+                    format: "no checksum / CRC32C per row: at most %.0f× / %.0f× librrd b with nothing else",
+                    1e9 / ingest.floorNS / b, 1e9 / ingest.floorCRCNS / b))
+            for (name, run) in [
+                ("per-scan", ingest.perScanRun), ("batched", ingest.batchedRun), ("warm", ingest.warm),
+                ("sustained", ingest.sustained),
+            ] {
                 let rest = run.seconds - run.checkpointSeconds
                 row(
                     "    \(name): time in checkpoints / page faults",
@@ -174,7 +193,7 @@ struct StoreBench {
                     "\(run.pageFaults) faults",
                     String(
                         format: "rest %.2f ms = %.2f ns/sample (%@ without checkpoints)", rest * 1e3,
-                        rest / Double(options.samples) * 1e9, rate(Double(options.samples) / rest)))
+                        rest / Double(run.samples) * 1e9, rate(Double(run.samples) / rest)))
             }
             row(
                 "  checkpoints (essd cadence, 5 s wall clock + final)",
@@ -246,6 +265,12 @@ struct StoreBench {
                 + " Breakdown rows: time inside checkpoint calls; page faults (getrusage) in the timed region, nearly all"
                 + " first writes to the new store's mapped pages (nothing is prefaulted: essd does not prefault at open);"
                 + " rest = everything else in the timed region."
+                + " Warm store = StoreWriter.ingest (raw rows and consolidation in one call, \(options.essdBatch) per call) of"
+                + " samples following a first \(options.samples) already stored and checkpointed (pages resident and clean:"
+                + " each page written again takes one write-protect fault after a checkpoint); sustained = the same call,"
+                + " \(options.sustainedSamples) samples into a new store. Floor = a C loop writing rows of the raw tier's"
+                + " shape (25 bytes) round a warm MAP_SHARED ring of the raw region's size, nothing else: the rate it allows"
+                + " is the most any store keeping these raw rows could reach here."
         )
         print(
             "aggregate: StoreReader.aggregate over 525,600 min of a store filled by SeriesConsolidator (1 sample/min, 366 d);"
@@ -319,6 +344,14 @@ struct StoreBench {
         var consolidatorOnly: Double
         var rawOnlyBatched: Double
         var consolidatorOnlyBatched: Double
+        /// Batched through `StoreWriter.ingest`, the steady state (`essdIngest(warm:)`).
+        var warm: IngestRun
+        /// Batched through `StoreWriter.ingest`, `sustainedSamples` into a new store.
+        var sustained: IngestRun
+        /// The raw rows alone written by a C loop into a warm ring of the raw region's size:
+        /// ns per sample without and with a CRC32C per row.
+        var floorNS: Double
+        var floorCRCNS: Double
         var rrdBatched: Double
         var rrdOnePerCall: Double
         var bytesPerSlot: Double
@@ -359,6 +392,8 @@ struct StoreBench {
         var seconds = 0.0
         /// Page faults (minor + major, getrusage) inside the timed region.
         var pageFaults = 0
+        /// Samples stored in the timed region.
+        var samples = 0
     }
 
     static func pageFaultsSoFar() -> Int {
@@ -369,10 +404,13 @@ struct StoreBench {
 
     /// Feeds `count` samples through a consolidator and the writer; samples/s. `batch` nil:
     /// one `appendRaw` and one `ingest` per sample (the daemon's per-scan path); otherwise
-    /// `batch` samples per call of the batched API.
+    /// `batch` samples per call of the batched API (`bulk`: through `StoreWriter.ingest`).
+    /// `warm` (batched only): the same `count` samples are first stored untimed and
+    /// checkpointed, and the timed run stores the next `count` (times continued): the steady
+    /// state of a running essd, whose pages are resident and clean after a checkpoint.
     static func essdIngest(
         directory: String, values: [Double], count: Int, cadence: Cadence, batch: Int? = nil,
-        work: IngestWork = .all, bulk: Bool = false
+        work: IngestWork = .all, bulk: Bool = false, warm: Bool = false
     ) throws -> IngestRun {
         let writer = try StoreWriter(
             directory: directory, siteID: "bench", schemas: [series], tiers: tiers, pollIntervalsMS: ["bess1": 1000],
@@ -414,6 +452,36 @@ struct StoreBench {
             checkpointSeconds += seconds(clock.now - before)
             checkpoints += 1
         }
+        func store(_ batchTimes: [Int64], _ batchValues: [Double], _ batchQualities: [PointQuality]) throws {
+            if bulk {
+                // StoreWriter.ingest: raw rows and consolidation in one call.
+                try writer.ingest(
+                    group: "bess1", timestampsMS: batchTimes, values: batchValues, qualities: batchQualities,
+                    into: &consolidator, destination: destination)
+                return
+            }
+            if work == .all || work == .rawOnly {
+                try writer.appendRaw(
+                    group: "bess1", timestampsMS: batchTimes, values: batchValues, qualities: batchQualities)
+            }
+            if work != .rawOnly {
+                var failure: StoreError?
+                consolidator.ingest(timestampsMS: batchTimes, values: batchValues, qualities: batchQualities) {
+                    (slot: ClosedSlot) in
+                    guard work == .all || work == .tiersOnly, failure == nil else { return }
+                    do throws(StoreError) { try writer.write(slot, to: destination) } catch { failure = error }
+                }
+                if let failure { throw failure }
+            }
+        }
+        var firstMS = t0MS
+        if warm, batch != nil {
+            for (batchTimes, batchValues, batchQualities) in batches { try store(batchTimes, batchValues, batchQualities) }
+            try writer.checkpoint(nowMS: t0MS + Int64(count - 1) * 1000)
+            let shift = Int64(count) * 1000
+            batches = batches.map { ($0.times.map { $0 + shift }, $0.values, $0.qualities) }
+            firstMS += shift
+        }
         let faultsBefore = pageFaultsSoFar()
         let start = clock.now
         lastCheckpoint = start
@@ -421,30 +489,9 @@ struct StoreBench {
             var done = 0
             for (batchTimes, batchValues, batchQualities) in batches {
                 let n = batchTimes.count
-                if bulk == true {
-                    // StoreWriter.ingest: raw rows and consolidation in one call.
-                    try writer.ingest(
-                        group: "bess1", timestampsMS: batchTimes, values: batchValues, qualities: batchQualities,
-                        into: &consolidator, destination: destination)
-                    done += n
-                    if due(samplesDone: done, newlyDone: n) { try checkpoint(t0MS + Int64(done - 1) * 1000) }
-                    continue
-                }
-                if work == .all || work == .rawOnly {
-                    try writer.appendRaw(
-                        group: "bess1", timestampsMS: batchTimes, values: batchValues, qualities: batchQualities)
-                }
-                if work != .rawOnly {
-                    var failure: StoreError?
-                    consolidator.ingest(timestampsMS: batchTimes, values: batchValues, qualities: batchQualities) {
-                        (slot: ClosedSlot) in
-                        guard work == .all || work == .tiersOnly, failure == nil else { return }
-                        do throws(StoreError) { try writer.write(slot, to: destination) } catch { failure = error }
-                    }
-                    if let failure { throw failure }
-                }
+                try store(batchTimes, batchValues, batchQualities)
                 done += n
-                if due(samplesDone: done, newlyDone: n) { try checkpoint(t0MS + Int64(done - 1) * 1000) }
+                if due(samplesDone: done, newlyDone: n) { try checkpoint(firstMS + Int64(done - 1) * 1000) }
             }
         } else {
             var sample = [0.0]
@@ -471,13 +518,13 @@ struct StoreBench {
                 if (i + 1) % checkEvery == 0, due(samplesDone: i + 1, newlyDone: checkEvery) { try checkpoint(t) }
             }
         }
-        try checkpoint(t0MS + Int64(count - 1) * 1000)
+        try checkpoint(firstMS + Int64(count - 1) * 1000)
         let elapsed = seconds(clock.now - start)
         let faults = pageFaultsSoFar() - faultsBefore
         withExtendedLifetime(consolidator) {}
         return IngestRun(
             samplesPerSecond: Double(count) / elapsed, checkpoints: checkpoints, checkpointSeconds: checkpointSeconds,
-            seconds: elapsed, pageFaults: faults)
+            seconds: elapsed, pageFaults: faults, samples: count)
     }
 
     static func rrdCreateOneSeries(_ path: String) {
@@ -546,6 +593,22 @@ struct StoreBench {
                 work: .consolidatorOnly)
         }
 
+        let warm = try best(options) {
+            try essdIngest(
+                directory: root + "/ingest-w\($0)", values: values, count: n, cadence: cadence, batch: batch, bulk: true,
+                warm: true)
+        }
+        let sustainedValues = (0..<options.sustainedSamples).map(value)
+        let sustained = try essdIngest(
+            directory: root + "/ingest-s", values: sustainedValues, count: options.sustainedSamples, cadence: cadence,
+            batch: batch, bulk: true)
+        let ringRows = Int(tiers[0].retentionMS / 1000)
+        var floorNS = Double.infinity
+        var floorCRCNS = Double.infinity
+        for _ in 0..<options.repeats {
+            floorNS = min(floorNS, essd_raw_floor_ns(root + "/floor", ringRows, n, 0))
+            floorCRCNS = min(floorCRCNS, essd_raw_floor_ns(root + "/floor", ringRows, n, 1))
+        }
         var rrdBatchedSeconds = Double.infinity
         var rrdSingleSeconds = Double.infinity
         for run in 0..<options.repeats {
@@ -570,8 +633,8 @@ struct StoreBench {
             checkpointsPerScanEveryN: perScanEveryN.checkpoints, checkpointsBatchedEveryN: batchedEveryN.checkpoints,
             essdEvery5: essdEvery5.samplesPerSecond, shortSamples: short, rawOnly: rawOnly.samplesPerSecond,
             consolidatorOnly: consolidatorOnly.samplesPerSecond, rawOnlyBatched: rawOnlyBatched.samplesPerSecond,
-            consolidatorOnlyBatched: consolidatorOnlyBatched.samplesPerSecond,
-            rrdBatched: Double(n) / rrdBatchedSeconds,
+            consolidatorOnlyBatched: consolidatorOnlyBatched.samplesPerSecond, warm: warm, sustained: sustained,
+            floorNS: floorNS, floorCRCNS: floorCRCNS, rrdBatched: Double(n) / rrdBatchedSeconds,
             rrdOnePerCall: Double(options.onePerCall) / rrdSingleSeconds, bytesPerSlot: Double(oneMinute) / capacity)
     }
 
