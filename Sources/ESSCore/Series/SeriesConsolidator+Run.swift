@@ -44,22 +44,7 @@ extension SeriesConsolidator {
     /// emitted (`closeSlots`); the closed tiers' next slots are opened (empty: an empty
     /// accumulator reads as unknown, as a slot never opened does).
     private mutating func closeThroughBoundary(_ limit: Int64, emit: (ClosedSlot) -> Void) {
-        if activeHoldCount > 0 {
-            for s in holds.indices where holds[s].isActive {
-                let hold = holds[s]
-                let end = min(limit, hold.endMS)
-                if end > hold.distributedUntilMS {
-                    let covered = end - hold.distributedUntilMS
-                    tierStates.withUnsafeMutableBufferPointer { tiers in
-                        for i in tiers.indices where tiers[i].kept[s] {
-                            tiers[i].signals[s].covered(covered, value: hold.value)
-                        }
-                    }
-                    holds[s].distributedUntilMS = end
-                }
-                if end >= hold.endMS { endHold(s) }
-            }
-        }
+        carryHoldsIntoFirstSlots(to: limit)
         cursorMS = limit
         closeSlots(upTo: limit, emit: emit)
         for i in tierStates.indices where tierStates[i].openCount == 0 { tierStates[i].ensureOpen(0) }

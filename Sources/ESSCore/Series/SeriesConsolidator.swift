@@ -363,23 +363,28 @@ public struct SeriesConsolidator: Sendable {
             }
             power = .gap(sinceMS: t)
         }
-        if activeHoldCount > 0 {
-            for s in holds.indices where holds[s].isActive {
-                let hold = holds[s]
-                let end = min(t, hold.endMS)
-                if end > hold.distributedUntilMS {
-                    let covered = end - hold.distributedUntilMS
-                    tierStates.withUnsafeMutableBufferPointer { tiers in
-                        for i in tiers.indices where tiers[i].kept[s] {
-                            tiers[i].signals[s].covered(covered, value: hold.value)
-                        }
-                    }
-                    holds[s].distributedUntilMS = end
-                }
-                if end >= hold.endMS { endHold(s) }
-            }
-        }
+        carryHoldsIntoFirstSlots(to: t)
         cursorMS = t
+    }
+
+    /// Carries every active hold up to `t` (or its heartbeat end) into the first open slot of
+    /// each tier keeping its signal, which must exist and reach `t`; ends the holds that end.
+    mutating func carryHoldsIntoFirstSlots(to t: Int64) {
+        guard activeHoldCount > 0 else { return }
+        for s in holds.indices where holds[s].isActive {
+            let hold = holds[s]
+            let end = min(t, hold.endMS)
+            if end > hold.distributedUntilMS {
+                let covered = end - hold.distributedUntilMS
+                tierStates.withUnsafeMutableBufferPointer { tiers in
+                    for i in tiers.indices where tiers[i].kept[s] {
+                        tiers[i].signals[s].covered(covered, value: hold.value)
+                    }
+                }
+                holds[s].distributedUntilMS = end
+            }
+            if end >= hold.endMS { endHold(s) }
+        }
     }
 
     /// Slots may close up to `p`, unless the power interval since `t1` is still undecided.
