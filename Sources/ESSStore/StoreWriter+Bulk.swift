@@ -19,6 +19,7 @@ extension StoreWriter {
     /// replays, benchmarks. Nothing is written when the group, the destination or the sizes do
     /// not match. (Writing the raw rows on a second thread meanwhile was tried and measured no
     /// faster on a 2-core machine: both halves are bound by memory and page faults.)
+    @discardableResult
     public func ingest(
         group: String, timestampsMS: [Int64], values: [Double], qualities: [PointQuality],
         into consolidator: inout SeriesConsolidator, destination: SlotDestination
