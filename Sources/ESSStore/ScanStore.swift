@@ -303,7 +303,7 @@ private final class OwnedState: @unchecked Sendable {
         return resolved
     }
 
-    private func write(_ slot: ClosedSlot, to destination: StoreWriter.SlotDestination, group: String) -> Int {
+    private func write(_ slot: borrowing ClosedSlot, to destination: StoreWriter.SlotDestination, group: String) -> Int {
         do {
             if case .written = try writer.write(slot, to: destination) { return 1 }
         } catch {

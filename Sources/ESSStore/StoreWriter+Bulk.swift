@@ -42,7 +42,7 @@ extension StoreWriter {
         var failure: StoreError?
         var written = 0
         result.consolidated = consolidator.ingest(timestampsMS: timestampsMS, values: values, qualities: qualities) {
-            (slot: ClosedSlot) in
+            (slot: borrowing ClosedSlot) in
             guard failure == nil else { return }
             do throws(StoreError) {
                 if case .written = try write(slot, to: destination) { written += 1 }

@@ -97,7 +97,7 @@ extension StoreWriter {
     /// an older lap or never written, nothing newer stored) is written here directly; the
     /// others (rewrites, refusals) go through `writeRow` with its checks and logs.
     @discardableResult
-    public func write(_ slot: ClosedSlot, to destination: SlotDestination) throws(StoreError) -> SlotWriteResult {
+    public func write(_ slot: borrowing ClosedSlot, to destination: SlotDestination) throws(StoreError) -> SlotWriteResult {
         guard slot.signalCount == destination.signalCount else {
             throw StoreError(
                 .invalidArgument,

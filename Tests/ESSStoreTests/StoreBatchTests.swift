@@ -106,7 +106,7 @@ import Testing
             consolidatorB.ingest(
                 timestampsMS: Array(times[start..<end]), values: Array(values[(start * 3)..<(end * 3)]),
                 qualities: Array(marks[(start * 3)..<(end * 3)])
-            ) { (slot: ClosedSlot) in
+            ) { (slot: borrowing ClosedSlot) in
                 slotsB += 1
                 do throws(StoreError) { try b.write(slot, to: destination) } catch { failure = error }
             }
@@ -116,7 +116,7 @@ import Testing
             slotsA += 1
             do throws(StoreError) { try a.write(slot) } catch { failure = error }
         }
-        consolidatorB.flush(untilMS: t + 86_400_000) { (slot: ClosedSlot) in
+        consolidatorB.flush(untilMS: t + 86_400_000) { (slot: borrowing ClosedSlot) in
             slotsB += 1
             do throws(StoreError) { try b.write(slot, to: destination) } catch { failure = error }
         }
@@ -144,7 +144,7 @@ import Testing
         for i in 0..<700 {
             consolidator.ingest(
                 timestampMS: 1_700_000_000_000 + Int64(i) * 1000, values: [Double(i)], qualities: [.ok]
-            ) { (slot: ClosedSlot) in results.append((try? writer.write(slot, to: destination)) ?? .refusedOlderThanStored(storedStartMS: 0)) }
+            ) { (slot: borrowing ClosedSlot) in results.append((try? writer.write(slot, to: destination)) ?? .refusedOlderThanStored(storedStartMS: 0)) }
         }
         #expect(!results.isEmpty)
         #expect(results.allSatisfy { $0 == .written })

@@ -467,7 +467,7 @@ struct StoreBench {
             if work != .rawOnly {
                 var failure: StoreError?
                 consolidator.ingest(timestampsMS: batchTimes, values: batchValues, qualities: batchQualities) {
-                    (slot: ClosedSlot) in
+                    (slot: borrowing ClosedSlot) in
                     guard work == .all || work == .tiersOnly, failure == nil else { return }
                     do throws(StoreError) { try writer.write(slot, to: destination) } catch { failure = error }
                 }
@@ -509,7 +509,7 @@ struct StoreBench {
                 }
                 if work != .rawOnly {
                     var failure: StoreError?
-                    consolidator.ingest(timestampMS: t, values: sample, qualities: qualities) { (slot: ClosedSlot) in
+                    consolidator.ingest(timestampMS: t, values: sample, qualities: qualities) { (slot: borrowing ClosedSlot) in
                         guard work == .all || work == .tiersOnly, failure == nil else { return }
                         do throws(StoreError) { try writer.write(slot, to: destination) } catch { failure = error }
                     }

@@ -1,8 +1,9 @@
 /// A slot of one tier as it stands in `SeriesConsolidator`'s open accumulators, read in place:
 /// what the `onClose:` variants of `ingest` and `flush` hand out when a slot closes, instead of
 /// building a `ConsolidatedSlot` (no arrays, no strings). It points into the consolidator, so it
-/// is valid only during the call that receives it: read it there, or keep `consolidated(groupID:)`.
-public struct ClosedSlot {
+/// is valid only during the call that receives it, which borrows it (it cannot be copied out):
+/// read it there, or keep `consolidated(groupID:)`.
+public struct ClosedSlot: ~Copyable {
     /// The slot's tier, as an index into `SeriesConsolidator.tiers`.
     public let tierIndex: Int
     /// UTC ms of the slot's start (a multiple of the tier's slot length).

@@ -8,7 +8,7 @@ extension SeriesConsolidator {
     /// after them (if any) needs `ingestRow`.
     mutating func ingestRun(
         _ ts: UnsafeBufferPointer<Int64>, _ values: UnsafePointer<Double>, _ qualities: UnsafePointer<PointQuality>,
-        from start: Int, emit: (ClosedSlot) -> Void
+        from start: Int, emit: (borrowing ClosedSlot) -> Void
     ) -> Int {
         var row = start
         while true {
@@ -43,7 +43,7 @@ extension SeriesConsolidator {
     /// (ended when its heartbeat ends there), then every slot ending at `limit` closed and
     /// emitted (`closeSlots`); the closed tiers' next slots are opened (empty: an empty
     /// accumulator reads as unknown, as a slot never opened does).
-    private mutating func closeThroughBoundary(_ limit: Int64, emit: (ClosedSlot) -> Void) {
+    private mutating func closeThroughBoundary(_ limit: Int64, emit: (borrowing ClosedSlot) -> Void) {
         carryHoldsIntoFirstSlots(to: limit)
         cursorMS = limit
         closeSlots(upTo: limit, emit: emit)

@@ -117,7 +117,7 @@ public struct SeriesConsolidator: Sendable {
     /// place (`ClosedSlot`: valid during the call only) instead of as a `ConsolidatedSlot`.
     @discardableResult
     public mutating func ingest(
-        timestampMS t: Int64, values: [Double], qualities: [PointQuality], onClose: (ClosedSlot) -> Void
+        timestampMS t: Int64, values: [Double], qualities: [PointQuality], onClose: (borrowing ClosedSlot) -> Void
     ) -> IngestOutcome {
         let emit = onClose
         precondition(
@@ -149,7 +149,7 @@ public struct SeriesConsolidator: Sendable {
     /// an allocation per slot.
     @discardableResult
     public mutating func ingest(
-        timestampsMS: [Int64], values: [Double], qualities: [PointQuality], onClose: (ClosedSlot) -> Void
+        timestampsMS: [Int64], values: [Double], qualities: [PointQuality], onClose: (borrowing ClosedSlot) -> Void
     ) -> BatchIngestOutcome {
         let emit = onClose
         let width = schema.signals.count
@@ -192,7 +192,7 @@ public struct SeriesConsolidator: Sendable {
     /// One sample: `values` and `qualities` point at `schema.signals.count` elements.
     private mutating func ingestRow(
         _ t: Int64, _ values: UnsafePointer<Double>?, _ qualities: UnsafePointer<PointQuality>?,
-        _ emit: (ClosedSlot) -> Void
+        _ emit: (borrowing ClosedSlot) -> Void
     ) -> IngestOutcome {
         if let last = lastIngestedMS, t <= last { return .heldBackClockStep(lastMS: last) }
         if let cursor = cursorMS, t < cursor { return .heldBackClockStep(lastMS: cursor) }
@@ -279,7 +279,7 @@ public struct SeriesConsolidator: Sendable {
     }
 
     /// `flush(untilMS:emit:)`, handing each closed slot to `onClose` in place (`ClosedSlot`).
-    public mutating func flush(untilMS: Int64, onClose emit: (ClosedSlot) -> Void) {
+    public mutating func flush(untilMS: Int64, onClose emit: (borrowing ClosedSlot) -> Void) {
         guard let cursor = cursorMS, untilMS > cursor else { return }
         if let p = schema.energy.activePower, case .pending(let t1, _) = power, untilMS - t1 > holds[p].heartbeatMS {
             power = .gap(sinceMS: t1)
@@ -317,7 +317,7 @@ public struct SeriesConsolidator: Sendable {
     // MARK: Time
 
     /// Carries holds and gap time from the cursor to `t`, closing slots on the way.
-    private mutating func advance(to t: Int64, energyDecided: Bool, emit: (ClosedSlot) -> Void) {
+    private mutating func advance(to t: Int64, energyDecided: Bool, emit: (borrowing ClosedSlot) -> Void) {
         var p = cursorMS!
         // Gap time between the power gap's start and the cursor (bounded by a heartbeat).
         if case .gap(let since) = power, since < p {
@@ -394,7 +394,7 @@ public struct SeriesConsolidator: Sendable {
     }
 
     /// Emits, in order of end time, every slot ending at or before `limit`.
-    mutating func closeSlots(upTo limit: Int64, emit: (ClosedSlot) -> Void) {
+    mutating func closeSlots(upTo limit: Int64, emit: (borrowing ClosedSlot) -> Void) {
         while true {
             // Through a pointer to the tiers: reading them through the array (or calling a method
             // on `self`) made Swift copy a tier, or the whole consolidator, per slot closed.
