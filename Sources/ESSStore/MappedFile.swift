@@ -66,14 +66,27 @@ final class MappedFile {
         _ = madvise(base, bytes, MADV_DONTNEED)
     }
 
-    /// `msync(MS_SYNC)` of what was written since the last call, then `fsync`.
+    /// Whether `sync()` must `fsync` even with nothing written through this mapping: until the
+    /// first `sync()` after opening (another process may have left data in the page cache that
+    /// is not durable yet, e.g. a writer killed before its checkpoint).
+    private var fsyncOwed = true
+    /// `fsync` calls made by `sync()` (for tests).
+    private(set) var fsyncs = 0
+
+    /// `msync(MS_SYNC)` of what was written since the last call, then `fsync`. Nothing when
+    /// nothing was written since the last call (and one was made): a tier written once an hour
+    /// or a day costs no `fsync` at every checkpoint.
     func sync() throws(StoreError) {
-        if dirty[0] < dirty[1] {
+        let written = dirty[0] < dirty[1]
+        guard written || fsyncOwed else { return }
+        if written {
             try SystemCalls.sync(base, range: dirty[0]..<dirty[1], path: path)
         }
         try SystemCalls.fsync(fd, path: path)
+        fsyncs += 1
         dirty[0] = Int.max
         dirty[1] = 0
+        fsyncOwed = false
     }
 
     deinit {

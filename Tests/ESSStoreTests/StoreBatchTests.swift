@@ -216,6 +216,27 @@ import Testing
         }
     }
 
+    /// A checkpoint syncs only the files written since the previous one (and every file once
+    /// after opening, for what another process may have left in the page cache).
+    @Test func checkpointSyncsOnlyWrittenFiles() throws {
+        let fixture = StoreFixture()
+        let writer = try fixture.writer()
+        func fsyncs() -> [String: Int] {
+            Dictionary(uniqueKeysWithValues: writer.tierFiles.map { ($0.plan.tier.name, $0.file.fsyncs) })
+        }
+        try writer.checkpoint(nowMS: 1_700_000_000_000)
+        #expect(fsyncs() == ["raw": 1, "1m": 1, "15m": 1, "1d": 1])
+        try writer.appendRaw(group: "bess1", timestampMS: 1_700_000_001_000, values: [1, 2, 3], qualities: [.ok, .ok, .ok])
+        try writer.checkpoint(nowMS: 1_700_000_002_000)
+        #expect(fsyncs() == ["raw": 2, "1m": 1, "15m": 1, "1d": 1])
+        try writer.checkpoint(nowMS: 1_700_000_003_000)
+        #expect(fsyncs() == ["raw": 2, "1m": 1, "15m": 1, "1d": 1])
+        let slot = makeSlot(fixture.schemas[0], tier: "1m", startMS: 1_700_000_040_000 / 60_000 * 60_000, slotMS: 60_000, base: 5)
+        try writer.write(slot)
+        try writer.checkpoint(nowMS: 1_700_000_100_000)
+        #expect(fsyncs() == ["raw": 2, "1m": 2, "15m": 1, "1d": 1])
+    }
+
     @Test func batchSizesAreChecked() throws {
         let fixture = StoreFixture()
         let writer = try fixture.writer()
