@@ -258,7 +258,7 @@ struct StoreBench {
                 + " essd per-scan = StoreWriter.appendRaw + SeriesConsolidator.ingest per sample, StoreWriter.write per closed slot;"
                 + " batched = the same through appendRaw(group:timestampsMS:values:qualities:) and"
                 + " ingest(timestampsMS:values:qualities:), \(options.essdBatch) samples per call (batch arrays built before timing);"
-                + " checkpoint = msync(MS_SYNC) + fsync of each tier + the checkpoint file (temp, fsync, rename, dir fsync),"
+                + " checkpoint = msync(MS_SYNC) + fsync of each tier file written since the previous one + the checkpoint file (temp, fsync, rename, dir fsync),"
                 + " on essd's cadence (every 5 s of wall clock, [store] checkpoint_interval_ms, plus a final one, timed) unless"
                 + " marked harsher; librrd = rrd_update_r, b = \(options.rrdBatch) \"t:v\" per call (strings formatted before"
                 + " timing), no fsync. CRC32C: \(CRC32C.usesHardware ? "CPU instruction" : "tables")."
