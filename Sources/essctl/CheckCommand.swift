@@ -24,14 +24,7 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .long, help: "Policy to check (a file in policy_directory, or a built-in name).")
     var policy: String
 
-    @Option(name: .long, parsing: .unconditional, help: "Start of the window (inclusive).")
-    var from: String = "-1d"
-
-    @Option(name: .long, parsing: .unconditional, help: "End of the window (exclusive).")
-    var to: String = "now"
-
-    @Option(name: .long, help: "Tier to read: 1m or 15m (default: by window length).")
-    var tier: String?
+    @OptionGroup var window: IndicatorWindowOptions
 
     @Flag(name: .long, help: "Exit 1 when any criterion fails or has insufficient data.")
     var strict = false
@@ -39,7 +32,7 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         var failed = false
         try reporting {
-            let run = try IndicatorRun.load(options: options, from: from, to: to, tier: tier)
+            let run = try IndicatorRun.load(options: options, window: window)
             let loaded: (policy: Policy, path: String?)
             do {
                 loaded = try ConfigurationLoader.policy(id: policy, directory: run.criteria.policyDirectory)

@@ -14,6 +14,18 @@ struct Essctl: ParsableCommand {
 }
 
 /// Options every command that reads the site shares.
+/// The window and tier that `essctl kpi` and `essctl check` evaluate.
+struct IndicatorWindowOptions: ParsableArguments {
+    @Option(name: .long, parsing: .unconditional, help: "Start of the window (inclusive).")
+    var from: String = "-1d"
+
+    @Option(name: .long, parsing: .unconditional, help: "End of the window (exclusive).")
+    var to: String = "now"
+
+    @Option(name: .long, help: "Tier to read: 1m or 15m (default: by window length).")
+    var tier: String?
+}
+
 struct SiteOptions: ParsableArguments {
     @Option(name: .long, help: "Site configuration file.")
     var config: String = "/etc/essd/essd.toml"

@@ -92,6 +92,10 @@ struct IndicatorRun {
 
     /// Loads the site and its criteria settings, parses --from/--to in the site's zone, opens the
     /// store and reads the window. Exit 78 configuration, 64 arguments, 74 store.
+    static func load(options: SiteOptions, window: IndicatorWindowOptions) throws -> IndicatorRun {
+        try load(options: options, from: window.from, to: window.to, tier: window.tier)
+    }
+
     static func load(options: SiteOptions, from: String, to: String, tier: String?) throws -> IndicatorRun {
         let site = try options.loadSite()
         let criteria: SiteCriteriaSettings

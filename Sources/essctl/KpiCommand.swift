@@ -20,18 +20,11 @@ struct KpiCommand: ParsableCommand {
 
     @OptionGroup var options: SiteOptions
 
-    @Option(name: .long, parsing: .unconditional, help: "Start of the window (inclusive).")
-    var from: String = "-1d"
-
-    @Option(name: .long, parsing: .unconditional, help: "End of the window (exclusive).")
-    var to: String = "now"
-
-    @Option(name: .long, help: "Tier to read: 1m or 15m (default: by window length).")
-    var tier: String?
+    @OptionGroup var window: IndicatorWindowOptions
 
     func run() throws {
         try reporting {
-            let run = try IndicatorRun.load(options: options, from: from, to: to, tier: tier)
+            let run = try IndicatorRun.load(options: options, window: window)
             let tariff = try run.criteria.tariffID.map { try run.tariff(id: $0) }
             let report = try run.compute(tariff: tariff?.tariff)
             if options.json {
