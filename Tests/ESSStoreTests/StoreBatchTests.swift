@@ -81,21 +81,15 @@ import Testing
                 marks.append(qualities.randomElement(using: &random)!)
             }
         }
-        let byValue = StoreFixture()
-        let inPlace = StoreFixture()
-        let a = try byValue.writer()
-        let b = try inPlace.writer()
-        let schema = byValue.schemas[0]
-        var consolidatorA = SeriesConsolidator(schema: schema, tiers: byValue.tiers)
-        var consolidatorB = SeriesConsolidator(schema: schema, tiers: inPlace.tiers)
-        let destination = try b.destination(group: "bess1", tiers: consolidatorB.tiers)
+        var twins = try TwinStores()
+        let (a, b, destination) = (twins.a, twins.b, twins.destination)
         var slotsA = 0
         var slotsB = 0
         var failure: StoreError?
         for (row, time) in times.enumerated() {
             let v = Array(values[row * 3..<(row * 3 + 3)])
             let q = Array(marks[row * 3..<(row * 3 + 3)])
-            consolidatorA.ingest(timestampMS: time, values: v, qualities: q) { (slot: ConsolidatedSlot) in
+            twins.consolidatorA.ingest(timestampMS: time, values: v, qualities: q) { (slot: ConsolidatedSlot) in
                 slotsA += 1
                 do throws(StoreError) { try a.write(slot) } catch { failure = error }
             }
@@ -103,7 +97,7 @@ import Testing
         var start = 0
         while start < times.count {
             let end = min(times.count, start + Int.random(in: 1...300, using: &random))
-            consolidatorB.ingest(
+            twins.consolidatorB.ingest(
                 timestampsMS: Array(times[start..<end]), values: Array(values[(start * 3)..<(end * 3)]),
                 qualities: Array(marks[(start * 3)..<(end * 3)])
             ) { (slot: borrowing ClosedSlot) in
@@ -112,24 +106,18 @@ import Testing
             }
             start = end
         }
-        consolidatorA.flush(untilMS: t + 86_400_000) { (slot: ConsolidatedSlot) in
+        twins.consolidatorA.flush(untilMS: t + 86_400_000) { (slot: ConsolidatedSlot) in
             slotsA += 1
             do throws(StoreError) { try a.write(slot) } catch { failure = error }
         }
-        consolidatorB.flush(untilMS: t + 86_400_000) { (slot: borrowing ClosedSlot) in
+        twins.consolidatorB.flush(untilMS: t + 86_400_000) { (slot: borrowing ClosedSlot) in
             slotsB += 1
             do throws(StoreError) { try b.write(slot, to: destination) } catch { failure = error }
         }
         #expect(failure == nil)
         #expect(slotsA == slotsB)
         #expect(slotsA > 100)
-        try a.checkpoint(nowMS: t)
-        try b.checkpoint(nowMS: t)
-        for name in ["1m", "15m", "1d"] {
-            let fileA = try Data(contentsOf: URL(fileURLWithPath: byValue.path(name + ".tier")))
-            let fileB = try Data(contentsOf: URL(fileURLWithPath: inPlace.path(name + ".tier")))
-            #expect(fileA == fileB, "\(name).tier differs")
-        }
+        try twins.expectSameFiles(["1m", "15m", "1d"], nowMS: t)
     }
 
     @Test func destinationsAreChecked() throws {
@@ -154,14 +142,8 @@ import Testing
     /// byte as `appendRaw` per scan plus `ingest(...emit:)` + `write(_:)` per closed slot.
     @Test func bulkIngestEqualsPerScanStore() throws {
         var random = SeededRandom(state: 9)
-        let perScan = StoreFixture()
-        let bulk = StoreFixture()
-        let a = try perScan.writer()
-        let b = try bulk.writer()
-        let schema = perScan.schemas[0]
-        var consolidatorA = SeriesConsolidator(schema: schema, tiers: perScan.tiers)
-        var consolidatorB = SeriesConsolidator(schema: schema, tiers: bulk.tiers)
-        let destination = try b.destination(group: "bess1", tiers: consolidatorB.tiers)
+        var twins = try TwinStores()
+        let (a, b, destination) = (twins.a, twins.b, twins.destination)
         var times: [Int64] = []
         var values: [Double] = []
         var qualities: [PointQuality] = []
@@ -178,7 +160,7 @@ import Testing
             let q = Array(qualities[row * 3..<(row * 3 + 3)])
             try a.appendRaw(group: "bess1", timestampMS: time, values: v, qualities: q)
             var written: [ConsolidatedSlot] = []
-            consolidatorA.ingest(timestampMS: time, values: v, qualities: q) { (slot: ConsolidatedSlot) in written.append(slot) }
+            twins.consolidatorA.ingest(timestampMS: time, values: v, qualities: q) { (slot: ConsolidatedSlot) in written.append(slot) }
             for slot in written where try a.write(slot) == .written { slotsA += 1 }
         }
         var total = BulkIngestResult()
@@ -187,7 +169,7 @@ import Testing
             let end = min(times.count, start + Int.random(in: 1...700, using: &random))
             let part = try b.ingest(
                 group: "bess1", timestampsMS: Array(times[start..<end]), values: Array(values[(start * 3)..<(end * 3)]),
-                qualities: Array(qualities[(start * 3)..<(end * 3)]), into: &consolidatorB, destination: destination)
+                qualities: Array(qualities[(start * 3)..<(end * 3)]), into: &twins.consolidatorB, destination: destination)
             total.raw.written += part.raw.written
             total.consolidated.accepted += part.consolidated.accepted
             total.slotsWritten += part.slotsWritten
@@ -196,22 +178,16 @@ import Testing
         #expect(total.raw.written == times.count)
         #expect(total.consolidated.accepted == times.count)
         #expect(total.slotsWritten == slotsA)
-        try a.checkpoint(nowMS: t)
-        try b.checkpoint(nowMS: t)
-        for name in ["raw", "1m", "15m", "1d"] {
-            let fileA = try Data(contentsOf: URL(fileURLWithPath: perScan.path(name + ".tier")))
-            let fileB = try Data(contentsOf: URL(fileURLWithPath: bulk.path(name + ".tier")))
-            #expect(fileA == fileB, "\(name).tier differs")
-        }
+        try twins.expectSameFiles(["raw", "1m", "15m", "1d"], nowMS: t)
         // A batch for another group than the destination's, or of the wrong width: refused, nothing written.
         #expect(throws: StoreError.self) {
             try b.ingest(
-                group: "site", timestampsMS: [t + 1000], values: [1], qualities: [.ok], into: &consolidatorB,
+                group: "site", timestampsMS: [t + 1000], values: [1], qualities: [.ok], into: &twins.consolidatorB,
                 destination: destination)
         }
         #expect(throws: StoreError.self) {
             try b.ingest(
-                group: "bess1", timestampsMS: [t + 1000], values: [1], qualities: [.ok], into: &consolidatorB,
+                group: "bess1", timestampsMS: [t + 1000], values: [1], qualities: [.ok], into: &twins.consolidatorB,
                 destination: destination)
         }
     }
@@ -247,5 +223,37 @@ import Testing
             try writer.appendRaw(group: "nope", timestampsMS: [], values: [], qualities: [])
         }
         #expect(try writer.appendRaw(group: "bess1", timestampsMS: [], values: [], qualities: []) == RawBatchResult())
+    }
+}
+
+/// Two stores of `StoreFixture`'s configuration, each with a consolidator of its first group,
+/// fed the same scans two ways by a test; `expectSameFiles` compares what they wrote.
+struct TwinStores {
+    let first = StoreFixture()
+    let second = StoreFixture()
+    let a: StoreWriter
+    let b: StoreWriter
+    var consolidatorA: SeriesConsolidator
+    var consolidatorB: SeriesConsolidator
+    /// Where `consolidatorB`'s slots go in `b`.
+    let destination: StoreWriter.SlotDestination
+
+    init() throws {
+        a = try first.writer()
+        b = try second.writer()
+        consolidatorA = SeriesConsolidator(schema: first.schemas[0], tiers: first.tiers)
+        consolidatorB = SeriesConsolidator(schema: second.schemas[0], tiers: second.tiers)
+        destination = try b.destination(group: first.schemas[0].groupID, tiers: consolidatorB.tiers)
+    }
+
+    /// Checkpoints both writers, then expects the tier files `names` to be byte for byte equal.
+    func expectSameFiles(_ names: [String], nowMS: Int64) throws {
+        try a.checkpoint(nowMS: nowMS)
+        try b.checkpoint(nowMS: nowMS)
+        for name in names {
+            let fileA = try Data(contentsOf: URL(fileURLWithPath: first.path(name + ".tier")))
+            let fileB = try Data(contentsOf: URL(fileURLWithPath: second.path(name + ".tier")))
+            #expect(fileA == fileB, "\(name).tier differs")
+        }
     }
 }
