@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "ESSStore", targets: ["ESSStore"]),
         .library(name: "ESSCriteria", targets: ["ESSCriteria"]),
         .library(name: "ESSEvidence", targets: ["ESSEvidence"]),
+        // ess-sim's plant models, also the synthetic history of the evidence benchmark.
+        .library(name: "ESSSimulator", targets: ["ESSSimulator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -117,7 +119,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "ESSConfig", "ESSCore", "ESSStore", "ESSTestSupport", "essd", "essctl", "ess-sim",
+                "ESSConfig", "ESSCore", "ESSSimulator", "ESSStore", "ESSTestSupport", "essd", "essctl", "ess-sim",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

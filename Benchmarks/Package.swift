@@ -43,6 +43,7 @@ let package = Package(
                 .product(name: "ESSStore", package: "essd"),
                 .product(name: "ESSCriteria", package: "essd"),
                 .product(name: "ESSEvidence", package: "essd"),
+                .product(name: "ESSSimulator", package: "essd"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

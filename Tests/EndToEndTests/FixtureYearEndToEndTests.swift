@@ -1,5 +1,6 @@
 import ESSConfig
 import ESSCore
+import ESSSimulator
 import ESSTestSupport
 import Foundation
 import Testing
@@ -110,53 +111,6 @@ import Testing
         return file
     }
 
-    /// The synthetic plant's state, advanced one sample at a time.
-    struct Plant {
-        var lastPowerKW = 0.0
-        var lastMS: Int64?
-        var chargeTotalKWh = 10_000.0
-        var dischargeTotalKWh = 9_000.0
-        /// AC energy today (trapezoid), for SoC.
-        var chargedTodayKWh = 0.0
-        var dischargedTodayKWh = 0.0
-        var day: Int64 = -1
-        var cycles = 100.0
-
-        static func powerKW(minuteOfDay m: Int64) -> Double {
-            if (120..<360).contains(m) { return -50 }
-            if (840..<1080).contains(m) { return 45.125 }
-            return 0
-        }
-
-        /// Advances to `t` (a sample at every minute, except across the outage).
-        mutating func step(to t: Int64) -> (powerKW: Double, socPercent: Double) {
-            let offset = t - FixtureYearEndToEndTests.yearStartMS
-            let day = offset / FixtureYearEndToEndTests.dayMS
-            let minute = (offset % FixtureYearEndToEndTests.dayMS) / FixtureYearEndToEndTests.minuteMS
-            let p = Self.powerKW(minuteOfDay: minute)
-            if let last = lastMS, t - last == FixtureYearEndToEndTests.minuteMS {
-                let kwh = (lastPowerKW + p) / 2 / 60  // both ends have the same sign or one is zero
-                if kwh < 0 {
-                    chargeTotalKWh -= kwh
-                    chargedTodayKWh -= kwh
-                } else if kwh > 0 {
-                    dischargeTotalKWh += kwh
-                    dischargedTodayKWh += kwh
-                }
-            }
-            if day != self.day {
-                if dischargedTodayKWh > 0 { cycles += 1 }
-                self.day = day
-                chargedTodayKWh = 0
-                dischargedTodayKWh = 0
-            }
-            lastMS = t
-            lastPowerKW = p
-            let storedKWh = chargedTodayKWh * 0.95 - dischargedTodayKWh / 0.95
-            return (p, 2.5 + storedKWh / 200 * 100)
-        }
-    }
-
     /// The export's columns: header, group, signal, and the scale the map applies (the PCS
     /// power is written in W, as SCADA systems often do, and scaled to kW by the map).
     static let columns: [(header: String, group: String, signal: String, scale: Double)] = [
@@ -220,7 +174,7 @@ import Testing
                 out = ""
             }
         }
-        var plant = Plant()
+        var plant = DailyCyclePlant(startMS: yearStartMS)
         var minutes = 0
         var t = yearStartMS
         while t < yearEndMS {

@@ -1,6 +1,7 @@
 import ESSCore
 import ESSCriteria
 import ESSEvidence
+import ESSSimulator
 import ESSStore
 import Foundation
 import Logging
@@ -310,53 +311,6 @@ struct EvidenceBench {
             store: StoreSettings(tiers: tiers), daemon: DaemonSettings(metricsPort: nil))
     }
 
-    // MARK: the synthetic year (copied from Tests/EndToEndTests/FixtureYearEndToEndTests.swift)
-
-    /// The synthetic plant's state, advanced one sample at a time.
-    struct Plant {
-        var lastPowerKW = 0.0
-        var lastMS: Int64?
-        var chargeTotalKWh = 10_000.0
-        var dischargeTotalKWh = 9_000.0
-        var chargedTodayKWh = 0.0
-        var dischargedTodayKWh = 0.0
-        var day: Int64 = -1
-        var cycles = 100.0
-
-        static func powerKW(minuteOfDay m: Int64) -> Double {
-            if (120..<360).contains(m) { return -50 }
-            if (840..<1080).contains(m) { return 45.125 }
-            return 0
-        }
-
-        mutating func step(to t: Int64) -> (powerKW: Double, socPercent: Double) {
-            let offset = t - EvidenceBench.yearStartMS
-            let day = offset / EvidenceBench.dayMS
-            let minute = (offset % EvidenceBench.dayMS) / EvidenceBench.minuteMS
-            let p = Self.powerKW(minuteOfDay: minute)
-            if let last = lastMS, t - last == EvidenceBench.minuteMS {
-                let kwh = (lastPowerKW + p) / 2 / 60
-                if kwh < 0 {
-                    chargeTotalKWh -= kwh
-                    chargedTodayKWh -= kwh
-                } else if kwh > 0 {
-                    dischargeTotalKWh += kwh
-                    dischargedTodayKWh += kwh
-                }
-            }
-            if day != self.day {
-                if dischargedTodayKWh > 0 { cycles += 1 }
-                self.day = day
-                chargedTodayKWh = 0
-                dischargedTodayKWh = 0
-            }
-            lastMS = t
-            lastPowerKW = p
-            let storedKWh = chargedTodayKWh * 0.95 - dischargedTodayKWh / 0.95
-            return (p, 2.5 + storedKWh / 200 * 100)
-        }
-    }
-
     /// Fills the store of `site` with the year. Returns the number of minutes sampled.
     static func importYear(site: SiteConfiguration) throws -> Int {
         let schemas = site.seriesSchemas
@@ -374,7 +328,7 @@ struct EvidenceBench {
         let pcs = site.devices[0]
         let bms = site.devices[1]
         func index(_ device: DeviceDefinition, _ name: String) -> Int { device.profile.pointIndex(named: name)! }
-        var plant = Plant()
+        var plant = DailyCyclePlant(startMS: yearStartMS)
         var minutes = 0
         var heldBack = 0
         var t = yearStartMS
