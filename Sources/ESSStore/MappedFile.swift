@@ -53,7 +53,12 @@ final class MappedFile {
     }
 
     @inline(__always)
-    func markDirty(_ offset: Int, _ count: Int) {
+    func markDirty(_ offset: Int, _ count: Int) { Self.markDirty(dirty, offset, count) }
+
+    /// Widens a mapping's written range (`dirty`) by `[offset, offset + count)`: for holders of
+    /// the range's pointer (the writer's slot targets).
+    @inline(__always)
+    static func markDirty(_ dirty: UnsafeMutablePointer<Int>, _ offset: Int, _ count: Int) {
         if offset < dirty[0] { dirty[0] = offset }
         if offset + count > dirty[1] { dirty[1] = offset + count }
     }

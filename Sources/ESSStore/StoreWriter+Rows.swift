@@ -30,15 +30,16 @@ extension StoreWriter {
                 "write: group '\(slot.groupID)' has \(schemas[g].signals.count) signals, the slot carries \(slot.signals.count)"
             )
         }
-        return try writeRow(tier: t, group: g, startMS: slot.startMS) { row, layout, slotMS in
-            for (position, index) in layout.signalIndices.enumerated() {
-                SlotCodec.encode(
-                    slot.signals[index], slotMS: slotMS, to: row + layout.offset + position * Layout.signalBytes)
-            }
-            if layout.hasEnergy {
-                SlotCodec.encode(
-                    slot.energy ?? EnergySummary(), slotMS: slotMS,
-                    to: row + layout.offset + layout.signalIndices.count * Layout.signalBytes)
+        return try slotTargets.withUnsafeBufferPointer { targets throws(StoreError) -> SlotWriteResult in
+            try writeRow(targets.baseAddress! + (t * groupSlots + g), group: g, startMS: slot.startMS) { field, kept, slotMS in
+                var field = field
+                for index in kept {
+                    SlotCodec.encode(slot.signals[index], slotMS: slotMS, to: field)
+                    field += Layout.signalBytes
+                }
+                return field
+            } energy: { field, slotMS in
+                SlotCodec.encode(slot.energy ?? EnergySummary(), slotMS: slotMS, to: field)
             }
         }
     }
@@ -53,12 +54,14 @@ extension StoreWriter {
         let targets: [SlotTarget]
     }
 
-    /// One tier file's rows as one group writes them, flattened for `write(_:to:)`. The
-    /// pointers are the writer's (the mapping, the unknown row, the plan's signal indices).
+    /// One tier file's rows as one group writes them, flattened so that writing a slot looks
+    /// nothing up. The pointers are the writer's (the mapping and its written range, the
+    /// unknown row, the plan's signal indices, the group's slot cursor).
     struct SlotTarget {
         /// Index in `tierFiles`; -1 when the store lacks the tier (then nothing else is set).
         var file = -1
-        var rows: UnsafeMutableRawPointer? = nil
+        var base: UnsafeMutableRawPointer? = nil
+        var headerBytes = 0
         var capacity = 1
         var rowBytes = 0
         var slotMS: Int64 = 1
@@ -70,6 +73,18 @@ extension StoreWriter {
         var cursor: UnsafeMutablePointer<SlotCursor>? = nil
     }
 
+    /// The target of group `g` in tier file `t` (none for the raw tier).
+    func slotTarget(tier t: Int, group g: Int) -> SlotTarget {
+        let file = tierFiles[t]
+        guard !file.plan.tier.isRaw else { return SlotTarget() }
+        let layout = file.plan.groups[g]
+        return SlotTarget(
+            file: t, base: file.file.base, headerBytes: file.plan.headerBytes, capacity: file.plan.capacity,
+            rowBytes: file.plan.rowBytes, slotMS: file.plan.tier.slotMS, groupOffset: layout.offset,
+            kept: keptSignals[t][g], hasEnergy: layout.hasEnergy, unknownRow: UnsafeRawPointer(unknownRows[t]),
+            dirty: file.file.dirty, cursor: slotCursors + (t * groupSlots + g))
+    }
+
     /// The destination of the slots of `group`'s consolidator, whose tiers are `tiers`
     /// (`SeriesConsolidator.tiers`). Tiers the store lacks are skipped by `write(_:to:)`.
     public func destination(group: String, tiers: [TierDefinition]) throws(StoreError) -> SlotDestination {
@@ -79,23 +94,14 @@ extension StoreWriter {
         let targets = tiers.map { tier -> SlotTarget in
             guard let t = tierFiles.firstIndex(where: { $0.plan.tier.name == tier.name && !$0.plan.tier.isRaw })
             else { return SlotTarget() }
-            let file = tierFiles[t]
-            let layout = file.plan.groups[g]
-            return SlotTarget(
-                file: t, rows: file.file.base + file.plan.headerBytes, capacity: file.plan.capacity,
-                rowBytes: file.plan.rowBytes, slotMS: file.plan.tier.slotMS, groupOffset: layout.offset,
-                kept: keptSignals[t][g], hasEnergy: layout.hasEnergy,
-                unknownRow: UnsafeRawPointer(unknownRows[t]),
-                dirty: file.file.dirty, cursor: slotCursors + (t * groupSlots + g))
+            return slotTargets[t * groupSlots + g]
         }
         return SlotDestination(group: g, signalCount: schemas[g].signals.count, targets: targets)
     }
 
     /// Writes a slot handed out by the consolidator (`SeriesConsolidator.ingest(...onClose:)`)
     /// exactly as `write(_:)` writes its `ConsolidatedSlot`, encoding straight from the
-    /// accumulators. A tier the store lacks is skipped (`.written`). The usual case (a row of
-    /// an older lap or never written, nothing newer stored) is written here directly; the
-    /// others (rewrites, refusals) go through `writeRow` with its checks and logs.
+    /// accumulators. A tier the store lacks is skipped (`.written`).
     @discardableResult
     public func write(_ slot: borrowing ClosedSlot, to destination: SlotDestination) throws(StoreError) -> SlotWriteResult {
         guard slot.signalCount == destination.signalCount else {
@@ -106,81 +112,58 @@ extension StoreWriter {
         }
         return try destination.targets.withUnsafeBufferPointer { targets throws(StoreError) -> SlotWriteResult in
             let target = targets.baseAddress! + slot.tierIndex
-            let t = target.pointee.file
-            guard t >= 0 else { return .written }
-            let slotMS = target.pointee.slotMS
-            let startMS = slot.startMS
-            func encode(_ row: UnsafeMutableRawPointer, _: GroupLayout?, _: Int64) {
-                var field = row + target.pointee.groupOffset
-                for index in target.pointee.kept {
+            guard target.pointee.file >= 0 else { return .written }
+            return try writeRow(target, group: destination.group, startMS: slot.startMS) { field, kept, slotMS in
+                var field = field
+                for index in kept {
                     SlotCodec.encode(slot.summary(ofSignal: index), slotMS: slotMS, to: field)
                     field += Layout.signalBytes
                 }
-                if target.pointee.hasEnergy { SlotCodec.encode(slot.energy ?? EnergySummary(), slotMS: slotMS, to: field) }
-            }
-            if startMS >= slotMS, startMS % slotMS == 0, startMS / slotMS <= Int64(UInt32.max) {
-                let number = UInt32(truncatingIfNeeded: startMS / slotMS)
-                let rowBytes = target.pointee.rowBytes
-                let offset = Int(number) % target.pointee.capacity * rowBytes
-                let row = target.pointee.rows! + offset
-                let existing = UInt32(littleEndian: row.loadUnaligned(as: UInt32.self))
-                let cursor = target.pointee.cursor!
-                if existing != number, number >= existing, number >= cursor.pointee.newest {
-                    row.copyMemory(from: target.pointee.unknownRow!, byteCount: rowBytes)
-                    row.storeBytes(of: number.littleEndian, as: UInt32.self)
-                    encode(row, nil, slotMS)
-                    RowCheck.storeChecksum(row, crcOffset: RowCheck.consolidatedCRCOffset, bytes: rowBytes)
-                    let dirty = target.pointee.dirty!
-                    let fileOffset = row - tierFiles[t].file.base
-                    if fileOffset < dirty[0] { dirty[0] = fileOffset }
-                    if fileOffset + rowBytes > dirty[1] { dirty[1] = fileOffset + rowBytes }
-                    cursor.pointee.newest = number
-                    cursor.pointee.refusing = false
-                    return .written
-                }
-            }
-            return try writeRow(tier: t, group: destination.group, startMS: startMS) { row, _, _ in
-                encode(row, nil, slotMS)
+                return field
+            } energy: { field, slotMS in
+                SlotCodec.encode(slot.energy ?? EnergySummary(), slotMS: slotMS, to: field)
             }
         }
     }
 
-    /// Writes group `g`'s part of the row of `startMS` in tier file `t`: `encode` fills the
-    /// group's fields (at `layout.offset` in the row), the rest of the row is kept or made
-    /// unknown, the checksum is stored last.
+    /// Writes group `g`'s part of the row of `startMS` in `target`'s tier: `signals` encodes the
+    /// kept signals from the group's first field and returns where they end, `energy` the energy
+    /// bytes there (when the group keeps them). When the row held an older slot (or is damaged)
+    /// the other groups' parts become unknown first; the checksum is stored last.
     @inline(__always)
     private func writeRow(
-        tier t: Int, group g: Int, startMS: Int64,
-        encode: (UnsafeMutableRawPointer, GroupLayout, Int64) -> Void
+        _ target: UnsafePointer<SlotTarget>, group g: Int, startMS: Int64,
+        signals: (UnsafeMutableRawPointer, UnsafeBufferPointer<Int>, Int64) -> UnsafeMutableRawPointer,
+        energy: (UnsafeMutableRawPointer, Int64) -> Void
     ) throws(StoreError) -> SlotWriteResult {
-        let file = tierFiles[t]
-        let slotMS = file.plan.tier.slotMS
+        let t = target.pointee.file
+        let slotMS = target.pointee.slotMS
         guard startMS >= slotMS, startMS % slotMS == 0, startMS / slotMS <= Int64(UInt32.max) else {
             throw StoreError(
                 .invalidArgument,
-                "write: slot start \(startMS) ms is not a positive multiple of tier '\(file.plan.tier.name)' slot length \(slotMS) ms within the format's range"
+                "write: slot start \(startMS) ms is not a positive multiple of tier '\(tierFiles[t].plan.tier.name)' slot length \(slotMS) ms within the format's range"
             )
         }
         let number = UInt32(startMS / slotMS)
-        let offset = file.rowOffset(slotNumber: number)
-        let row = file.file.base + offset
+        let rowBytes = target.pointee.rowBytes
+        let offset = target.pointee.headerBytes + Int(number) % target.pointee.capacity * rowBytes
+        let row = target.pointee.base! + offset
         let existing = UInt32(littleEndian: row.loadUnaligned(as: UInt32.self))
-        let cursor = slotCursors + (t * groupSlots + g)
+        let cursor = target.pointee.cursor!
         let newest = max(cursor.pointee.newest, existing)
         if number < newest {
             if !cursor.pointee.refusing {
                 logger.warning(
                     "clock stepped back: slot older than the stored one not written",
                     metadata: [
-                        "tier": "\(file.plan.tier.name)", "group": "\(schemas[g].groupID)", "slot_ms": "\(startMS)",
-                        "stored_ms": "\(Int64(newest) * slotMS)",
+                        "tier": "\(tierFiles[t].plan.tier.name)", "group": "\(schemas[g].groupID)",
+                        "slot_ms": "\(startMS)", "stored_ms": "\(Int64(newest) * slotMS)",
                     ])
                 cursor.pointee.refusing = true
             }
             return .refusedOlderThanStored(storedStartMS: Int64(newest) * slotMS)
         }
         cursor.pointee.refusing = false
-        let rowBytes = file.plan.rowBytes
         let intact =
             existing == number
             && RowCheck.checksum(row, crcOffset: RowCheck.consolidatedCRCOffset, bytes: rowBytes)
@@ -189,14 +172,15 @@ extension StoreWriter {
             if existing == number {
                 logger.warning(
                     "damaged row rewritten: other groups' parts of this slot become unknown",
-                    metadata: ["path": "\(file.path)", "offset": "\(offset)", "slot_ms": "\(startMS)"])
+                    metadata: ["path": "\(tierFiles[t].path)", "offset": "\(offset)", "slot_ms": "\(startMS)"])
             }
-            row.copyMemory(from: unknownRows[t]!, byteCount: rowBytes)
+            row.copyMemory(from: target.pointee.unknownRow!, byteCount: rowBytes)
             row.storeBytes(of: number.littleEndian, as: UInt32.self)
         }
-        encode(row, file.plan.groups[g], slotMS)
+        let energyField = signals(row + target.pointee.groupOffset, target.pointee.kept, slotMS)
+        if target.pointee.hasEnergy { energy(energyField, slotMS) }
         RowCheck.storeChecksum(row, crcOffset: RowCheck.consolidatedCRCOffset, bytes: rowBytes)
-        file.file.markDirty(offset, rowBytes)
+        MappedFile.markDirty(target.pointee.dirty!, offset, rowBytes)
         cursor.pointee.newest = number
         return .written
     }

@@ -41,6 +41,9 @@ public final class StoreWriter {
     /// Per tier file, per group: the plan's `signalIndices`, copied once to memory the writer
     /// owns (for `SlotTarget`); freed in `deinit`.
     let keptSignals: [[UnsafeBufferPointer<Int>]]
+    /// Per tier file and group (at `t * groupSlots + g`): where the group's part of a row is
+    /// (StoreWriter+Rows.swift); empty targets for the raw tier.
+    private(set) var slotTargets: [SlotTarget] = []
     var lastCheckpointMS: Int64?
     /// The directory's writer lock (StoreDirectoryLock.swift): one writing process at a time.
     let lock: StoreDirectoryLock
@@ -147,6 +150,11 @@ public final class StoreWriter {
                 rawCursors[group].timestampMS = last?.timestampMS ?? .min
             }
         }
+        var targets: [SlotTarget] = []
+        for t in files.indices {
+            for g in 0..<groupSlots { targets.append(g < schemas.count ? slotTarget(tier: t, group: g) : SlotTarget()) }
+        }
+        slotTargets = targets
         logger.info(
             "store open",
             metadata: [

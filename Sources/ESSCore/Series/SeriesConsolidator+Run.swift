@@ -153,23 +153,21 @@ extension SeriesConsolidator {
                     }
                     power = state
                 }
-                if chargeIndex >= 0 {
-                    var previous = previousChargeCounter
+                /// One counter through the run; returns its last value.
+                func counterRun(_ index: Int, from previous: Double?, charge: Bool) -> Double? {
+                    var previous = previous
                     for row in start..<end {
-                        let x = values[row * n + chargeIndex]
-                        Self.addCounter(previous: previous, x, charge: true, energy.baseAddress!, tierCount)
+                        let x = values[row * n + index]
+                        Self.addCounter(previous: previous, x, charge: charge, energy.baseAddress!, tierCount)
                         previous = x
                     }
-                    previousChargeCounter = previous
+                    return previous
+                }
+                if chargeIndex >= 0 {
+                    previousChargeCounter = counterRun(chargeIndex, from: previousChargeCounter, charge: true)
                 }
                 if dischargeIndex >= 0 {
-                    var previous = previousDischargeCounter
-                    for row in start..<end {
-                        let x = values[row * n + dischargeIndex]
-                        Self.addCounter(previous: previous, x, charge: false, energy.baseAddress!, tierCount)
-                        previous = x
-                    }
-                    previousDischargeCounter = previous
+                    previousDischargeCounter = counterRun(dischargeIndex, from: previousDischargeCounter, charge: false)
                 }
             }
             for i in 0..<tierCount { tierStates[i].energy[0] = energy[i] }
