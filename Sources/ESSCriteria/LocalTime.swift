@@ -1,5 +1,7 @@
-/// A civil date in the site's time zone. Owns the proleptic Gregorian arithmetic
-/// (days since 1970-01-01 ⇄ year, month, day); not time zones (see `UTCOffsetTable`).
+import ESSCore
+
+/// A civil date in the site's time zone (days since 1970-01-01 ⇄ year, month, day through
+/// `CivilCalendar`); not time zones (see `UTCOffsetTable`).
 public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var year: Int
     public var month: Int
@@ -22,28 +24,15 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
         self = date
     }
 
-    /// The date `days` days after 1970-01-01 (H. Hinnant's civil_from_days).
+    /// The date `days` days after 1970-01-01 (`CivilCalendar`).
     public init(daysSinceEpoch days: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        self.init(year: yoe + era * 400 + (m <= 2 ? 1 : 0), month: m, day: d)
+        let date = CivilCalendar.date(daysSinceEpoch: Int64(days))
+        self.init(year: Int(date.year), month: Int(date.month), day: Int(date.day))
     }
 
-    /// Days since 1970-01-01 (H. Hinnant's days_from_civil).
+    /// Days since 1970-01-01 (`CivilCalendar`).
     public var daysSinceEpoch: Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = month > 2 ? month - 3 : month + 9
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        Int(CivilCalendar.daysSinceEpoch(year: Int64(year), month: Int64(month), day: Int64(day)))
     }
 
     /// "YYYY-MM-DD".

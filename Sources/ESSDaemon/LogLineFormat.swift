@@ -1,3 +1,4 @@
+import ESSCore
 public import Logging
 
 /// How one log record becomes one line of text, in the two forms `JournalLogHandler` writes.
@@ -55,7 +56,7 @@ public enum LogLineFormat {
     public static func iso8601UTC(epochMS: Int64) -> String {
         let (seconds, millis) = floorDivide(epochMS, 1000)
         let (days, secondOfDay) = floorDivide(seconds, 86_400)
-        let (year, month, day) = civilDate(daysSinceEpoch: days)
+        let (year, month, day) = CivilCalendar.date(daysSinceEpoch: days)
         return "\(year.digits(4))-\(month.digits(2))-\(day.digits(2))T"
             + "\((secondOfDay / 3600).digits(2)):\((secondOfDay / 60 % 60).digits(2)):\((secondOfDay % 60).digits(2))"
             + ".\(millis.digits(3))Z"
@@ -112,19 +113,6 @@ public enum LogLineFormat {
     static func floorDivide(_ value: Int64, _ divisor: Int64) -> (quotient: Int64, remainder: Int64) {
         let quotient = value >= 0 ? value / divisor : -((-value - 1) / divisor) - 1
         return (quotient, value - quotient * divisor)
-    }
-
-    /// Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's `civil_from_days`).
-    static func civilDate(daysSinceEpoch: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = daysSinceEpoch + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }
 
