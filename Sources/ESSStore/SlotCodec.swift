@@ -6,8 +6,15 @@ public import ESSCore
 /// Signal (14 bytes): mean Float32; min and max as Float16 of (value − mean) / 256; then a
 /// UInt32 holding first and last as 10-bit fractions of the decoded [min, max] (bits 0–9 and
 /// 10–19) and coverage as a 12-bit fraction of the slot (bits 20–31, rounded, at least 1 when
-/// coveredMS > 0); count UInt16 saturating at 65535. Unknown: NaN mean and coverage 0.
+/// coveredMS > 0); count UInt16 saturating at 65535. Unknown: NaN mean and coverage 0. A part
+/// of a row nobody has written yet (another group's, or a later slot of the same row) holds the
+/// "not written" marks: mean bits `notWrittenMeanBits`, energy's reserved UInt16 `0xFFFF`.
 enum SlotCodec {
+    /// A quiet NaN with payload 1: never the mean of a written slot (whose NaN is stored as the
+    /// canonical `Float.nan`, bits 0x7FC00000).
+    static let notWrittenMeanBits: UInt32 = 0x7FC0_0001
+    static let notWrittenEnergyMark: UInt16 = 0xFFFF
+
     /// Deviations are stored divided by this, so Float16 spans ±16.7 million with 11 significant bits.
     static let deltaScale = 256.0
     /// First and last: steps across [min, max].
@@ -20,7 +27,8 @@ enum SlotCodec {
             encodeUnknown(to: p)
             return
         }
-        let mean = Float(summary.mean)
+        let converted = Float(summary.mean)
+        let mean = converted.isNaN ? Float.nan : converted
         let base = Double(mean)
         let minBits = Float16((summary.min - base) / deltaScale).bitPattern
         let maxBits = Float16((summary.max - base) / deltaScale).bitPattern
@@ -42,6 +50,17 @@ enum SlotCodec {
         p.storeBytes(of: Float16.nan.bitPattern.littleEndian, toByteOffset: 6, as: UInt16.self)
         p.storeBytes(of: UInt32(0), toByteOffset: 8, as: UInt32.self)
         p.storeBytes(of: UInt16(0), toByteOffset: 12, as: UInt16.self)
+    }
+
+    /// A signal field of a slot not written yet (reads back as unknown through `decode`).
+    static func encodeNotWritten(to p: UnsafeMutableRawPointer) {
+        encodeUnknown(to: p)
+        p.storeBytes(of: notWrittenMeanBits.littleEndian, toByteOffset: 0, as: UInt32.self)
+    }
+
+    @inline(__always)
+    static func isNotWritten(_ p: UnsafeRawPointer) -> Bool {
+        UInt32(littleEndian: p.loadUnaligned(as: UInt32.self)) == notWrittenMeanBits
     }
 
     static func decode(_ p: UnsafeRawPointer, slotMS: Int64) -> SlotSummary {
@@ -110,6 +129,17 @@ enum SlotCodec {
 
     static func encodeUnknownEnergy(to p: UnsafeMutableRawPointer) {
         encode(EnergySummary(), slotMS: 1, to: p)
+    }
+
+    /// The energy field of a slot not written yet (reads back as no energy through `decodeEnergy`).
+    static func encodeNotWrittenEnergy(to p: UnsafeMutableRawPointer) {
+        encodeUnknownEnergy(to: p)
+        p.storeBytes(of: notWrittenEnergyMark.littleEndian, toByteOffset: 22, as: UInt16.self)
+    }
+
+    @inline(__always)
+    static func isNotWrittenEnergy(_ p: UnsafeRawPointer) -> Bool {
+        UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 22, as: UInt16.self)) == notWrittenEnergyMark
     }
 
     static func decodeEnergy(_ p: UnsafeRawPointer, slotMS: Int64) -> EnergySummary {

@@ -97,7 +97,7 @@ enum StoreMigration {
         var buffer = [UInt8](repeating: 0, count: oldPlan.rowBytes)
         buffer.withUnsafeMutableBytes { buffer in
             let old = UnsafeRawPointer(buffer.baseAddress!)
-            for index in 0..<oldPlan.capacity {
+            for index in 0..<oldPlan.capacity / oldPlan.slotsPerRow {
                 let from = source.file.base + oldPlan.headerBytes + index * oldPlan.rowBytes
                 switch RowCheck.copy(from: from, into: buffer, crcOffset: RowCheck.consolidatedCRCOffset, retries: 0) {
                 case .empty: continue
@@ -106,26 +106,38 @@ enum StoreMigration {
                     continue
                 case .valid: break
                 }
-                let number = UInt32(littleEndian: old.loadUnaligned(as: UInt32.self))
-                let row = target.file.base + target.rowOffset(slotNumber: number)
-                unknown.withUnsafeBytes { row.copyMemory(from: $0.baseAddress!, byteCount: newPlan.rowBytes) }
-                row.storeBytes(of: number.littleEndian, as: UInt32.self)
-                for (g, group) in newPlan.groups.enumerated() {
-                    let (oldGroup, positions) = mapping[g]
-                    guard let oldGroup else { continue }
-                    for (position, oldPosition) in positions.enumerated() {
-                        guard let oldPosition else { continue }
-                        (row + group.offset + position * Layout.signalBytes).copyMemory(
-                            from: old + oldGroup.offset + oldPosition * Layout.signalBytes,
-                            byteCount: Layout.signalBytes)
+                let key = UInt32(littleEndian: old.loadUnaligned(as: UInt32.self))
+                for number in key..<key + UInt32(oldPlan.slotsPerRow) where number > 0 {
+                    let row = target.file.base + target.rowOffset(slotNumber: number)
+                    let newKey = newPlan.rowKey(slotNumber: number)
+                    let stored = UInt32(littleEndian: row.loadUnaligned(as: UInt32.self))
+                    let checked =
+                        RowCheck.checksum(row, crcOffset: RowCheck.consolidatedCRCOffset, bytes: newPlan.rowBytes)
+                        == UInt32(littleEndian: row.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+                    // A ring of another length can put two old slots in one new row: the newer stays.
+                    if checked && stored > newKey { continue }
+                    if !(checked && stored == newKey) {
+                        unknown.withUnsafeBytes { row.copyMemory(from: $0.baseAddress!, byteCount: newPlan.rowBytes) }
+                        row.storeBytes(of: newKey.littleEndian, as: UInt32.self)
                     }
-                    if group.hasEnergy && oldGroup.hasEnergy {
-                        (row + group.offset + group.signalIndices.count * Layout.signalBytes).copyMemory(
-                            from: old + oldGroup.offset + oldGroup.signalIndices.count * Layout.signalBytes,
-                            byteCount: Layout.energyBytes)
+                    for (g, group) in newPlan.groups.enumerated() {
+                        let (oldGroup, positions) = mapping[g]
+                        guard let oldGroup else { continue }
+                        let part = row + newPlan.partOffset(slotNumber: number, group: group)
+                        let oldPart = old + oldPlan.partOffset(slotNumber: number, group: oldGroup)
+                        for (position, oldPosition) in positions.enumerated() {
+                            guard let oldPosition else { continue }
+                            (part + position * Layout.signalBytes).copyMemory(
+                                from: oldPart + oldPosition * Layout.signalBytes, byteCount: Layout.signalBytes)
+                        }
+                        if group.hasEnergy && oldGroup.hasEnergy {
+                            (part + group.signalIndices.count * Layout.signalBytes).copyMemory(
+                                from: oldPart + oldGroup.signalIndices.count * Layout.signalBytes,
+                                byteCount: Layout.energyBytes)
+                        }
                     }
+                    RowCheck.storeChecksum(row, crcOffset: RowCheck.consolidatedCRCOffset, bytes: newPlan.rowBytes)
                 }
-                RowCheck.storeChecksum(row, crcOffset: RowCheck.consolidatedCRCOffset, bytes: newPlan.rowBytes)
             }
         }
         return skipped

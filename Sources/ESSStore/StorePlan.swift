@@ -4,7 +4,7 @@ public import ESSCore
 /// entry per tier file. `essctl store plan` prints it; `StoreWriter` creates exactly these sizes.
 public struct StorePlan: Sendable, Hashable {
     /// Version of the on-disk format this plan describes.
-    public static let formatVersion: UInt16 = 2
+    public static let formatVersion: UInt16 = 3
 
     public var siteID: String
     /// Hash of every group's layout (signal names, roles, tier membership, energy sources).
@@ -26,9 +26,12 @@ public struct TierFilePlan: Sendable, Hashable {
     public var fileName: String
     /// A multiple of 4096 (one page unless the group table needs more).
     public var headerBytes: Int
-    /// Consolidated: bytes of one row (one slot of the whole site). Raw: sum of one row of every group.
+    /// Consolidated: bytes of one row (`slotsPerRow` consecutive slots of the whole site after
+    /// the 8-byte prefix). Raw: sum of one row of every group.
     public var rowBytes: Int
-    /// Consolidated: slots in the ring. Raw: rows of all groups together.
+    /// Consolidated: slots in one row (1, 2, 4 or 8; see `Layout.slotsPerRow`). Raw: 1.
+    public var slotsPerRow: Int
+    /// Consolidated: slots in the ring (a multiple of `slotsPerRow`). Raw: rows of all groups together.
     public var capacity: Int
     /// Size of the file.
     public var bytes: Int64
@@ -36,6 +39,25 @@ public struct TierFilePlan: Sendable, Hashable {
     public var retentionMS: Int64
     /// Where each group lives in a row (consolidated) or in the file (raw), in schema order.
     public var groups: [GroupLayout]
+
+    /// Consolidated: bytes of one slot of the whole site inside a row.
+    public var slotBytes: Int { (rowBytes - Layout.rowPrefixBytes) / slotsPerRow }
+
+    /// Consolidated: the first slot number of the row holding slot `number` (the row's key).
+    @inline(__always)
+    func rowKey(slotNumber number: UInt32) -> UInt32 { number - number % UInt32(slotsPerRow) }
+
+    /// Consolidated: byte offset in the file of the row holding slot `number`.
+    @inline(__always)
+    func rowOffset(slotNumber number: UInt32) -> Int {
+        headerBytes + Int(number) / slotsPerRow % (capacity / slotsPerRow) * rowBytes
+    }
+
+    /// Consolidated: byte offset, inside its row, of slot `number`'s part of `group`.
+    @inline(__always)
+    func partOffset(slotNumber number: UInt32, group: GroupLayout) -> Int {
+        group.offset + Int(number) % slotsPerRow * slotBytes
+    }
 }
 
 /// Where one group is stored inside a tier file.
@@ -45,7 +67,8 @@ public struct GroupLayout: Sendable, Hashable {
     public var signalIndices: [Int]
     /// Whether the group's part of a consolidated row has the 24 energy bytes.
     public var hasEnergy: Bool
-    /// Consolidated: byte offset of the group's part inside a row. Raw: offset of its region in the file.
+    /// Consolidated: byte offset of the group's part of a row's first slot (add `slotBytes` per
+    /// further slot of the row). Raw: offset of its region in the file.
     public var offset: Int
     /// Consolidated: bytes of the group's part of a row. Raw: bytes of one of its rows.
     public var bytes: Int
@@ -58,8 +81,19 @@ public struct GroupLayout: Sendable, Hashable {
 /// Byte sizes of the format, shared by the plan, the writer and the reader.
 enum Layout {
     static let pageBytes = 4096
-    /// Consolidated row: UInt32 slot number, UInt32 CRC32C.
+    /// Consolidated row: UInt32 slot number (of the row's first slot), UInt32 CRC32C.
     static let rowPrefixBytes = 8
+    /// Most slots one consolidated row holds.
+    static let maxSlotsPerRow = 8
+
+    /// Slots per consolidated row for slots of `slotBytes`: the smallest power of two (at most
+    /// `maxSlotsPerRow`) for which the 8-byte row prefix costs at most 1/7 of the slots' bytes, i.e.
+    /// at most 2 bytes per 14-byte signal: 4 for one signal, 2 for two or three, 1 from four.
+    static func slotsPerRow(slotBytes: Int) -> Int {
+        var slots = 1
+        while slots < maxSlotsPerRow && rowPrefixBytes * 7 > slotBytes * slots { slots *= 2 }
+        return slots
+    }
     /// Format 2: 14 (format 1 had 16; see `SlotCodec`).
     static let signalBytes = 14
     static let energyBytes = 24
@@ -112,12 +146,17 @@ extension StoreWriter {
                         offset: offset, bytes: bytes, capacity: 0, pollIntervalMS: 0))
                 offset += bytes
             }
-            let capacity = Int((tier.retentionMS + tier.slotMS - 1) / tier.slotMS)
+            let slotBytes = offset - Layout.rowPrefixBytes
+            let slotsPerRow = Layout.slotsPerRow(slotBytes: slotBytes)
+            let rowBytes = Layout.rowPrefixBytes + slotsPerRow * slotBytes
+            let slots = (tier.retentionMS + tier.slotMS - 1) / tier.slotMS
+            let rows = Int((slots + Int64(slotsPerRow) - 1) / Int64(slotsPerRow))
             files.append(
                 TierFilePlan(
-                    tier: tier, fileName: "\(tier.name).tier", headerBytes: headerBytes, rowBytes: offset,
-                    capacity: capacity, bytes: Int64(headerBytes) + Int64(capacity) * Int64(offset),
-                    retentionMS: Int64(capacity) * tier.slotMS, groups: groups))
+                    tier: tier, fileName: "\(tier.name).tier", headerBytes: headerBytes, rowBytes: rowBytes,
+                    slotsPerRow: slotsPerRow, capacity: rows * slotsPerRow,
+                    bytes: Int64(headerBytes) + Int64(rows) * Int64(rowBytes),
+                    retentionMS: Int64(rows * slotsPerRow) * tier.slotMS, groups: groups))
         }
         return StorePlan(
             siteID: siteID, schemaHash: SchemaHash.of(schemas), rawBudgetBytes: rawBudgetBytes, files: files)
@@ -166,7 +205,7 @@ extension StoreWriter {
         let achieved = zip(capacities, polls).map { Int64($0.0) * $0.1 }.min() ?? tier.retentionMS
         return TierFilePlan(
             tier: tier, fileName: "\(tier.name).tier", headerBytes: headerBytes, rowBytes: rowBytes.reduce(0, +),
-            capacity: capacities.reduce(0, +), bytes: Int64(offset), retentionMS: achieved, groups: groups)
+            slotsPerRow: 1, capacity: capacities.reduce(0, +), bytes: Int64(offset), retentionMS: achieved, groups: groups)
     }
 }
 

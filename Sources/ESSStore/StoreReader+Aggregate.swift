@@ -102,7 +102,8 @@ extension StoreReader {
         beginCall()
         scan(
             chain: chain, fieldOffsets: offsets, fieldBytes: Layout.signalBytes, group: g, fromMS: fromMS, toMS: toMS,
-            result: &result.fromMS, &result.toMS, &result.missingMS, &result.slotsRead, inPlace: inPlace
+            result: &result.fromMS, &result.toMS, &result.missingMS, &result.slotsRead, inPlace: inPlace,
+            isNotWritten: SlotCodec.isNotWritten
         ) { field, slotMS in
             sums.add(SlotCodec.decode(field, slotMS: slotMS))
         }
@@ -130,7 +131,8 @@ extension StoreReader {
         beginCall()
         scan(
             chain: chain, fieldOffsets: offsets, fieldBytes: Layout.energyBytes, group: g, fromMS: fromMS, toMS: toMS,
-            result: &result.fromMS, &result.toMS, &result.missingMS, &result.slotsRead, inPlace: inPlace
+            result: &result.fromMS, &result.toMS, &result.missingMS, &result.slotsRead, inPlace: inPlace,
+            isNotWritten: SlotCodec.isNotWrittenEnergy
         ) { field, slotMS in
             Self.add(SlotCodec.decodeEnergy(field, slotMS: slotMS), to: &energy)
         }
@@ -213,7 +215,7 @@ extension StoreReader {
             }
             var buffer = [UInt8](repeating: 0, count: file.plan.rowBytes)
             buffer.withUnsafeMutableBytes { buffer in
-                for index in 0..<file.plan.capacity {
+                for index in 0..<file.plan.capacity / file.plan.slotsPerRow {
                     let offset = file.plan.headerBytes + index * file.plan.rowBytes
                     let state = RowCheck.copy(
                         from: file.file.base + offset, into: buffer, crcOffset: RowCheck.consolidatedCRCOffset,
@@ -341,13 +343,15 @@ extension StoreReader {
     /// `aggregateReference` (level 0, the coarsest tier, for whole aligned slots; finer levels for
     /// the edges and for coarse slots not stored; the finest level widens the range to its slot
     /// boundaries; damaged and out-of-range slots count as missing), but hands `visit` only the
-    /// `fieldBytes` at `fieldOffsets[level]` of each valid row, with the tier's slot length.
-    /// `inPlace: false` copies every row first (the path for layouts `checkInPlace` cannot read;
-    /// tests use it to check both agree).
+    /// `fieldBytes` at `fieldOffsets[level]` (in the row's first slot; a row's further slots
+    /// follow `slotBytes` apart) of each valid slot, with the tier's slot length. A field
+    /// `isNotWritten` says was never written counts as a slot not stored. `inPlace: false` copies
+    /// every row first (the path for layouts `checkInPlace` cannot read; tests use it to check
+    /// both agree).
     func scan(
         chain: [Int], fieldOffsets: [Int], fieldBytes: Int, group g: Int, fromMS: Int64, toMS: Int64,
         result from: inout Int64, _ to: inout Int64, _ missing: inout Int64, _ read: inout Int, inPlace: Bool = true,
-        visit: (UnsafeRawPointer, Int64) -> Void
+        isNotWritten: (UnsafeRawPointer) -> Bool, visit: (UnsafeRawPointer, Int64) -> Void
     ) {
         precondition(fieldBytes <= RowCheck.maxFieldBytes && chain.count == fieldOffsets.count)
         let finest = tierFiles[chain.last!].plan.tier.slotMS
@@ -380,22 +384,27 @@ extension StoreReader {
                 if !isFinest { cover(a, start, level: level + 1) }
                 let base = UnsafeRawPointer(file.file.base)
                 let headerBytes = file.plan.headerBytes
-                let capacity = file.plan.capacity
+                let slotsPerRow = file.plan.slotsPerRow
+                let rows = file.plan.capacity / slotsPerRow
+                let slotBytes = file.plan.slotBytes
                 let tierRowBytes = file.plan.rowBytes
-                let fieldOffset = fieldOffsets[level]
                 let checkInPlace =
                     inPlace
-                    && RowCheck.canCheckInPlace(
-                        fieldOffset: fieldOffset, fieldBytes: fieldBytes, rowBytes: tierRowBytes)
+                    && (0..<slotsPerRow).allSatisfy {
+                        RowCheck.canCheckInPlace(
+                            fieldOffset: fieldOffsets[level] + $0 * slotBytes, fieldBytes: fieldBytes,
+                            rowBytes: tierRowBytes)
+                    }
                 let rowBuffer = UnsafeMutableRawBufferPointer(start: scratch, count: tierRowBytes)
-                let fieldPointer = UnsafeRawPointer(checkInPlace ? scratch : scratch + fieldOffset)
                 var slot = start
                 while slot < end {
                     slotsRead += 1
                     let number = slot / slotMS
+                    let fieldOffset = fieldOffsets[level] + Int(number) % slotsPerRow * slotBytes
+                    let fieldPointer = UnsafeRawPointer(checkInPlace ? scratch : scratch + fieldOffset)
                     var state = RowCheck.State.empty
                     if number >= 1 && number <= Int64(UInt32.max) {
-                        let offset = headerBytes + Int(number) % capacity * tierRowBytes
+                        let offset = headerBytes + Int(number) / slotsPerRow % rows * tierRowBytes
                         var key: UInt32 = 0
                         if checkInPlace {
                             state = RowCheck.checkInPlace(
@@ -409,7 +418,9 @@ extension StoreReader {
                         }
                         switch state {
                         case .empty: break
-                        case .valid: if key != UInt32(number) { state = .empty }
+                        case .valid:
+                            let rowKey = UInt32(number) - UInt32(number) % UInt32(slotsPerRow)
+                            if key != rowKey || isNotWritten(fieldPointer) { state = .empty }
                         case .damaged:
                             record(
                                 DamagedRow(

@@ -92,9 +92,14 @@ extension StoreReader {
                 while slot < end {
                     slotsRead += 1
                     let number = slot / slotMS
-                    let state: RowRead =
+                    var state: RowRead =
                         number >= 1 && number <= Int64(UInt32.max)
                         ? readRow(tier: t, number: UInt32(number), groupID: schemas[g].groupID, into: buffer) : .missing
+                    if case .valid = state,
+                        isNotWritten(tier: t, group: g, startMS: slot, row: UnsafeRawPointer(buffer.baseAddress!))
+                    {
+                        state = .missing
+                    }
                     switch state {
                     case .valid:
                         visit(decode(tier: t, group: g, startMS: slot, row: UnsafeRawPointer(buffer.baseAddress!)))

@@ -135,7 +135,8 @@ public final class StoreReader {
 
     // MARK: consolidated rows
 
-    /// Reads the row of slot `number` of tier `t` into `buffer`: valid (and for this slot), missing or damaged.
+    /// Reads the row holding slot `number` of tier `t` into `buffer`: valid (and holding this
+    /// slot), missing or damaged.
     func readRow(tier t: Int, number: UInt32, groupID: String?, into buffer: UnsafeMutableRawBufferPointer) -> RowRead {
         let file = tierFiles[t]
         let offset = file.rowOffset(slotNumber: number)
@@ -152,7 +153,7 @@ public final class StoreReader {
             return .damaged(row)
         case .valid:
             let stored = UInt32(littleEndian: buffer.loadUnaligned(as: UInt32.self))
-            return stored == number ? .valid : .missing
+            return stored == file.plan.rowKey(slotNumber: number) ? .valid : .missing
         }
     }
 
@@ -162,19 +163,35 @@ public final class StoreReader {
         case damaged(DamagedRow)
     }
 
-    /// Decodes group `g`'s part of a valid row in `buffer` as a full-schema slot.
+    /// Whether group `g`'s part of slot `startMS` in a valid row in `buffer` was never written
+    /// (the row holds the slot for other groups, or other slots of the row only): every field
+    /// of the part holds the "not written" mark (a part migrated with a signal added has the
+    /// mark in that signal's field only).
+    func isNotWritten(tier t: Int, group g: Int, startMS: Int64, row: UnsafeRawPointer) -> Bool {
+        let plan = tierFiles[t].plan
+        let layout = plan.groups[g]
+        guard !layout.signalIndices.isEmpty || layout.hasEnergy else { return false }
+        let part = row + plan.partOffset(slotNumber: UInt32(startMS / plan.tier.slotMS), group: layout)
+        for position in layout.signalIndices.indices where !SlotCodec.isNotWritten(part + position * Layout.signalBytes) {
+            return false
+        }
+        return !layout.hasEnergy
+            || SlotCodec.isNotWrittenEnergy(part + layout.signalIndices.count * Layout.signalBytes)
+    }
+
+    /// Decodes group `g`'s part of slot `startMS` of a valid row in `buffer` as a full-schema slot.
     func decode(tier t: Int, group g: Int, startMS: Int64, row: UnsafeRawPointer) -> ConsolidatedSlot {
         let file = tierFiles[t]
         let layout = file.plan.groups[g]
         let slotMS = file.plan.tier.slotMS
+        let part = row + file.plan.partOffset(slotNumber: UInt32(startMS / slotMS), group: layout)
         var signals = [SlotSummary](repeating: .unknown, count: schemas[g].signals.count)
         for (position, index) in layout.signalIndices.enumerated() {
-            signals[index] = SlotCodec.decode(row + layout.offset + position * Layout.signalBytes, slotMS: slotMS)
+            signals[index] = SlotCodec.decode(part + position * Layout.signalBytes, slotMS: slotMS)
         }
         let energy =
             layout.hasEnergy
-            ? SlotCodec.decodeEnergy(
-                row + layout.offset + layout.signalIndices.count * Layout.signalBytes, slotMS: slotMS)
+            ? SlotCodec.decodeEnergy(part + layout.signalIndices.count * Layout.signalBytes, slotMS: slotMS)
             : nil
         return ConsolidatedSlot(
             groupID: schemas[g].groupID, tier: file.plan.tier.name, startMS: startMS, signals: signals, energy: energy)
@@ -209,8 +226,12 @@ public final class StoreReader {
                 case .missing: result.append(.missing(startMS: start))
                 case .damaged(let row): result.append(.damaged(startMS: start, row))
                 case .valid:
-                    result.append(
-                        .stored(decode(tier: t, group: g, startMS: start, row: UnsafeRawPointer(buffer.baseAddress!))))
+                    let row = UnsafeRawPointer(buffer.baseAddress!)
+                    if isNotWritten(tier: t, group: g, startMS: start, row: row) {
+                        result.append(.missing(startMS: start))
+                    } else {
+                        result.append(.stored(decode(tier: t, group: g, startMS: start, row: row)))
+                    }
                 }
             }
         }

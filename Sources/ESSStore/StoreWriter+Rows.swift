@@ -62,8 +62,11 @@ extension StoreWriter {
         var file = -1
         var base: UnsafeMutableRawPointer? = nil
         var headerBytes = 0
-        var capacity = 1
+        /// Rows in the ring (slots / `slotsPerRow`).
+        var rows = 1
         var rowBytes = 0
+        var slotsPerRow = 1
+        var slotBytes = 0
         var slotMS: Int64 = 1
         var groupOffset = 0
         var kept: UnsafeBufferPointer<Int> = UnsafeBufferPointer(start: nil, count: 0)
@@ -79,8 +82,9 @@ extension StoreWriter {
         guard !file.plan.tier.isRaw else { return SlotTarget() }
         let layout = file.plan.groups[g]
         return SlotTarget(
-            file: t, base: file.file.base, headerBytes: file.plan.headerBytes, capacity: file.plan.capacity,
-            rowBytes: file.plan.rowBytes, slotMS: file.plan.tier.slotMS, groupOffset: layout.offset,
+            file: t, base: file.file.base, headerBytes: file.plan.headerBytes,
+            rows: file.plan.capacity / file.plan.slotsPerRow, rowBytes: file.plan.rowBytes,
+            slotsPerRow: file.plan.slotsPerRow, slotBytes: file.plan.slotBytes, slotMS: file.plan.tier.slotMS, groupOffset: layout.offset,
             kept: keptSignals[t][g], hasEnergy: layout.hasEnergy, unknownRow: UnsafeRawPointer(unknownRows[t]),
             dirty: file.file.dirty, cursor: slotCursors + (t * groupSlots + g))
     }
@@ -126,10 +130,10 @@ extension StoreWriter {
         }
     }
 
-    /// Writes group `g`'s part of the row of `startMS` in `target`'s tier: `signals` encodes the
-    /// kept signals from the group's first field and returns where they end, `energy` the energy
-    /// bytes there (when the group keeps them). When the row held an older slot (or is damaged)
-    /// the other groups' parts become unknown first; the checksum is stored last.
+    /// Writes group `g`'s part of slot `startMS` in its row of `target`'s tier: `signals` encodes
+    /// the kept signals from the group's first field and returns where they end, `energy` the
+    /// energy bytes there (when the group keeps them). When the row held older slots (or is
+    /// damaged) every part of it becomes "not written" first; the checksum is stored last.
     @inline(__always)
     private func writeRow(
         _ target: UnsafePointer<SlotTarget>, group g: Int, startMS: Int64,
@@ -146,7 +150,9 @@ extension StoreWriter {
         }
         let number = UInt32(startMS / slotMS)
         let rowBytes = target.pointee.rowBytes
-        let offset = target.pointee.headerBytes + Int(number) % target.pointee.capacity * rowBytes
+        let slotsPerRow = target.pointee.slotsPerRow
+        let key = number - number % UInt32(slotsPerRow)
+        let offset = target.pointee.headerBytes + Int(number) / slotsPerRow % target.pointee.rows * rowBytes
         let row = target.pointee.base! + offset
         let existing = UInt32(littleEndian: row.loadUnaligned(as: UInt32.self))
         let cursor = target.pointee.cursor!
@@ -165,19 +171,20 @@ extension StoreWriter {
         }
         cursor.pointee.refusing = false
         let intact =
-            existing == number
+            existing == key
             && RowCheck.checksum(row, crcOffset: RowCheck.consolidatedCRCOffset, bytes: rowBytes)
                 == UInt32(littleEndian: row.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
         if !intact {
-            if existing == number {
+            if existing == key {
                 logger.warning(
-                    "damaged row rewritten: other groups' parts of this slot become unknown",
+                    "damaged row rewritten: the other parts of its slots become unknown",
                     metadata: ["path": "\(tierFiles[t].path)", "offset": "\(offset)", "slot_ms": "\(startMS)"])
             }
             row.copyMemory(from: target.pointee.unknownRow!, byteCount: rowBytes)
-            row.storeBytes(of: number.littleEndian, as: UInt32.self)
+            row.storeBytes(of: key.littleEndian, as: UInt32.self)
         }
-        let energyField = signals(row + target.pointee.groupOffset, target.pointee.kept, slotMS)
+        let part = row + target.pointee.groupOffset + Int(number) % slotsPerRow * target.pointee.slotBytes
+        let energyField = signals(part, target.pointee.kept, slotMS)
         if target.pointee.hasEnergy { energy(energyField, slotMS) }
         RowCheck.storeChecksum(row, crcOffset: RowCheck.consolidatedCRCOffset, bytes: rowBytes)
         MappedFile.markDirty(target.pointee.dirty!, offset, rowBytes)

@@ -178,18 +178,22 @@ public final class StoreWriter {
             metadata: ["directory": "\(directory)", "store_id": "\(catalog.storeID)", "bytes": "\(plan.totalBytes)"])
     }
 
+    /// A row of `file` whose every slot and group part is "not written" (see `SlotCodec`); its
+    /// prefix (slot number, CRC) is zero.
     static func unknownRow(_ file: TierFilePlan) -> [UInt8] {
         guard !file.tier.isRaw else { return [] }
         var row = [UInt8](repeating: 0, count: file.rowBytes)
         row.withUnsafeMutableBytes { buffer in
-            let base = buffer.baseAddress!
-            for group in file.groups {
-                for position in group.signalIndices.indices {
-                    SlotCodec.encodeUnknown(to: base + group.offset + position * Layout.signalBytes)
-                }
-                if group.hasEnergy {
-                    SlotCodec.encodeUnknownEnergy(
-                        to: base + group.offset + group.signalIndices.count * Layout.signalBytes)
+            for slot in 0..<file.slotsPerRow {
+                let base = buffer.baseAddress! + slot * file.slotBytes
+                for group in file.groups {
+                    for position in group.signalIndices.indices {
+                        SlotCodec.encodeNotWritten(to: base + group.offset + position * Layout.signalBytes)
+                    }
+                    if group.hasEnergy {
+                        SlotCodec.encodeNotWrittenEnergy(
+                            to: base + group.offset + group.signalIndices.count * Layout.signalBytes)
+                    }
                 }
             }
         }

@@ -17,10 +17,8 @@ final class TierFile {
 
     var path: String { file.path }
 
-    /// Consolidated: byte offset of the row of `slotNumber`.
-    func rowOffset(slotNumber: UInt32) -> Int {
-        plan.headerBytes + Int(slotNumber) % plan.capacity * plan.rowBytes
-    }
+    /// Consolidated: byte offset of the row holding `slotNumber`.
+    func rowOffset(slotNumber: UInt32) -> Int { plan.rowOffset(slotNumber: slotNumber) }
 
     /// Raw: byte offset of the row of `sequence` in `group`'s region.
     func rawRowOffset(group: Int, sequence: UInt64) -> Int {

@@ -6,7 +6,7 @@ import ESSCore
 /// | offset | field |
 /// | --- | --- |
 /// | 0 | magic "ESSDTIER" |
-/// | 8 | format version UInt16, kind UInt8 (0 consolidated, 1 raw), reserved UInt8 |
+/// | 8 | format version UInt16, kind UInt8 (0 consolidated, 1 raw), slots per row UInt8 (raw: 1) |
 /// | 12 | header bytes UInt32, row bytes UInt32, group count UInt32 |
 /// | 24 | capacity UInt64, slot ms Int64, retention ms Int64, schema hash UInt64 |
 /// | 56 | tier name: UInt8 length + 31 bytes |
@@ -21,7 +21,7 @@ enum TierHeader {
         bytes.append(magic)
         bytes.append(StorePlan.formatVersion)
         bytes.append(UInt8(file.tier.isRaw ? 1 : 0))
-        bytes.append(UInt8(0))
+        bytes.append(UInt8(file.slotsPerRow))
         bytes.append(UInt32(file.headerBytes))
         bytes.append(UInt32(file.rowBytes))
         bytes.append(UInt32(file.groups.count))
@@ -108,7 +108,7 @@ enum TierHeader {
 
     private static func describeDifference(_ actual: [UInt8], _ expected: [UInt8]) -> String {
         let fields: [(Range<Int>, String)] = [
-            (12..<16, "header length"), (16..<20, "row bytes"), (20..<24, "group count"), (24..<32, "capacity"),
+            (10..<11, "tier kind"), (11..<12, "slots per row"), (12..<16, "header length"), (16..<20, "row bytes"), (20..<24, "group count"), (24..<32, "capacity"),
             (32..<40, "slot length"), (40..<48, "retention"), (48..<56, "schema hash"), (56..<88, "tier name"),
             (88..<352, "site id"),
         ]

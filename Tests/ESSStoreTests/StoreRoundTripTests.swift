@@ -105,10 +105,9 @@ import Testing
         let stored = try #require(
             try fixture.reader().slots(tier: "1m", group: "bess1", fromMS: t0, toMS: t0 + 1).first?.slot)
         #expect(stored.signals.allSatisfy { $0.isUnknown })
-        // The other group's part of the row was never written: unknown, not zero.
-        let site = try #require(
-            try fixture.reader().slots(tier: "1m", group: "site", fromMS: t0, toMS: t0 + 1).first?.slot)
-        #expect(site.signals[0].isUnknown && site.signals[0].mean.isNaN)
+        // The other group's part of the row was never written: not stored (missing), never zero.
+        let site = try fixture.reader().slots(tier: "1m", group: "site", fromMS: t0, toMS: t0 + 1)
+        #expect(site == [.missing(startMS: t0)])
     }
 
     @Test func ringWrapsAroundAndOlderLapsReadAsMissing() throws {

@@ -19,14 +19,16 @@ public enum CrashStream {
         TierDefinition(name: "1h", slotMS: 3_600_000, retentionMS: 30 * 86_400_000),
     ]
 
+    /// The 1h tier keeps two signals and the energy: its rows hold two slots each
+    /// (`slotsPerRow`), so the crash tests also kill writers between the slots of one row.
     public static let schema: SeriesSchema = {
         let all: Set<String> = ["raw", "1m", "1h"]
         return SeriesSchema(
             groupID: groupID,
             signals: [
-                SignalDefinition(name: "soc", role: .socPercent, heartbeatMS: heartbeatMS, tiers: all),
+                SignalDefinition(name: "soc", role: .socPercent, heartbeatMS: heartbeatMS, tiers: ["raw", "1m"]),
                 SignalDefinition(name: "p", role: .activePowerKW, heartbeatMS: heartbeatMS, tiers: all),
-                SignalDefinition(name: "dc_v", role: .dcVoltageV, heartbeatMS: heartbeatMS, tiers: all),
+                SignalDefinition(name: "dc_v", role: .dcVoltageV, heartbeatMS: heartbeatMS, tiers: ["raw", "1m"]),
                 SignalDefinition(name: "temp", role: .other, heartbeatMS: heartbeatMS, tiers: ["raw", "1h"]),
             ],
             energy: EnergySources(activePower: 1))
