@@ -1,7 +1,7 @@
 public import ESSCore
 
 /// Encoding of one signal's 14 bytes and one group's 24 energy bytes inside a consolidated row
-/// (format version 2). Pure functions over raw memory; knows nothing of files.
+/// (since format version 2). Pure functions over raw memory; knows nothing of files.
 ///
 /// Signal (14 bytes): mean Float32; min and max as Float16 of (value − mean) / 256; then a
 /// UInt32 holding first and last as 10-bit fractions of the decoded [min, max] (bits 0–9 and

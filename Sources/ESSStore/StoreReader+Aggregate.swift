@@ -248,7 +248,7 @@ extension RowCheck {
 
     /// Whether `checkInPlace` can keep the field at `fieldOffset` of a row of `rowBytes`. With the
     /// CPU's CRC-32C instruction, any field after the 8-byte prefix; with the tables it reads the
-    /// row in 8-byte words from offset 8, so the field must start and end on them (format 2's
+    /// row in 8-byte words from offset 8, so the field must start and end on them (formats 2 and 3's
     /// 14-byte signals do not: the scan then copies the row first, `RowCheck.copy`).
     static func canCheckInPlace(fieldOffset: Int, fieldBytes: Int, rowBytes: Int) -> Bool {
         guard consolidatedCRCOffset == 4, fieldOffset >= 8, fieldBytes <= maxFieldBytes,
