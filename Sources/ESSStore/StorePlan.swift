@@ -87,11 +87,12 @@ enum Layout {
     static let maxSlotsPerRow = 8
 
     /// Slots per consolidated row for slots of `slotBytes`: the smallest power of two (at most
-    /// `maxSlotsPerRow`) for which the 8-byte row prefix costs at most 1/7 of the slots' bytes, i.e.
-    /// at most 2 bytes per 14-byte signal: 4 for one signal, 2 for two or three, 1 from four.
+    /// `maxSlotsPerRow`) for which the 8-byte row prefix costs at most 1/14 of the slots' bytes,
+    /// i.e. at most 1 byte per 14-byte signal: 8 for one signal, 4 for two or three, 2 for four
+    /// to seven, 1 from eight. A slot then takes at most 15 bytes per signal.
     static func slotsPerRow(slotBytes: Int) -> Int {
         var slots = 1
-        while slots < maxSlotsPerRow && rowPrefixBytes * 7 > slotBytes * slots { slots *= 2 }
+        while slots < maxSlotsPerRow && rowPrefixBytes * 14 > slotBytes * slots { slots *= 2 }
         return slots
     }
     /// Format 2: 14 (format 1 had 16; see `SlotCodec`).

@@ -109,8 +109,9 @@ import Testing
         let plan = try fixture.plan()
         for tier in ["1m", "15m", "1d"] {
             let file = try #require(plan.file(named: tier))
-            for _ in 0..<(file.capacity / 8 + 1) {
-                let row = Int.random(in: 0..<file.capacity, using: &random)
+            let rows = file.capacity / file.slotsPerRow
+            for _ in 0..<(rows / 8 + 1) {
+                let row = Int.random(in: 0..<rows, using: &random)
                 let byte = Int.random(in: 0..<file.rowBytes, using: &random)
                 try flipByte(
                     path: fixture.path(file.fileName), offset: file.headerBytes + row * file.rowBytes + byte,

@@ -33,23 +33,28 @@ import Testing
         }
         let plan = try #require(try fixture.plan().file(named: "1m"))
         var random = SeededRandom(state: seed)
-        var flipped: [Int64: Int] = [:]  // slot start → row offset
-        while flipped.count < 8 {
+        // One byte flipped in each of 4 rows: every slot of such a row (2 per row here) is damaged.
+        var flippedRows = Set<Int>()
+        while flippedRows.count < 4 {
             let minute = Int64.random(in: 0..<50, using: &random)
-            let start = t0 + minute * 60_000
-            let rowOffset = plan.headerBytes + Int(start / 60_000) % plan.capacity * plan.rowBytes
+            let rowOffset = plan.rowOffset(slotNumber: UInt32((t0 + minute * 60_000) / 60_000))
+            guard flippedRows.insert(rowOffset).inserted else { continue }
             let byte = Int.random(in: 0..<plan.rowBytes, using: &random)
             try flipByte(
                 path: fixture.path("1m.tier"), offset: rowOffset + byte, mask: UInt8.random(in: 1...255, using: &random)
             )
-            flipped[start] = rowOffset
+        }
+        #expect(plan.slotsPerRow == 2)
+        let damagedSlots = (0..<50).map { t0 + Int64($0) * 60_000 }.filter {
+            flippedRows.contains(plan.rowOffset(slotNumber: UInt32($0 / 60_000)))
         }
         let reader = try fixture.reader()
         for group in ["bess1", "site"] {
             for stored in try reader.slots(tier: "1m", group: group, fromMS: t0, toMS: t0 + 50 * 60_000) {
-                if let offset = flipped[stored.startMS] {
+                let offset = plan.rowOffset(slotNumber: UInt32(stored.startMS / 60_000))
+                if flippedRows.contains(offset) {
                     guard case .damaged(_, let row) = stored else {
-                        Issue.record("slot \(stored.startMS) with a flipped byte read as \(stored)")
+                        Issue.record("slot \(stored.startMS) with a flipped byte in its row read as \(stored)")
                         continue
                     }
                     #expect(row.offset == offset && row.path.hasSuffix("1m.tier"))
@@ -59,11 +64,11 @@ import Testing
                 }
             }
         }
-        #expect(Set(reader.verify().map(\.offset)) == Set(flipped.values))
+        #expect(Set(reader.verify().map(\.offset)) == flippedRows)
         // Aggregates skip damaged slots and say so.
         let aggregate = try reader.aggregate(group: "bess1", signal: "soc", fromMS: t0, toMS: t0 + 50 * 60_000)
-        #expect(aggregate.missingMS == Int64(flipped.count) * 60_000)
-        #expect(Set(aggregate.damaged.map(\.offset)) == Set(flipped.values))
+        #expect(aggregate.missingMS == Int64(damagedSlots.count) * 60_000)
+        #expect(Set(aggregate.damaged.map(\.offset)) == flippedRows)
 
         // A flipped raw row is reported and skipped.
         let raw = try #require(try fixture.plan().file(named: "raw")).groups[0]

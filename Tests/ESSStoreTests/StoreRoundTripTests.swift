@@ -16,8 +16,10 @@ import Testing
         }
         let oneMinute = try #require(plan.file(named: "1m"))
         #expect(oneMinute.capacity == 60)
-        // 8 bytes of row prefix, bess1: 2 signals + energy, site: 1 signal.
-        #expect(oneMinute.rowBytes == 8 + 2 * 14 + 24 + 14)
+        // A slot: bess1's 2 signals + energy, site's 1 signal; two slots per row behind 8 bytes
+        // of row prefix (66 bytes a slot is under 8 × 14: see Layout.slotsPerRow).
+        #expect(oneMinute.slotBytes == 2 * 14 + 24 + 14 && oneMinute.slotsPerRow == 2)
+        #expect(oneMinute.rowBytes == 8 + 2 * (2 * 14 + 24 + 14))
         let raw = try #require(plan.file(named: "raw"))
         #expect(raw.groups.map(\.capacity) == [600, 120])
         #expect(raw.retentionMS == 600_000)

@@ -27,22 +27,23 @@ import Testing
     func minute(_ m: Int) -> Int64 { t0 + Int64(m) * 60_000 }
 
     @Test func slotsPerRowKeepThePrefixAtMostTwoBytesPerSignal() throws {
-        #expect((1...6).map { Layout.slotsPerRow(slotBytes: $0 * Layout.signalBytes) } == [4, 2, 2, 1, 1, 1])
-        #expect(Layout.slotsPerRow(slotBytes: Layout.energyBytes) == 4)
-        #expect(Layout.slotsPerRow(slotBytes: Layout.signalBytes + Layout.energyBytes) == 2)
+        #expect(
+            (1...9).map { Layout.slotsPerRow(slotBytes: $0 * Layout.signalBytes) } == [8, 4, 4, 2, 2, 2, 2, 1, 1])
+        #expect(Layout.slotsPerRow(slotBytes: Layout.energyBytes) == 8)
+        #expect(Layout.slotsPerRow(slotBytes: Layout.signalBytes + Layout.energyBytes) == 4)
         #expect(Layout.slotsPerRow(slotBytes: 1) == Layout.maxSlotsPerRow)
-        for signals in 1...5 {
+        for signals in 1...9 {
             let plan = try #require(try smallFixture(signals: signals).plan().file(named: "1m"))
             let perSlotPerSignal = Double(plan.rowBytes) / Double(plan.slotsPerRow) / Double(signals)
-            #expect(perSlotPerSignal <= 16, "\(signals) signals: \(perSlotPerSignal) bytes per slot per signal")
+            #expect(perSlotPerSignal <= 15, "\(signals) signals: \(perSlotPerSignal) bytes per slot per signal")
             #expect(plan.capacity % plan.slotsPerRow == 0 && plan.capacity >= 60)
         }
-        // One signal: 4 slots of 14 bytes behind one 8-byte prefix.
+        // One signal: 8 slots of 14 bytes behind one 8-byte prefix.
         let one = try #require(try smallFixture().plan().file(named: "1m"))
-        #expect(one.slotsPerRow == 4 && one.rowBytes == 64 && one.slotBytes == 14)
-        // 3 daily slots asked for: one row of 4.
+        #expect(one.slotsPerRow == 8 && one.rowBytes == 120 && one.slotBytes == 14 && one.capacity == 64)
+        // 3 daily slots asked for: one row of 8.
         let daily = try #require(try smallFixture().plan().file(named: "1d"))
-        #expect(daily.capacity == 4 && daily.retentionMS == 4 * 86_400_000)
+        #expect(daily.capacity == 8 && daily.retentionMS == 8 * 86_400_000)
     }
 
     @Test func filesHaveThePlannedSizes() throws {
@@ -59,7 +60,7 @@ import Testing
         var expected: [Int64: ConsolidatedSlot] = [:]
         do {
             let writer = try fixture.writer()
-            // Minutes 5 and 6 (the middle of the second row) are never written; 9 is written twice.
+            // Minutes 5 and 6 (inside the first row) are never written; 9 (the second row) is written twice.
             for m in 0..<10 where m != 5 && m != 6 {
                 let slot = makeSlot(schema, tier: "1m", startMS: minute(m), slotMS: 60_000, base: Double(m))
                 #expect(try writer.write(slot) == .written)
@@ -95,14 +96,15 @@ import Testing
         let fixture = smallFixture()
         let schema = fixture.schemas[0]
         let writer = try fixture.writer()
-        // 60 slots (15 rows of 4); 70 minutes written: the first 12 minutes' rows are overwritten
-        // by minutes 60..<72 (rows 0..<3), of which 60..<70 are written.
+        // 64 slots (8 rows of 8); 70 minutes written: the first row (minutes 0..<8) is overwritten
+        // by minutes 64..<72, of which 64..<70 are written.
         for m in 0..<70 {
             try writer.write(makeSlot(schema, tier: "1m", startMS: minute(m), slotMS: 60_000, base: Double(m)))
         }
         let slots = try fixture.reader().slots(tier: "1m", group: "meter", fromMS: t0, toMS: minute(72))
+        #expect(slots.count == 72)
         for (m, stored) in slots.enumerated() {
-            if m < 12 || m >= 70 {
+            if m < 8 || m >= 70 {
                 #expect(stored == .missing(startMS: minute(m)), "minute \(m)")
             } else {
                 #expect(stored.slot?.signals[0].mean == Double(m), "minute \(m)")
@@ -158,7 +160,7 @@ import Testing
             let reader = try fixture.reader()
             let slots = try reader.slots(tier: "1m", group: "meter", fromMS: t0, toMS: minute(16))
             for (m, stored) in slots.enumerated() {
-                if (4..<8).contains(m) {
+                if (0..<8).contains(m) {
                     guard case .damaged(_, let row) = stored else {
                         Issue.record("minute \(m), byte \(byte) flipped: read as \(stored)")
                         continue
@@ -169,7 +171,7 @@ import Testing
                 }
             }
             let aggregate = try reader.aggregate(group: "meter", signal: "s0", fromMS: t0, toMS: minute(16))
-            #expect(aggregate.missingMS == 4 * 60_000 && Set(aggregate.damaged.map(\.offset)) == [rowOffset])
+            #expect(aggregate.missingMS == 8 * 60_000 && Set(aggregate.damaged.map(\.offset)) == [rowOffset])
             #expect(reader.verify().map(\.offset) == [rowOffset])
             try flipByte(path: fixture.path("1m.tier"), offset: rowOffset + byte, mask: mask)
         }
@@ -186,10 +188,10 @@ import Testing
             }
             try writer.checkpoint(nowMS: minute(10))
         }
-        #expect(try fixture.plan().file(named: "1m")?.slotsPerRow == 4)
+        #expect(try fixture.plan().file(named: "1m")?.slotsPerRow == 8)
         fixture.schemas[0].signals.insert(
             SignalDefinition(name: "added", role: .other, heartbeatMS: 3000, tiers: ["1m"]), at: 0)
-        #expect(try fixture.plan().file(named: "1m")?.slotsPerRow == 2)
+        #expect(try fixture.plan().file(named: "1m")?.slotsPerRow == 4)
         let writer = try fixture.writer()
         for file in try fixture.plan().files {
             #expect(try fileSize(fixture.path(file.fileName)) == file.bytes)

@@ -19,7 +19,7 @@ public enum CrashStream {
         TierDefinition(name: "1h", slotMS: 3_600_000, retentionMS: 30 * 86_400_000),
     ]
 
-    /// The 1h tier keeps two signals and the energy: its rows hold two slots each
+    /// The 1h tier keeps two signals and the energy: its rows hold four slots each
     /// (`slotsPerRow`), so the crash tests also kill writers between the slots of one row.
     public static let schema: SeriesSchema = {
         let all: Set<String> = ["raw", "1m", "1h"]
