@@ -1,5 +1,6 @@
 // ess-store-bench: the ingest figures (essd per scan, batched, warm, sustained; the raw rows'
-// memory floor; librrd batched and one update per call).
+// memory floor and the C floors of the job in a new store; librrd batched and one update per
+// call).
 import CRRD
 import CRawFloor
 import ESSCore
@@ -72,6 +73,11 @@ extension StoreBench {
         /// ns per sample without and with a CRC32C per row.
         var floorNS: Double
         var floorCRCNS: Double
+        /// `essd_job_floor_ns`, best of `repeats` (-1 if unavailable): a C loop into a new store,
+        /// the final msync + fdatasync timed; 12-byte raw rows only / the minimal job (raw rows,
+        /// a CRC32C per 64-row block, Float32 1-min mean/min/max and 1-h mean).
+        var jobFloorRawNS: Double
+        var jobFloorMinimalNS: Double
         var rrdBatched: Double
         var rrdOnePerCall: Double
         var bytesPerSlot: Double
@@ -270,6 +276,17 @@ extension StoreBench {
         return result!
     }
 
+    /// The least of `options.repeats` calls of a C floor (ns per sample), or -1 if one failed.
+    static func bestFloorNS(_ options: Options, _ body: () -> Double) -> Double {
+        var best = Double.infinity
+        for _ in 0..<options.repeats {
+            let ns = body()
+            guard ns >= 0 else { return -1 }
+            best = min(best, ns)
+        }
+        return best
+    }
+
     static func ingestOneSeries(_ options: Options, root: String) throws -> IngestFigures {
         let values = (0..<options.samples).map(value)
         let n = options.samples
@@ -329,6 +346,8 @@ extension StoreBench {
             floorNS = min(floorNS, essd_raw_floor_ns(root + "/floor", ringRows, n, 0))
             floorCRCNS = min(floorCRCNS, essd_raw_floor_ns(root + "/floor", ringRows, n, 1))
         }
+        let jobFloorRawNS = bestFloorNS(options) { essd_job_floor_ns(root + "/job-floor", ringRows, n, 0) }
+        let jobFloorMinimalNS = bestFloorNS(options) { essd_job_floor_ns(root + "/job-floor", ringRows, n, 1) }
         var rrdBatchedSeconds = Double.infinity
         var rrdSingleSeconds = Double.infinity
         for run in 0..<options.repeats {
@@ -354,7 +373,8 @@ extension StoreBench {
             essdEvery5: essdEvery5.samplesPerSecond, shortSamples: short, rawOnly: rawOnly.samplesPerSecond,
             consolidatorOnly: consolidatorOnly.samplesPerSecond, rawOnlyBatched: rawOnlyBatched.samplesPerSecond,
             consolidatorOnlyBatched: consolidatorOnlyBatched.samplesPerSecond, warm: warm, sustained: sustained,
-            floorNS: floorNS, floorCRCNS: floorCRCNS, rrdBatched: Double(n) / rrdBatchedSeconds,
+            floorNS: floorNS, floorCRCNS: floorCRCNS, jobFloorRawNS: jobFloorRawNS,
+            jobFloorMinimalNS: jobFloorMinimalNS, rrdBatched: Double(n) / rrdBatchedSeconds,
             rrdOnePerCall: Double(options.onePerCall) / rrdSingleSeconds, bytesPerSlot: Double(oneMinute) / capacity)
     }
 }

@@ -182,6 +182,20 @@ struct StoreBench {
                 String(
                     format: "no checksum / CRC32C per row: at most %.0f× / %.0f× librrd b with nothing else",
                     1e9 / ingest.floorNS / b, 1e9 / ingest.floorCRCNS / b))
+            for (ns, what) in [
+                (ingest.jobFloorRawNS, "12-byte raw rows only, no checksum"),
+                (
+                    ingest.jobFloorMinimalNS,
+                    "minimal job (12-byte raw rows, block CRC, Float32 1-min mean/min/max + 1-h mean,"
+                        + " no time weighting/coverage/count/first/last)"
+                ),
+            ] {
+                row(
+                    "  C floor, new store, final sync timed", ns < 0 ? "n/a" : rate(1e9 / ns), "",
+                    ns < 0
+                        ? "\(what): unavailable (no SSE4.2 or a file error)"
+                        : String(format: "%.2f ns/sample, %.1f× librrd b: %@", ns, 1e9 / ns / b, what))
+            }
             for (name, run) in [
                 ("per-scan", ingest.perScanRun), ("batched", ingest.batchedRun), ("warm", ingest.warm),
                 ("sustained", ingest.sustained),
@@ -271,6 +285,12 @@ struct StoreBench {
                 + " \(options.sustainedSamples) samples into a new store. Floor = a C loop writing rows of the raw tier's"
                 + " shape (25 bytes) round a warm MAP_SHARED ring of the raw region's size, nothing else: the rate it allows"
                 + " is the most any store keeping these raw rows could reach here."
+                + " C floor, new store = a C loop doing less than the issue asks, into new files (created, unlinked,"
+                + " posix_fallocate, mapped shared, no page touched before timing), the final msync(MS_SYNC) + fdatasync"
+                + " of every file timed, ring of the raw region's rows: 12-byte rows (UInt32 ms offset + Float64) alone;"
+                + " or those rows + a CRC32C per 64-row block (side file) + 1m slots (Float32 mean/min/max + CRC32C,"
+                + " 16 bytes, 576,000) + 1h slots (Float32 mean + CRC32C, 16 bytes, 87,600), plain means:"
+                + " evidence of what this machine allows for the job, not a store."
         )
         print(
             "aggregate: StoreReader.aggregate over 525,600 min of a store filled by SeriesConsolidator (1 sample/min, 366 d);"
