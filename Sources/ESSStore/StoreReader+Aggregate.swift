@@ -388,14 +388,15 @@ extension StoreReader {
                 let rows = file.plan.capacity / slotsPerRow
                 let slotBytes = file.plan.slotBytes
                 let tierRowBytes = file.plan.rowBytes
+                // Rows of one slot are checked in place; rows of several are copied once and
+                // every slot of the copy the range needs is read from it (one CRC per row).
                 let checkInPlace =
-                    inPlace
-                    && (0..<slotsPerRow).allSatisfy {
-                        RowCheck.canCheckInPlace(
-                            fieldOffset: fieldOffsets[level] + $0 * slotBytes, fieldBytes: fieldBytes,
-                            rowBytes: tierRowBytes)
-                    }
+                    inPlace && slotsPerRow == 1
+                    && RowCheck.canCheckInPlace(
+                        fieldOffset: fieldOffsets[level], fieldBytes: fieldBytes, rowBytes: tierRowBytes)
                 let rowBuffer = UnsafeMutableRawBufferPointer(start: scratch, count: tierRowBytes)
+                var copiedOffset = -1
+                var copiedState = RowCheck.State.empty
                 var slot = start
                 while slot < end {
                     slotsRead += 1
@@ -411,9 +412,13 @@ extension StoreReader {
                                 base + offset, rowBytes: tierRowBytes, fieldOffset: fieldOffset, fieldBytes: fieldBytes,
                                 into: scratch, key: &key, table: t, retries: Self.retries)
                         } else {
-                            state = RowCheck.copy(
-                                from: base + offset, into: rowBuffer, crcOffset: RowCheck.consolidatedCRCOffset,
-                                retries: Self.retries)
+                            if offset != copiedOffset {
+                                copiedState = RowCheck.copy(
+                                    from: base + offset, into: rowBuffer, crcOffset: RowCheck.consolidatedCRCOffset,
+                                    retries: Self.retries)
+                                copiedOffset = offset
+                            }
+                            state = copiedState
                             key = UInt32(littleEndian: scratch.loadUnaligned(as: UInt32.self))
                         }
                         switch state {
@@ -430,7 +435,9 @@ extension StoreReader {
                     }
                     switch state {
                     case .valid: visit(fieldPointer, slotMS)
-                    case .empty where !isFinest: cover(slot, slot + slotMS, level: level + 1)
+                    case .empty where !isFinest:
+                        cover(slot, slot + slotMS, level: level + 1)
+                        copiedOffset = -1  // the finer tier used the scratch area
                     case .empty, .damaged: missingMS += slotMS
                     }
                     slot += slotMS
