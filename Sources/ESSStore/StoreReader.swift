@@ -137,12 +137,24 @@ public final class StoreReader {
 
     /// Reads the row holding slot `number` of tier `t` into `buffer`: valid (and holding this
     /// slot), missing or damaged.
-    func readRow(tier t: Int, number: UInt32, groupID: String?, into buffer: UnsafeMutableRawBufferPointer) -> RowRead {
+    /// `copied`, when given, remembers the row in `buffer` across calls: the next slot of the
+    /// same row is read from that copy (one copy and CRC per row of several slots).
+    func readRow(
+        tier t: Int, number: UInt32, groupID: String?, into buffer: UnsafeMutableRawBufferPointer,
+        copied: UnsafeMutablePointer<CopiedRow>? = nil
+    ) -> RowRead {
         let file = tierFiles[t]
         let offset = file.rowOffset(slotNumber: number)
         let row = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<file.plan.rowBytes])
-        let state = RowCheck.copy(
-            from: file.file.base + offset, into: row, crcOffset: RowCheck.consolidatedCRCOffset, retries: Self.retries)
+        let state: RowCheck.State
+        if let copied, copied.pointee.tier == t, copied.pointee.offset == offset {
+            state = copied.pointee.state
+        } else {
+            state = RowCheck.copy(
+                from: file.file.base + offset, into: row, crcOffset: RowCheck.consolidatedCRCOffset,
+                retries: Self.retries)
+            copied?.pointee = CopiedRow(tier: t, offset: offset, state: state)
+        }
         switch state {
         case .empty: return .missing
         case .damaged:
@@ -155,6 +167,13 @@ public final class StoreReader {
             let stored = UInt32(littleEndian: buffer.loadUnaligned(as: UInt32.self))
             return stored == file.plan.rowKey(slotNumber: number) ? .valid : .missing
         }
+    }
+
+    /// The row `readRow` copied last: its tier, offset in the file and state.
+    struct CopiedRow {
+        var tier = -1
+        var offset = -1
+        var state = RowCheck.State.empty
     }
 
     enum RowRead {
@@ -218,11 +237,12 @@ public final class StoreReader {
         let first = max(1, Self.floorDiv(fromMS, slotMS))
         let last = Self.floorDiv(toMS - 1, slotMS)
         guard first <= last else { return [] }
+        var copied = CopiedRow()
         buffer.withUnsafeMutableBytes { buffer in
             for number in first...last {
                 let start = number * slotMS
                 guard number <= Int64(UInt32.max) else { break }
-                switch readRow(tier: t, number: UInt32(number), groupID: group, into: buffer) {
+                switch readRow(tier: t, number: UInt32(number), groupID: group, into: buffer, copied: &copied) {
                 case .missing: result.append(.missing(startMS: start))
                 case .damaged(let row): result.append(.damaged(startMS: start, row))
                 case .valid:
