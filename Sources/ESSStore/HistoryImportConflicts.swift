@@ -1,4 +1,4 @@
-public import ESSCore
+import ESSCore
 
 /// Valid data a store already holds for one group in one tier inside an import's window.
 public struct ExistingHistory: Sendable, Hashable, CustomStringConvertible {

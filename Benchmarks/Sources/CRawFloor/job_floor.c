@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "raw_floor.h"
+#include "floor_common.h"
 
 #include <fcntl.h>
 #include <math.h>
@@ -34,18 +35,10 @@ __attribute__((target("sse4.2"))) static uint32_t slot_crc(const unsigned char *
     uint32_t c = (uint32_t)_mm_crc32_u64(0xffffffffu, a);
     return ~_mm_crc32_u32(c, b);
 }
-static int have_crc(void) { return __builtin_cpu_supports("sse4.2"); }
 #else
 static uint32_t crc32c(const unsigned char *p, size_t n) { (void)p; (void)n; return 0; }
 static uint32_t slot_crc(const unsigned char *s) { (void)s; return 0; }
-static int have_crc(void) { return 0; }
 #endif
-
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 /* A new store file: created (truncated), unlinked at once, blocks reserved, mapped shared;
  * no page touched. */

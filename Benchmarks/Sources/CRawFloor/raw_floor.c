@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "raw_floor.h"
+#include "floor_common.h"
 
 #include <fcntl.h>
 #include <stdint.h>
@@ -23,17 +24,9 @@ __attribute__((target("sse4.2"))) static uint32_t row_crc(const unsigned char *r
     c = _mm_crc32_u8(c, row[24]);
     return ~c;
 }
-static int have_crc(void) { return __builtin_cpu_supports("sse4.2"); }
 #else
 static uint32_t row_crc(const unsigned char *row) { (void)row; return 0; }
-static int have_crc(void) { return 0; }
 #endif
-
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 double essd_raw_floor_ns(const char *path, size_t ring_rows, size_t rows, int with_crc) {
     enum { row_bytes = 25 };
