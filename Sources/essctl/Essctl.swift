@@ -109,8 +109,10 @@ struct StoreCommand: ParsableCommand {
                 if options.json {
                     let files: [[String: Any]] = plan.files.map {
                         [
-                            "tier": $0.tier.name, "file": $0.fileName, "slot_ms": $0.tier.slotMS, "rows": $0.capacity,
-                            "row_bytes": $0.rowBytes, "bytes": $0.bytes, "retention_ms": $0.retentionMS,
+                            "tier": $0.tier.name, "file": $0.fileName, "slot_ms": $0.tier.slotMS,
+                            "rows": $0.capacity / $0.slotsPerRow, "slots": $0.capacity,
+                            "slots_per_row": $0.slotsPerRow, "row_bytes": $0.rowBytes, "bytes": $0.bytes,
+                            "retention_ms": $0.retentionMS,
                         ]
                     }
                     let object: [String: Any] = [
@@ -124,10 +126,14 @@ struct StoreCommand: ParsableCommand {
                 let rows = plan.files.map { file in
                     [
                         file.fileName, file.tier.isRaw ? "poll" : Format.duration(ms: file.tier.slotMS), "\(file.capacity)",
-                        "\(file.rowBytes)", Format.bytes(file.bytes), Format.duration(ms: file.retentionMS),
+                        "\(file.slotsPerRow)", "\(file.rowBytes)", Format.bytes(file.bytes),
+                        Format.duration(ms: file.retentionMS),
                     ]
                 }
-                print(Format.table(header: ["FILE", "SLOT", "ROWS", "ROW BYTES", "SIZE", "RETENTION"], rows: rows))
+                // Raw: one row per scan of each group (ROW BYTES: one row of every group together).
+                print(
+                    Format.table(
+                        header: ["FILE", "SLOT", "SLOTS", "PER ROW", "ROW BYTES", "SIZE", "RETENTION"], rows: rows))
                 print("total \(Format.bytes(plan.totalBytes)) (\(plan.totalBytes) bytes); the files are created at full size")
             }
         }

@@ -116,6 +116,10 @@ import Testing
         let plan = try #require(try JSONSerialization.jsonObject(with: Data(planJSON.utf8)) as? [String: Any])
         let files = try #require(plan["files"] as? [[String: Any]])
         #expect(files.count == 3)
+        for file in files {
+            let (rows, slots, perRow) = (file["rows"] as? Int, file["slots"] as? Int, file["slots_per_row"] as? Int)
+            #expect(rows != nil && perRow != nil && slots == rows.flatMap { r in perRow.map { r * $0 } }, "\(file)")
+        }
         #expect(!FileManager.default.fileExists(atPath: state.path), "planning writes nothing")
 
         let sim = try ChildProcess(TestEnvironment.product("ess-sim"), ["--config", site.path], name: "ess-sim")
