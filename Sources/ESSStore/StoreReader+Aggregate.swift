@@ -383,11 +383,10 @@ extension StoreReader {
                 }
                 if !isFinest { cover(a, start, level: level + 1) }
                 let base = UnsafeRawPointer(file.file.base)
-                let headerBytes = file.plan.headerBytes
-                let slotsPerRow = file.plan.slotsPerRow
-                let rows = file.plan.capacity / slotsPerRow
-                let slotBytes = file.plan.slotBytes
-                let tierRowBytes = file.plan.rowBytes
+                let plan = file.plan
+                let slotsPerRow = plan.slotsPerRow
+                let slotBytes = plan.slotBytes
+                let tierRowBytes = plan.rowBytes
                 // Rows of one slot are checked in place; rows of several are copied once and
                 // every slot of the copy the range needs is read from it (one CRC per row).
                 let checkInPlace =
@@ -405,7 +404,7 @@ extension StoreReader {
                     let fieldPointer = UnsafeRawPointer(checkInPlace ? scratch : scratch + fieldOffset)
                     var state = RowCheck.State.empty
                     if number >= 1 && number <= Int64(UInt32.max) {
-                        let offset = headerBytes + Int(number) / slotsPerRow % rows * tierRowBytes
+                        let offset = plan.rowOffset(slotNumber: UInt32(number))
                         var key: UInt32 = 0
                         if checkInPlace {
                             state = RowCheck.checkInPlace(
@@ -424,8 +423,9 @@ extension StoreReader {
                         switch state {
                         case .empty: break
                         case .valid:
-                            let rowKey = UInt32(number) - UInt32(number) % UInt32(slotsPerRow)
-                            if key != rowKey || isNotWritten(fieldPointer) { state = .empty }
+                            if key != plan.rowKey(slotNumber: UInt32(number)) || isNotWritten(fieldPointer) {
+                                state = .empty
+                            }
                         case .damaged:
                             record(
                                 DamagedRow(

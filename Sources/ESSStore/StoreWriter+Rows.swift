@@ -84,8 +84,8 @@ extension StoreWriter {
         return SlotTarget(
             file: t, base: file.file.base, headerBytes: file.plan.headerBytes,
             rows: file.plan.capacity / file.plan.slotsPerRow, rowBytes: file.plan.rowBytes,
-            slotsPerRow: file.plan.slotsPerRow, slotBytes: file.plan.slotBytes, slotMS: file.plan.tier.slotMS, groupOffset: layout.offset,
-            kept: keptSignals[t][g], hasEnergy: layout.hasEnergy, unknownRow: UnsafeRawPointer(unknownRows[t]),
+            slotsPerRow: file.plan.slotsPerRow, slotBytes: file.plan.slotBytes, slotMS: file.plan.tier.slotMS,
+            groupOffset: layout.offset, kept: keptSignals[t][g], hasEnergy: layout.hasEnergy, unknownRow: UnsafeRawPointer(unknownRows[t]),
             dirty: file.file.dirty, cursor: slotCursors + (t * groupSlots + g))
     }
 
@@ -177,7 +177,7 @@ extension StoreWriter {
         if !intact {
             if existing == key {
                 logger.warning(
-                    "damaged row rewritten: the other parts of its slots become unknown",
+                    "damaged row rewritten: its other slots and groups' parts are lost (read as not stored)",
                     metadata: ["path": "\(tierFiles[t].path)", "offset": "\(offset)", "slot_ms": "\(startMS)"])
             }
             row.copyMemory(from: target.pointee.unknownRow!, byteCount: rowBytes)

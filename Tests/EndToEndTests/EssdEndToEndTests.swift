@@ -117,8 +117,9 @@ import Testing
         let files = try #require(plan["files"] as? [[String: Any]])
         #expect(files.count == 3)
         for file in files {
-            let (rows, slots, perRow) = (file["rows"] as? Int, file["slots"] as? Int, file["slots_per_row"] as? Int)
-            #expect(rows != nil && perRow != nil && slots == rows.flatMap { r in perRow.map { r * $0 } }, "\(file)")
+            let rows = try #require(file["rows"] as? Int, "\(file)")
+            let perRow = try #require(file["slots_per_row"] as? Int, "\(file)")
+            #expect(file["slots"] as? Int == rows * perRow, "\(file)")
         }
         #expect(!FileManager.default.fileExists(atPath: state.path), "planning writes nothing")
 
