@@ -50,7 +50,7 @@ import Testing
         }
         for scan in badScans {
             #expect(scan.qualities.allSatisfy { $0 == quality }, "\(mode): hostile unit \(scan.qualities.map(\.name))")
-            #expect(scan.values.allSatisfy(\.isNaN), "\(mode): a value from a hostile answer was delivered: \(scan.values)")
+            #expect(scan.values.allSatisfy { $0.isNaN }, "\(mode): a value from a hostile answer was delivered: \(scan.values)")
         }
         let stats = engine.statistics()
         let goodStats = try #require(stats.first { $0.deviceID == "good" })
@@ -117,7 +117,7 @@ import Testing
         for device in sim.site.devices {
             let scans = sink.scans(device.id)
             #expect(scans.count >= 4, "\(device.id): \(scans.count) scans")
-            #expect(scans.allSatisfy(\.isComplete), "\(device.id): \(scans.map { $0.qualities.map(\.name) })")
+            #expect(scans.allSatisfy { $0.isComplete }, "\(device.id): \(scans.map { $0.qualities.map(\.name) })")
         }
         for stats in engine.statistics() where stats.deviceID != "bad" {
             #expect(stats.missedCycles == 0 && stats.totalErrors == 0, "\(stats.deviceID): \(stats)")
