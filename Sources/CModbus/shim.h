@@ -2,6 +2,7 @@
 #define ESSD_CMODBUS_SHIM_H
 #include <modbus/modbus.h>
 #include <errno.h>
+#include <sys/ioctl.h>
 
 /* libmodbus' error macros add an enum to MODBUS_ENOBASE and do not import into Swift. */
 static inline int CModbus_ENOBASE(void) { return MODBUS_ENOBASE; }
@@ -15,4 +16,10 @@ static inline int CModbus_EMBXGTAR(void) { return EMBXGTAR; }
 static inline int CModbus_TCP_MAX_ADU_LENGTH(void) { return MODBUS_TCP_MAX_ADU_LENGTH; }
 static inline int CModbus_RTU_MAX_ADU_LENGTH(void) { return MODBUS_RTU_MAX_ADU_LENGTH; }
 static inline int CModbus_errno(void) { return errno; }
+/* Bytes waiting to be read on a socket or tty (ioctl FIONREAD; ioctl is variadic and does not
+   import into Swift). 0 when there are none or the call fails. */
+static inline int CModbus_pending_bytes(int fd) {
+    int pending = 0;
+    return ioctl(fd, FIONREAD, &pending) == 0 ? pending : 0;
+}
 #endif

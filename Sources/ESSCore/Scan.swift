@@ -11,8 +11,11 @@ public enum PointQuality: Sendable, Hashable {
     case stale
     /// The device reports the point as not implemented (sentinel value).
     case notImplemented
-    /// No usable answer: connection refused or reset, bad CRC, malformed response.
+    /// No usable answer: connection refused or reset, malformed response.
     case communicationFailure
+    /// An answer came but did not belong to the request (wrong unit, transaction id, function
+    /// code, byte count, frame length or CRC): nothing from it was used.
+    case protocolError
 
     /// True when the value was read in this scan and can be used.
     public var isGood: Bool { self == .ok }
@@ -26,6 +29,7 @@ public enum PointQuality: Sendable, Hashable {
         case .stale: "stale"
         case .notImplemented: "not_implemented"
         case .communicationFailure: "communication_failure"
+        case .protocolError: "protocol_error"
         }
     }
 }

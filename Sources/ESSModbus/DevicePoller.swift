@@ -101,6 +101,10 @@ struct DevicePoller {
                     suspect = true
                 case .badResponse:
                     suspect = true
+                case .protocolError:
+                    // The link was resynchronised; a device that lied spends its cycle (as a timeout).
+                    budgetSpent = .protocolError
+                    suspect = true
                 case .connectionRefused, .connectionReset, .system:
                     budgetSpent = .communicationFailure
                     suspect = true
@@ -149,6 +153,7 @@ struct DevicePoller {
         switch error.kind {
         case .timeout: .timeout
         case .exception(let code): .exception(code)
+        case .protocolError: .protocolError
         case .connectionRefused, .connectionReset, .badResponse, .invalidRequest, .system: .communicationFailure
         }
     }

@@ -1,4 +1,5 @@
 internal import CModbus
+public import ESSCore
 
 #if canImport(Glibc)
     import Glibc
@@ -18,8 +19,13 @@ public struct ModbusError: Error, Sendable, Hashable, CustomStringConvertible {
         /// The device answered with a Modbus exception code (1 illegal function, 2 illegal data
         /// address, 3 illegal data value, 4 device failure, 6 busy, 10/11 gateway, ...).
         case exception(UInt8)
-        /// The answer could not be used: bad CRC, wrong transaction, unit or length.
+        /// The answer could not be used (libmodbus' own judgement; essd's checks give
+        /// `protocolError`).
         case badResponse
+        /// The answer does not belong to its request (wrong unit, transaction id, function
+        /// code, byte count, frame length or CRC): nothing from it is used, and the link was
+        /// resynchronised (TCP closed, RTU drained and flushed).
+        case protocolError(ResponseMismatch)
         /// The request itself was invalid (a count over the protocol limit); a bug or a bad profile.
         case invalidRequest
         /// Any other operating-system error, with its errno.
@@ -45,7 +51,7 @@ public struct ModbusError: Error, Sendable, Hashable, CustomStringConvertible {
     public var requiresReconnect: Bool {
         switch kind {
         case .connectionRefused, .connectionReset, .system: true
-        case .timeout, .exception, .badResponse, .invalidRequest: false
+        case .timeout, .exception, .badResponse, .protocolError, .invalidRequest: false
         }
     }
 
@@ -57,6 +63,7 @@ public struct ModbusError: Error, Sendable, Hashable, CustomStringConvertible {
         case .connectionReset: "connection_reset"
         case .exception(let code): "exception_\(code)"
         case .badResponse: "bad_response"
+        case .protocolError: "protocol_error"
         case .invalidRequest: "invalid_request"
         case .system: "system"
         }
@@ -75,6 +82,10 @@ public struct ModbusError: Error, Sendable, Hashable, CustomStringConvertible {
             advice = "device answered Modbus exception \(code) (\(Self.exceptionName(code))): check the profile's addresses and register table"
         case .badResponse:
             advice = "malformed answer: check the unit id, baud rate/parity or that a gateway is not mixing replies"
+        case .protocolError(let reason):
+            advice =
+                "answer does not match the request (\(reason)): nothing from it is stored; check the unit id, "
+                + "that no other master shares the line, or that a gateway is not mixing replies"
         case .invalidRequest:
             advice = "the request was refused before sending: check max_registers_per_request and the profile"
         case .system(let code):

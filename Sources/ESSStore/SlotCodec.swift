@@ -170,7 +170,7 @@ enum SlotCodec {
 /// The raw tier's quality byte: `PointQuality.code` from `ESSCore`, plus one store-only code.
 public enum RawQualityCode {
     /// A signal the row does not hold (added to the schema after the row was written). Taken
-    /// from the range `ESSCore` reserves (5...15), from its top; reads back as nil.
+    /// from the range `ESSCore` reserves (6...15), from its top; reads back as nil.
     public static let notStored: UInt8 = 15
 
     public static func code(_ quality: PointQuality) -> UInt8 { quality.code }

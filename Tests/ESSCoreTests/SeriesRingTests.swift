@@ -9,7 +9,7 @@ struct SeriesRingTests {
     @Test("quality codes are stable and round-trip")
     func qualityCodes() {
         let table: [(PointQuality, UInt8)] = [
-            (.ok, 0), (.timeout, 1), (.stale, 2), (.notImplemented, 3), (.communicationFailure, 4),
+            (.ok, 0), (.timeout, 1), (.stale, 2), (.notImplemented, 3), (.communicationFailure, 4), (.protocolError, 5),
             (.exception(1), 17), (.exception(2), 18), (.exception(11), 27), (.exception(239), 255),
         ]
         for (quality, code) in table {
@@ -17,7 +17,7 @@ struct SeriesRingTests {
             #expect(PointQuality(code: code) == quality)
         }
         #expect(PointQuality.exception(250).code == 255)
-        for reserved in UInt8(5)...15 { #expect(PointQuality(code: reserved) == nil) }
+        for reserved in UInt8(6)...15 { #expect(PointQuality(code: reserved) == nil) }
     }
 
     @Test("capacity follows retention, rounded up to a power of two")

@@ -9,7 +9,8 @@
 /// | 2 | `stale` |
 /// | 3 | `notImplemented` |
 /// | 4 | `communicationFailure` |
-/// | 5...15 | reserved (decode to nil) |
+/// | 5 | `protocolError` |
+/// | 6...15 | reserved (decode to nil) |
 /// | 16 + c | `exception(c)`, for c in 0...239; larger exception codes (Modbus defines none above 0x0B) are stored as 255 and read back as `exception(239)` |
 extension PointQuality {
     /// The first code of the `exception(c)` range.
@@ -23,11 +24,12 @@ extension PointQuality {
         case .stale: 2
         case .notImplemented: 3
         case .communicationFailure: 4
+        case .protocolError: 5
         case .exception(let c): c > 255 - Self.exceptionCodeBase ? 255 : Self.exceptionCodeBase + c
         }
     }
 
-    /// The quality stored as `code`, or nil for a reserved code (5...15).
+    /// The quality stored as `code`, or nil for a reserved code (6...15).
     public init?(code: UInt8) {
         switch code {
         case 0: self = .ok
@@ -35,6 +37,7 @@ extension PointQuality {
         case 2: self = .stale
         case 3: self = .notImplemented
         case 4: self = .communicationFailure
+        case 5: self = .protocolError
         case Self.exceptionCodeBase...: self = .exception(code - Self.exceptionCodeBase)
         default: return nil
         }
