@@ -14,9 +14,6 @@ public enum RTUFrameParser {
         case garbage(dropCount: Int)
     }
 
-    /// Function codes this parser can frame.
-    public static let supportedFunctionCodes: Set<UInt8> = [1, 2, 3, 4, 5, 6, 15, 16]
-
     public static func parse(_ buffer: [UInt8]) -> Result {
         guard buffer.count >= 2 else { return .needMore }
         let function = buffer[1]
