@@ -8,9 +8,10 @@ import Synchronization
 
 /// A minimal HTTP/1.1 server for Prometheus: `GET /metrics` answers the text `body()` returns,
 /// any other path 404, any other method 405; one request per connection (`Connection: close`).
-/// Its blocking accept loop runs on its own thread and answers connections one at a time, each
-/// bounded by `timeoutMS` (scrapes are rare and small). Bound to 127.0.0.1 by default. Owns the
-/// listening socket; not the metrics (`MetricsExposition`).
+/// Its connections are served side by side on one thread (`HTTPConnectionLoop`: non-blocking,
+/// each bounded by `timeoutMS`, at most `maxConnections` open), so an idle or slow client never
+/// delays a scrape. Bound to 127.0.0.1 by default. Owns the listening socket; not the metrics
+/// (`MetricsExposition`).
 public final class MetricsServer: Sendable {
     public let host: String
     public let requestedPort: Int
@@ -19,7 +20,7 @@ public final class MetricsServer: Sendable {
     private let logger: Logger
 
     private let boundPort = Mutex(0)
-    private let acceptor: AcceptThread
+    private let connections: HTTPConnectionLoop
 
     /// Requests larger than this (headers included) are refused.
     static let maxRequestBytes = 8192
@@ -28,7 +29,7 @@ public final class MetricsServer: Sendable {
     ///   - port: 0 lets the kernel pick one (see `port` after `start()`).
     ///   - body: the exposition, rendered on the server's thread at every scrape.
     public init(
-        host: String = "127.0.0.1", port: Int, timeoutMS: Int = 5000, logger: Logger,
+        host: String = "127.0.0.1", port: Int, timeoutMS: Int = 5000, maxConnections: Int = 64, logger: Logger,
         body: @escaping @Sendable () -> String
     ) {
         self.host = host
@@ -36,7 +37,10 @@ public final class MetricsServer: Sendable {
         self.timeoutMS = timeoutMS
         self.logger = logger
         self.body = body
-        acceptor = AcceptThread(threadName: "essd-metrics", role: "metrics endpoint", target: "\(host):\(port)", logger: logger)
+        connections = HTTPConnectionLoop(
+            threadName: "essd-metrics", role: "metrics endpoint", target: "\(host):\(port)", maxConnections: maxConnections,
+            deadlineMS: timeoutMS, maxRequestBytes: Self.maxRequestBytes, logger: logger,
+            respond: { request in Self.respond(to: request, body: body) })
     }
 
     /// The port listened on (after `start()`).
@@ -48,52 +52,19 @@ public final class MetricsServer: Sendable {
         let port: Int
         do {
             try SocketCalls.bind(fd, host: host, port: requestedPort)
-            try SocketCalls.listen(fd, backlog: 16, target: "\(host):\(requestedPort)")
+            try SocketCalls.listen(fd, backlog: 64, target: "\(host):\(requestedPort)")
             port = try SocketCalls.boundPort(fd)
+            try connections.start(listener: fd)
         } catch {
             SocketCalls.close(fd)
             throw error
         }
         boundPort.withLock { $0 = port }
-        acceptor.start(listener: fd) { [self] client in
-            serve(client)
-            SocketCalls.close(client)
-        }
         logger.info("metrics listening", metadata: ["address": "http://\(host):\(port)/metrics"])
     }
 
-    /// Stops accepting and waits for the thread (at most one scrape in progress).
-    public func stop() { acceptor.stop() }
-
-    private func serve(_ fd: Int32) {
-        SocketCalls.setTimeouts(fd, ms: timeoutMS)
-        var request: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 2048)
-        let end: [UInt8] = Array("\r\n\r\n".utf8)
-        while request.count <= Self.maxRequestBytes {
-            let n: Int
-            do {
-                n = try chunk.withUnsafeMutableBytes { buffer throws(SocketError) in
-                    try SocketCalls.read(fd, into: buffer, target: "metrics client")
-                }
-            } catch {
-                return
-            }
-            if n == 0 { break }
-            request.append(contentsOf: chunk[0..<n])
-            if Self.headerEnd(request, end) { break }
-        }
-        let response = Self.respond(to: request, body: body)
-        try? SocketCalls.writeAll(fd, response, target: "metrics client")
-    }
-
-    static func headerEnd(_ bytes: [UInt8], _ end: [UInt8]) -> Bool {
-        guard bytes.count >= end.count else { return false }
-        for start in 0...(bytes.count - end.count) where bytes[start..<(start + end.count)].elementsEqual(end) {
-            return true
-        }
-        return false
-    }
+    /// Stops serving, closes every connection and the listener.
+    public func stop() { connections.stop() }
 
     /// The whole HTTP response for a request's bytes (pure apart from `body`).
     static func respond(to request: [UInt8], body: () -> String) -> [UInt8] {

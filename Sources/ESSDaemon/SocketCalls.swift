@@ -166,6 +166,45 @@ enum SocketCalls {
         }
     }
 
+    /// `fcntl(F_SETFL, O_NONBLOCK)`: reads, writes and accepts on `fd` fail with EAGAIN instead of blocking.
+    static func setNonBlocking(_ fd: Int32, target: String) throws(SocketError) {
+        let flags = try call("fcntl", target) { fcntl(fd, F_GETFL) }
+        try call("fcntl", target) { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
+    }
+
+    /// `poll(2)` on `descriptors` for at most `timeoutMS`; returns how many have events. EINTR
+    /// counts as "no events" (the caller loops anyway).
+    static func poll(_ descriptors: inout [pollfd], timeoutMS: Int32) -> Int {
+        let n = descriptors.withUnsafeMutableBufferPointer { Glibc.poll($0.baseAddress, nfds_t($0.count), timeoutMS) }
+        return n < 0 ? 0 : Int(n)
+    }
+
+    /// One `send(2)` of what it takes of `bytes` (`MSG_NOSIGNAL | MSG_DONTWAIT`): the count sent,
+    /// 0 when the socket's buffer is full (EAGAIN).
+    static func sendSome(_ fd: Int32, _ bytes: ArraySlice<UInt8>, target: String) throws(SocketError) -> Int {
+        while true {
+            let n = bytes.withUnsafeBytes { raw in send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
+            if n >= 0 { return n }
+            let code = errno
+            if code == EINTR { continue }
+            if code == EAGAIN || code == EWOULDBLOCK { return 0 }
+            throw SocketError(function: "send", target: target, errorNumber: code)
+        }
+    }
+
+    /// One `recv(2)` with `MSG_DONTWAIT`: the count read, 0 at end of stream, nil when nothing is
+    /// waiting (EAGAIN).
+    static func receiveSome(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, target: String) throws(SocketError) -> Int? {
+        while true {
+            let n = recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT))
+            if n >= 0 { return n }
+            let code = errno
+            if code == EINTR { continue }
+            if code == EAGAIN || code == EWOULDBLOCK { return nil }
+            throw SocketError(function: "recv", target: target, errorNumber: code)
+        }
+    }
+
     /// `shutdown(2)` both ways: wakes a thread blocked in `accept` or `read` on `fd`.
     static func shutdown(_ fd: Int32) { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
 }
