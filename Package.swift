@@ -98,7 +98,7 @@ let package = Package(
         ),
         // Helpers for tests that start real processes: child processes, free ports, paths.
         .target(name: "ESSTestSupport", dependencies: ["ESSCore"], path: "Tests/ESSTestSupport"),
-        .testTarget(name: "ESSCoreTests", dependencies: ["ESSCore", "ESSTestSupport"]),
+        .testTarget(name: "ESSCoreTests", dependencies: ["ESSCore", "ESSTestSupport"], exclude: ["scancases"]),
         .testTarget(name: "ESSCriteriaTests", dependencies: ["ESSCriteria", "ESSCore", "ESSTestSupport"]),
         .testTarget(
             name: "ESSEvidenceTests",

@@ -25,6 +25,7 @@ enum SiteReader {
     static let pollKeys = [
         "poll_interval_ms", "response_timeout_ms", "max_registers_per_request", "max_bits_per_request",
         "max_hole_registers", "inter_request_delay_ms", "keep_connection_open",
+        "split_budget_requests", "refused_reprobe_s", "busy_retries", "busy_retry_pause_ms", "reconnect_max_delay_ms",
     ]
     static let tcpKeys = ["host", "port"]
     static let rtuKeys = ["serial_device", "baud", "parity", "data_bits", "stop_bits"]
@@ -252,6 +253,11 @@ enum SiteReader {
         var maxHole = 10
         var interRequestDelayMS = 0
         var keepConnectionOpen = true
+        var splitBudgetRequests = 16
+        var refusedReprobeSeconds = 3600
+        var busyRetries = 3
+        var busyRetryPauseMS = 20
+        var reconnectMaxDelayMS = 2000
     }
 
     /// Reads the poll keys present in `r` over `base`; a bad key keeps the base value.
@@ -264,6 +270,11 @@ enum SiteReader {
         if r.has("max_hole_registers"), let v = r.integer("max_hole_registers", in: 0...125) { p.maxHole = v }
         if r.has("inter_request_delay_ms"), let v = r.integer("inter_request_delay_ms", in: 0...10_000) { p.interRequestDelayMS = v }
         if r.has("keep_connection_open"), let v = r.bool("keep_connection_open") { p.keepConnectionOpen = v }
+        if r.has("split_budget_requests"), let v = r.integer("split_budget_requests", in: 0...250) { p.splitBudgetRequests = v }
+        if r.has("refused_reprobe_s"), let v = r.integer("refused_reprobe_s", in: 10...604_800) { p.refusedReprobeSeconds = v }
+        if r.has("busy_retries"), let v = r.integer("busy_retries", in: 0...10) { p.busyRetries = v }
+        if r.has("busy_retry_pause_ms"), let v = r.integer("busy_retry_pause_ms", in: 1...10_000) { p.busyRetryPauseMS = v }
+        if r.has("reconnect_max_delay_ms"), let v = r.integer("reconnect_max_delay_ms", in: 100...600_000) { p.reconnectMaxDelayMS = v }
         return p
     }
 
@@ -282,6 +293,9 @@ enum SiteReader {
                 responseTimeoutMS: poll.responseTimeoutMS, maxRegistersPerRequest: poll.maxRegisters,
                 maxBitsPerRequest: poll.maxBits, maxHoleRegisters: poll.maxHole,
                 interRequestDelayMS: poll.interRequestDelayMS, keepConnectionOpen: poll.keepConnectionOpen,
+                splitBudgetRequests: poll.splitBudgetRequests, refusedReprobeSeconds: poll.refusedReprobeSeconds,
+                busyRetries: poll.busyRetries, busyRetryPauseMS: poll.busyRetryPauseMS,
+                reconnectMaxDelayMS: poll.reconnectMaxDelayMS,
                 ratedEnergyKWh: ratedEnergyKWh, ratedPowerKW: ratedPowerKW)
         }
     }

@@ -65,6 +65,16 @@ public struct DeviceDefinition: Sendable, Hashable {
     public var interRequestDelayMS: Int
     /// Keep the connection open between polls (true) or close it after each poll.
     public var keepConnectionOpen: Bool
+    /// Extra requests one cycle may spend splitting reads the device refuses (exception 2 or 3).
+    public var splitBudgetRequests: Int
+    /// How often a refused range is tried again, in seconds.
+    public var refusedReprobeSeconds: Int
+    /// How many times a request answered busy (6) or acknowledge (5) is sent again in one cycle.
+    public var busyRetries: Int
+    /// Pause before sending a busy request again.
+    public var busyRetryPauseMS: Int
+    /// Longest wait between two connect attempts to a device that is not answering.
+    public var reconnectMaxDelayMS: Int
     /// Rated energy of the battery behind this device, for weighting site SoC (optional).
     public var ratedEnergyKWh: Double?
     /// Rated power of the converter behind this device (optional).
@@ -82,6 +92,11 @@ public struct DeviceDefinition: Sendable, Hashable {
         maxHoleRegisters: Int = 10,
         interRequestDelayMS: Int = 0,
         keepConnectionOpen: Bool = true,
+        splitBudgetRequests: Int = 16,
+        refusedReprobeSeconds: Int = 3600,
+        busyRetries: Int = 3,
+        busyRetryPauseMS: Int = 20,
+        reconnectMaxDelayMS: Int = 2000,
         ratedEnergyKWh: Double? = nil,
         ratedPowerKW: Double? = nil
     ) {
@@ -96,6 +111,11 @@ public struct DeviceDefinition: Sendable, Hashable {
         self.maxHoleRegisters = maxHoleRegisters
         self.interRequestDelayMS = interRequestDelayMS
         self.keepConnectionOpen = keepConnectionOpen
+        self.splitBudgetRequests = splitBudgetRequests
+        self.refusedReprobeSeconds = refusedReprobeSeconds
+        self.busyRetries = busyRetries
+        self.busyRetryPauseMS = busyRetryPauseMS
+        self.reconnectMaxDelayMS = reconnectMaxDelayMS
         self.ratedEnergyKWh = ratedEnergyKWh
         self.ratedPowerKW = ratedPowerKW
     }

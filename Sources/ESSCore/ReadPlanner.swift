@@ -94,21 +94,32 @@ public enum ReadPlanner {
 
     /// Plans the requests that serve the points at `due` (indices into `points`).
     /// Points must have passed `validate`.
-    public static func plan(points: [PointDefinition], due: [Int], limits: ReadPlanLimits) -> [ReadRequest] {
+    ///
+    /// `refused`: ranges the device refuses (learnt by the scanner). No request covers a refused
+    /// register or crosses a refused boundary; due points whose span covers a refused register
+    /// are left out (the scanner marks them).
+    public static func plan(
+        points: [PointDefinition], due: [Int], limits: ReadPlanLimits, refused: [RefusedRange] = []
+    ) -> [ReadRequest] {
         var requests: [ReadRequest] = []
         for kind in RegisterKind.allCases {
             let dueOfKind = due.filter { points[$0].kind == kind }
             if dueOfKind.isEmpty { continue }
+            let barriers = refused.filter { $0.kind == kind }
             let mapped = mergedSpans(points.indices.filter { points[$0].kind == kind }.map { span(of: $0, in: points) })
             let items = dueOfKind.map { (index: $0, span: span(of: $0, in: points)) }
+                .filter { item in !barriers.contains { !$0.isBoundary && $0.blocks(item.span) } }
                 .sorted { ($0.span.lowerBound, $0.span.upperBound, $0.index) < ($1.span.lowerBound, $1.span.upperBound, $1.index) }
-            requests += plan(kind: kind, items: items, mapped: mapped, cap: limits.cap(for: kind), maxHole: limits.maxHole)
+            requests += plan(
+                kind: kind, items: items, mapped: mapped, cap: limits.cap(for: kind), maxHole: limits.maxHole,
+                barriers: barriers)
         }
         return requests
     }
 
     private static func plan(
-        kind: RegisterKind, items: [(index: Int, span: Range<Int>)], mapped: [Range<Int>], cap: Int, maxHole: Int
+        kind: RegisterKind, items: [(index: Int, span: Range<Int>)], mapped: [Range<Int>], cap: Int, maxHole: Int,
+        barriers: [RefusedRange] = []
     ) -> [ReadRequest] {
         var served = [Bool](repeating: false, count: items.count)
         var requests: [ReadRequest] = []
@@ -116,7 +127,10 @@ public enum ReadPlanner {
         while first < items.count {
             if served[first] { first += 1; continue }
             let start = items[first].span.lowerBound
-            let limit = min(start + cap, firstLargeHole(after: start, mapped: mapped, maxHole: maxHole))
+            var limit = min(start + cap, firstLargeHole(after: start, mapped: mapped, maxHole: maxHole))
+            for barrier in barriers where barrier.registers.lowerBound >= start && barrier.registers.upperBound > start {
+                limit = min(limit, barrier.registers.lowerBound)
+            }
             var end = start
             var indices: [Int] = []
             var j = first

@@ -103,8 +103,22 @@ public enum MetricsExposition {
         }
 
         let stats = snapshot.statistics
-        out.family("essd_device_up", .gauge, "1 when the device's last poll had at least one good request, else 0.")
+        out.family("essd_device_up", .gauge, "1 when the device answered its last poll (state up or degraded), else 0.")
         for s in stats { out.sample("essd_device_up", ["device": s.deviceID], s.isUp ? 1 : 0) }
+        out.family("essd_device_state", .gauge, "1 for the device's state (never, down, up, degraded), 0 for the others.")
+        for s in stats {
+            for state in DeviceState.allCases {
+                out.sample("essd_device_state", ["device": s.deviceID, "state": state.rawValue], s.state == state ? 1 : 0)
+            }
+        }
+        out.family("essd_device_refused_ranges", .gauge, "Register ranges the device refuses (exception 2 or 3), read around.")
+        for s in stats { out.sample("essd_device_refused_ranges", ["device": s.deviceID], Double(s.refusedRanges.count)) }
+        out.family("essd_device_refused_registers", .gauge, "Registers inside the ranges the device refuses.")
+        for s in stats {
+            out.sample("essd_device_refused_registers", ["device": s.deviceID], Double(s.refusedRanges.reduce(0) { $0 + $1.registers.count }))
+        }
+        out.family("essd_device_busy_retries_total", .counter, "Requests sent again after a busy (6) or acknowledge (5) answer.")
+        for s in stats { out.sample("essd_device_busy_retries_total", ["device": s.deviceID], Double(s.busyRetries)) }
         out.family("essd_device_last_success_timestamp_seconds", .gauge, "Time of the device's last scan with a good point.")
         for s in stats {
             if let ms = s.lastSuccessMS {

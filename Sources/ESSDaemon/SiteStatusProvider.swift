@@ -82,14 +82,23 @@ public final class SiteStatusProvider: StatusProvider {
 
     /// A device's statistics as the protocol shows them.
     public static func status(_ s: DeviceStatistics) -> DeviceStatus {
-        DeviceStatus(
+        var status = DeviceStatus(
             deviceID: s.deviceID, endpoint: s.endpoint, unitID: s.unitID,
-            state: s.isUp ? "up" : (s.lastSuccessMS == nil ? "never" : "down"), lastSuccessMS: s.lastSuccessMS,
+            state: s.state.rawValue, lastSuccessMS: s.lastSuccessMS,
             scans: s.scans, requests: s.requests, errors: s.totalErrors, errorsByKind: s.errorsByKind,
             latencyP50MS: s.latencyP50US.map { Double($0) / 1000 }, latencyP99MS: s.latencyP99US.map { Double($0) / 1000 },
             reconnects: s.reconnects, missedCycles: s.missedCycles,
             startLatenessP50MS: s.startLatenessP50US.map { Double($0) / 1000 },
             startLatenessP99MS: s.startLatenessP99US.map { Double($0) / 1000 })
+        if !s.refusedRanges.isEmpty {
+            status.refusedRanges = s.refusedRanges.map {
+                RefusedRangeStatus(
+                    table: $0.kind.rawValue, firstAddress: $0.registers.lowerBound, count: $0.registers.count,
+                    exception: Int($0.exceptionCode))
+            }
+        }
+        status.busyRetries = s.busyRetries
+        return status
     }
 
     public func latest(nowMS: Int64) -> [LatestDevice] {

@@ -178,7 +178,8 @@ public struct DeviceStatus: Sendable, Hashable, Codable {
     public var deviceID: String
     public var endpoint: String
     public var unitID: Int
-    /// "up", "down", or "never" (no good poll yet).
+    /// "never" (no answer yet), "down" (the last poll had no answer), "up" (every due point read)
+    /// or "degraded" (answered, but some points failed): `DeviceState`'s words.
     public var state: String
     public var lastSuccessMS: Int64?
     public var scans: Int
@@ -196,6 +197,11 @@ public struct DeviceStatus: Sendable, Hashable, Codable {
     /// The device's identity texts by point name (serial number, firmware …) as last read; absent
     /// before the first read.
     public var identity: [String: String]?
+    /// Register ranges the device refuses (exception 2 or 3), learnt by splitting reads; the
+    /// planner reads around them and re-probes each at `refused_reprobe_s`. Absent when none.
+    public var refusedRanges: [RefusedRangeStatus]?
+    /// Requests sent again after busy (6) or acknowledge (5) answers.
+    public var busyRetries: Int?
 
     public init(
         deviceID: String, endpoint: String, unitID: Int, state: String, lastSuccessMS: Int64?, scans: Int,
@@ -224,7 +230,33 @@ public struct DeviceStatus: Sendable, Hashable, Codable {
         case requests, errors, errorsByKind = "errors_by_kind", latencyP50MS = "latency_p50_ms"
         case latencyP99MS = "latency_p99_ms", reconnects, missedCycles = "missed_cycles"
         case startLatenessP50MS = "start_lateness_p50_ms", startLatenessP99MS = "start_lateness_p99_ms"
-        case identity
+        case identity, refusedRanges = "refused_ranges", busyRetries = "busy_retries"
+    }
+}
+
+/// One learnt refused range of a device, as the status socket shows it.
+public struct RefusedRangeStatus: Sendable, Hashable, Codable {
+    /// "holding", "input", "coil" or "discrete".
+    public var table: String
+    public var firstAddress: Int
+    /// Registers refused; 0 for a boundary the device will not read across.
+    public var count: Int
+    public var exception: Int
+
+    public init(table: String, firstAddress: Int, count: Int, exception: Int) {
+        self.table = table
+        self.firstAddress = firstAddress
+        self.count = count
+        self.exception = exception
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case table, firstAddress = "first_address", count, exception
+    }
+
+    /// "holding 100+2 (exception 2)" or "holding |150 (exception 3)" for a boundary.
+    public var text: String {
+        count == 0 ? "\(table) |\(firstAddress) (exception \(exception))" : "\(table) \(firstAddress)+\(count) (exception \(exception))"
     }
 }
 

@@ -4,7 +4,8 @@ import Foundation
 
 /// The store as a service: its thread runs from `run()` until graceful shutdown; then it
 /// drains the scans still queued, writes the open slots and checkpoints. Put it before the
-/// polling service in the group so it stops after polling has.
+/// polling service in the group so it stops after polling has. When the final checkpoint
+/// fails, `run()` throws `StoreShutdownError` so that essd exits non-zero.
 public struct StoreService: Service {
     public let store: ScanStore
 
@@ -20,5 +21,20 @@ public struct StoreService: Service {
                 done.resume()
             }
         }
+        if let reason = store.statistics().finalCheckpointError {
+            throw StoreShutdownError(directory: store.directory, reason: reason)
+        }
+    }
+}
+
+/// The store could not write its final checkpoint at shutdown (disk full, I/O error): what was
+/// stored since the previous checkpoint is not durable. essd exits 74 (EX_IOERR) on it.
+public struct StoreShutdownError: Error, CustomStringConvertible {
+    public var directory: String
+    public var reason: String
+
+    public var description: String {
+        "the final checkpoint of the store in \(directory) failed (\(reason)); rows since the previous checkpoint "
+            + "may be lost: free space or repair the file system, then start essd again"
     }
 }

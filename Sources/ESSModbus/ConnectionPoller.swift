@@ -92,7 +92,7 @@ final class ConnectionPoller: Sendable {
 
     private func run() {
         if let realtimePriority { applyRealtimePriority(realtimePriority) }
-        var pollers = devices.map { DevicePoller(device: $0) }
+        var scanners = devices.map { DeviceScanner(device: $0) }
         var link = LinkState()
         let maxWords = 2000
         let buffer = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: maxWords)
@@ -143,23 +143,41 @@ final class ConnectionPoller: Sendable {
                 transport: transport, device: device, policy: policy, logger: logger,
                 onReconnect: { recorders[index].withLock { $0.stats.reconnects += 1 } })
             link.connection?.setResponseTimeout(milliseconds: device.responseTimeoutMS)
-            let wasUp = pollers[index].isUp
             let recorder = recorders[index]
-            let outcome = pollers[index].poll(
-                connection: connectError == nil ? link.connection : nil, connectError: connectError,
-                connectAttempted: attempted, cycle: cycle,
-                timestampMS: timestampMS, buffer: buffer,
-                record: { update in recorder.withLock { update(&$0) } })
-            if outcome.connectionSuspect {
+            // Count a failed connect once per attempt, not once per cycle spent in backoff.
+            if let connectError, attempted { recorder.withLock { $0.recordError(connectError) } }
+            let wasState = scanners[index].state
+            var reader = ConnectionReader(
+                connection: connectError == nil ? link.connection : nil, unitID: device.unitID, recorder: recorder)
+            let nextBoundaryMonoNS = (nextDueMS[index] + Int64(device.pollIntervalMS)) * 1_000_000 - wallOffsetNS
+            let outcome = scanners[index].scan(
+                cycle: cycle, timestampMS: timestampMS, deadlineMonoNS: nextBoundaryMonoNS, reader: &reader,
+                linkFailure: connectError.map(ConnectionReader.failure(for:)), buffer: buffer)
+            if outcome.linkSuspect {
                 if case .tcp = transport { link.connection?.close() } else { link.connection?.flush() }
             }
             if !device.keepConnectionOpen { link.connection?.close() }
+            let state = scanners[index].state
             recorder.withLock {
                 $0.stats.scans += 1
-                $0.stats.isUp = pollers[index].isUp ?? false
-                if outcome.goodRequests > 0 { $0.stats.lastSuccessMS = timestampMS }
+                $0.stats.state = state
+                $0.stats.busyRetries += outcome.busyRetries
+                $0.stats.splitRequests += outcome.splitRequests
+                $0.stats.refusedRanges = scanners[index].refused.ranges
+                if outcome.answeredRequests > 0 { $0.stats.lastSuccessMS = timestampMS }
             }
-            logTransition(device: device, wasUp: wasUp, isUp: pollers[index].isUp, scan: outcome.scan)
+            logTransition(device: device, from: wasState, to: state, scan: outcome.scan, lastError: reader.lastError ?? connectError)
+            for range in outcome.learnt {
+                logger.warning(
+                    "device refuses registers; reading around them",
+                    metadata: [
+                        "device": "\(device.id)", "range": "\(range)",
+                        "reprobe_s": "\(device.refusedReprobeSeconds)",
+                    ])
+            }
+            for range in outcome.cleared {
+                logger.info("device serves previously refused registers again", metadata: ["device": "\(device.id)", "range": "\(range)"])
+            }
             sink.accept(outcome.scan)
             progressNS.store(PollClock.monotonicNS(), ordering: .releasing)
 
@@ -192,19 +210,24 @@ final class ConnectionPoller: Sendable {
         }
     }
 
-    private func logTransition(device: DeviceDefinition, wasUp: Bool?, isUp: Bool?, scan: Scan) {
-        guard let isUp, wasUp != isUp else { return }
-        if isUp {
-            logger.info(
-                "device up", metadata: ["device": "\(device.id)", "good_points": "\(scan.goodCount)/\(scan.values.count)"])
-        } else {
-            let stats = statistics().first { $0.deviceID == device.id }
-            logger.warning(
-                "device down",
-                metadata: [
-                    "device": "\(device.id)",
-                    "errors": "\(stats?.errorsByKind.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",") ?? "")",
-                ])
+    /// Logs a change of the device's state (never / down / up / degraded), once per change.
+    private func logTransition(device: DeviceDefinition, from old: DeviceState, to new: DeviceState, scan: Scan, lastError: ModbusError?) {
+        guard old != new else { return }
+        var metadata: Logger.Metadata = [
+            "device": "\(device.id)", "state": "\(new.rawValue)", "previous_state": "\(old.rawValue)",
+            "good_points": "\(scan.goodCount)/\(scan.values.count)",
+        ]
+        switch new {
+        case .up:
+            logger.info("device up", metadata: metadata)
+        case .degraded:
+            let failing = Dictionary(grouping: scan.qualities.filter { !$0.isGood && $0 != .stale && $0 != .notImplemented }, by: \.name)
+                .map { "\($0.key)=\($0.value.count)" }.sorted().joined(separator: ",")
+            metadata["failing_points"] = "\(failing)"
+            logger.warning("device degraded: it answers, but some points fail", metadata: metadata)
+        case .down, .never:
+            if let lastError { metadata["error"] = "\(lastError)" }
+            logger.warning("device down", metadata: metadata)
         }
     }
 
@@ -247,8 +270,10 @@ private struct LinkState {
             return (nil, true)
         } catch {
             consecutiveFailures += 1
-            let delay = policy.delayMS(afterFailures: consecutiveFailures)
-            nextAttemptMonoNS = now + Int64(delay) * 1_000_000
+            // Capped by the device's reconnect_max_delay_ms; a cap at or above the poll interval means
+            // "try again at the next boundary", so a device that returns is read within two intervals.
+            let delay = min(policy.delayMS(afterFailures: consecutiveFailures), device.reconnectMaxDelayMS)
+            nextAttemptMonoNS = delay >= device.pollIntervalMS ? now : now + Int64(delay) * 1_000_000
             if consecutiveFailures == 1 || lastError?.kind != error.kind {
                 logger.warning(
                     "cannot connect; retrying with backoff",

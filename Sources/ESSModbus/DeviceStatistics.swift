@@ -1,3 +1,4 @@
+public import ESSCore
 import Synchronization
 
 /// A snapshot of one device's polling health, for status queries and metrics.
@@ -5,8 +6,10 @@ public struct DeviceStatistics: Sendable, Hashable {
     public var deviceID: String
     public var endpoint: String
     public var unitID: Int
-    /// True while the last poll had at least one good request.
-    public var isUp: Bool
+    /// never / down / up / degraded, from the last poll (see `DeviceState`).
+    public var state: DeviceState
+    /// True while the device answers (up or degraded).
+    public var isUp: Bool { state.isAnswering }
     public var scans: Int
     public var requests: Int
     /// Failed requests (and failed connects) by `ModbusError.kindName`.
@@ -23,6 +26,12 @@ public struct DeviceStatistics: Sendable, Hashable {
     public var reconnects: Int
     /// Polls skipped because the previous one overran its interval.
     public var missedCycles: Int
+    /// Requests sent again after a busy (6) or acknowledge (5) answer.
+    public var busyRetries: Int = 0
+    /// Extra requests sent to split reads the device refused (exception 2 or 3).
+    public var splitRequests: Int = 0
+    /// The register ranges the device refuses, learnt by splitting; the planner reads around them.
+    public var refusedRanges: [RefusedRange] = []
 
     public var totalErrors: Int { errorsByKind.values.reduce(0, +) }
 }
@@ -36,7 +45,7 @@ struct DeviceStatisticsRecorder {
 
     init(deviceID: String, endpoint: String, unitID: Int) {
         stats = DeviceStatistics(
-            deviceID: deviceID, endpoint: endpoint, unitID: unitID, isUp: false, scans: 0, requests: 0,
+            deviceID: deviceID, endpoint: endpoint, unitID: unitID, state: .never, scans: 0, requests: 0,
             errorsByKind: [:], lastSuccessMS: nil, reconnects: 0, missedCycles: 0)
     }
 

@@ -1,11 +1,12 @@
 /// How long to wait before opening a failed connection again: exponential backoff with a cap,
-/// so a dead device costs a bounded amount of effort and a recovered one is found soon.
+/// so a dead device costs a bounded amount of effort and a recovered one is found soon. Each
+/// device caps it further with its `reconnectMaxDelayMS` (default 2 s) and its poll interval.
 public struct ReconnectPolicy: Sendable, Hashable {
     public var initialDelayMS: Int
     public var maxDelayMS: Int
     public var multiplier: Double
 
-    public init(initialDelayMS: Int = 500, maxDelayMS: Int = 30_000, multiplier: Double = 2) {
+    public init(initialDelayMS: Int = 250, maxDelayMS: Int = 30_000, multiplier: Double = 2) {
         precondition(initialDelayMS > 0 && maxDelayMS >= initialDelayMS && multiplier >= 1)
         self.initialDelayMS = initialDelayMS
         self.maxDelayMS = maxDelayMS

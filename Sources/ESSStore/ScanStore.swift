@@ -24,6 +24,9 @@ public final class ScanStore: ScanSink, Sendable {
         public var lastCheckpointMS: Int64?
         public var checkpointFailures = 0
         public var queueHighWater = 0
+        /// Why the checkpoint written by `stop()` failed (nil: it succeeded, or the store has
+        /// not stopped). Rows since the previous checkpoint may then be lost on a crash.
+        public var finalCheckpointError: String?
     }
 
     private struct Queue {
@@ -179,8 +182,19 @@ public final class ScanStore: ScanSink, Sendable {
             let now = PollClockForStore.wallMS()
             if stopping {
                 box.state.writeOpenSlots(nowMS: now)
-                checkpoint(nowMS: now)
-                logger.info("store closed", metadata: ["directory": "\(directory)"])
+                if let error = checkpoint(nowMS: now, final: true) {
+                    let last = queue.withLock { $0.stats.lastCheckpointMS }
+                    queue.withLock { $0.stats.finalCheckpointError = "\(error)" }
+                    logger.error(
+                        "final checkpoint failed: what was stored since the last checkpoint is not durable",
+                        metadata: [
+                            "directory": "\(directory)", "error": "\(error)",
+                            "last_checkpoint_ms": "\(last.map(String.init) ?? "none")",
+                            "fix": "free space or repair the file system under the state directory, then start essd again",
+                        ])
+                } else {
+                    logger.info("store closed", metadata: ["directory": "\(directory)"])
+                }
                 return
             }
             if now >= nextCheckpointMS {
@@ -190,18 +204,23 @@ public final class ScanStore: ScanSink, Sendable {
         }
     }
 
-    private func checkpoint(nowMS: Int64) {
+    /// Checkpoints; returns the error when it failed (logged here, rate-limited, unless `final`:
+    /// the caller logs the final one).
+    @discardableResult
+    private func checkpoint(nowMS: Int64, final: Bool = false) -> StoreError? {
         do {
             try box.state.writer.checkpoint(nowMS: nowMS)
             queue.withLock { $0.stats.lastCheckpointMS = nowMS }
+            return nil
         } catch {
             let failures = queue.withLock { state -> Int in
                 state.stats.checkpointFailures += 1
                 return state.stats.checkpointFailures
             }
-            if failures == 1 || failures % 100 == 0 {
+            if !final, failures == 1 || failures % 100 == 0 {
                 logger.error("checkpoint failed", metadata: ["error": "\(error)", "failures": "\(failures)"])
             }
+            return error
         }
     }
 }

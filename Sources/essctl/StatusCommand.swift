@@ -46,6 +46,7 @@ enum Style {
         switch word {
         case "up": good(word)
         case "down", "never", "unknown": bad(word)
+        case "degraded": paint(word, "33")
         default: word
         }
     }
@@ -126,7 +127,7 @@ struct StatusCommand: ParsableCommand {
 struct DevicesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "devices",
-        abstract: "Per device: state, last success, requests, errors by kind, latency p50/p99, reconnects.",
+        abstract: "Per device: state (never/down/up/degraded), last success, requests, errors, latency, reconnects, refused ranges.",
         discussion: "Asks the running essd on its status socket; exit 69 when it does not answer.")
 
     @OptionGroup var options: SiteOptions
@@ -154,13 +155,13 @@ struct DevicesCommand: ParsableCommand {
                 d.deviceID, d.state, d.lastSuccessMS.map { Format.age(seconds: Double(nowMS - $0) / 1000) } ?? "never",
                 "\(d.requests)", "\(d.errors)", Format.number(d.latencyP50MS, digits: 1, unit: "ms"),
                 Format.number(d.latencyP99MS, digits: 1, unit: "ms"), "\(d.reconnects)", errors.isEmpty ? "-" : errors,
-                identity(d.identity),
+                d.refusedRanges.map { $0.map(\.text).joined(separator: ", ") } ?? "-", identity(d.identity),
             ]
         }
         let table = Format.table(
             header: [
                 "DEVICE", "STATE", "LAST SUCCESS", "REQUESTS", "ERRORS", "P50", "P99", "RECONNECTS", "ERRORS BY KIND",
-                "IDENTITY",
+                "REFUSED", "IDENTITY",
             ],
             rows: rows)
         guard Style.enabled else { return table }

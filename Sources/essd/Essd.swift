@@ -17,7 +17,10 @@ struct Essd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "essd",
         abstract: "Telemetry collector for battery energy-storage sites (Modbus TCP/RTU).",
-        discussion: "Exit status 78 (EX_CONFIG) means the configuration is invalid; every problem is printed.")
+        discussion: """
+            Exit status 78 (EX_CONFIG): the configuration is invalid (every problem is printed); 73 (EX_CANTCREAT): \
+            the store cannot be opened; 74 (EX_IOERR): the final checkpoint at stop failed (disk full, I/O error).
+            """)
 
     @Option(name: .long, help: "Site configuration file.")
     var config: String = "/etc/essd/essd.toml"
@@ -119,7 +122,13 @@ struct Essd: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("essd starting", metadata: ["site": "\(site.site.id)", "devices": "\(site.devices.count)"])
-        try await group.run()
+        do {
+            try await group.run()
+        } catch let error as StoreShutdownError {
+            // Logged by the store at error; the exit status tells systemd it was not a clean stop.
+            FileHandle.standardError.write(Data("essd: \(error)\n".utf8))
+            throw ExitCode(74)  // EX_IOERR
+        }
     }
 
     /// Validates a configuration file; returns the exit status.

@@ -32,13 +32,13 @@ enum MetricsFixture {
                 qualities: [.ok, .ok, .ok, .ok, .ok, .timeout]))
         latest.accept(Scan(deviceID: "pcs1", timestampMS: 1_700_000_000_000, values: [-250], qualities: [.ok]))
         var up = DeviceStatistics(
-            deviceID: "bms1", endpoint: "tcp://127.0.0.1:1502", unitID: 1, isUp: true, scans: 10, requests: 40,
+            deviceID: "bms1", endpoint: "tcp://127.0.0.1:1502", unitID: 1, state: .up, scans: 10, requests: 40,
             errorsByKind: ["timeout": 2, "exception_2": 1], lastSuccessMS: 1_700_000_000_000, reconnects: 1,
             missedCycles: 0)
         up.latencyP50US = 1200
         up.latencyP99US = 4500
         let down = DeviceStatistics(
-            deviceID: "pcs1", endpoint: "tcp://127.0.0.1:1502", unitID: 2, isUp: false, scans: 3, requests: 0,
+            deviceID: "pcs1", endpoint: "tcp://127.0.0.1:1502", unitID: 2, state: .down, scans: 3, requests: 0,
             errorsByKind: [:], lastSuccessMS: nil, reconnects: 0, missedCycles: 2)
         return MetricsSnapshot.collect(
             version: "0.1.0 \"dev\"", siteID: "demo", latestValues: latest, statistics: [up, down],

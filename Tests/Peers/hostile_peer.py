@@ -23,7 +23,14 @@ The hostile unit (--hostile-unit) answers according to --mode:
     split           a correct frame written in 3 pieces with --pause-ms pauses
     bad-crc         RTU: the CRC's low byte flipped
     exception:N     Modbus exception N (2, 4, 6, ...)
+    refuse:A-B      exception 2 for a request that covers any address in A..B (inclusive), a
+                    correct answer otherwise (one unreadable register inside a merged read)
+    busy-every:N    exception 6 (busy) for every N-th request to the unit, correct otherwise
     silence         no answer at all
+
+--outage-after S --outage-for D (TCP): S seconds after start the peer closes its listening
+socket and every connection (connects are refused), and listens again D seconds later; it
+prints "outage start MS" and "outage end MS" (Unix ms) when it does.
 
 It prints "hostile peer ready" when it listens (TCP) or has opened the line (RTU), and logs
 one line per request to stderr.
@@ -117,9 +124,26 @@ def answer(mode, framing, tid, unit, fc, address, count, pause):
         return [(good[:-2] + bytes([good[-2] ^ 0xFF, good[-1]]), 0)]
     if mode.startswith("exception:"):
         return [(adu(bytes([fc | 0x80, int(mode.split(":")[1])])), 0)]
+    if mode.startswith("refuse:"):
+        first, last = (int(x) for x in mode.split(":")[1].split("-"))
+        if address <= last and address + count - 1 >= first:
+            return [(adu(bytes([fc | 0x80, 2])), 0)]
+        return [(adu(reply()), 0)]
+    if mode.startswith("busy-every:"):
+        every = int(mode.split(":")[1])
+        if every <= 0:
+            raise SystemExit("busy-every:N needs N > 0")
+        with COUNTER_LOCK:
+            COUNTER[0] += 1
+            busy = COUNTER[0] % every == 0
+        return [(adu(bytes([fc | 0x80, 6]) if busy else reply()), 0)]
     if mode == "silence":
         return []
     raise SystemExit(f"unknown mode {mode}")
+
+
+COUNTER = [0]
+COUNTER_LOCK = threading.Lock()
 
 
 def respond(args, framing, tid, unit, fc, address, count, write):
@@ -165,14 +189,54 @@ def serve_tcp_client(args, conn):
                 return
 
 
-def serve_tcp(args):
+def listen(port):
     server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    server.bind(("127.0.0.1", args.port))
+    server.bind(("127.0.0.1", port))
     server.listen(8)
+    return server
+
+
+def serve_tcp(args):
+    state = {"server": listen(args.port), "clients": [], "down": False}
+    lock = threading.Lock()
+
+    def outage():
+        time.sleep(args.outage_after)
+        with lock:
+            state["down"] = True
+            state["server"].close()
+            for conn in state["clients"]:
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                conn.close()
+            state["clients"] = []
+        print(f"outage start {int(time.time() * 1000)}", flush=True)
+        time.sleep(args.outage_for)
+        with lock:
+            state["server"] = listen(args.port)
+            state["down"] = False
+        print(f"outage end {int(time.time() * 1000)}", flush=True)
+
+    if args.outage_after is not None:
+        threading.Thread(target=outage, daemon=True).start()
     print("hostile peer ready", flush=True)
     while True:
-        conn, _ = server.accept()
+        with lock:
+            server = state["server"]
+        try:
+            server.settimeout(0.05)
+            conn, _ = server.accept()
+        except (socket.timeout, OSError):
+            continue
+        with lock:
+            if state["down"]:
+                conn.close()
+                continue
+            state["clients"].append(conn)
+        conn.settimeout(None)
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         threading.Thread(target=serve_tcp_client, args=(args, conn), daemon=True).start()
 
@@ -211,8 +275,11 @@ def main():
     parser.add_argument("--hostile-unit", type=int, default=2)
     parser.add_argument("--mode", default="wrong-unit")
     parser.add_argument("--pause-ms", type=int, default=50, help="pause between the pieces of a split frame")
+    parser.add_argument("--outage-after", type=float, help="TCP: seconds after start to go away")
+    parser.add_argument("--outage-for", type=float, default=25, help="TCP: seconds to stay away")
     args = parser.parse_args()
     answer(args.mode, "tcp", 0, 1, 3, 0, 2, 0)  # refuse an unknown mode at start
+    COUNTER[0] = 0
     if args.port is not None:
         serve_tcp(args)
     else:

@@ -9,7 +9,9 @@ final class HostilePeer {
     let transport: Transport
 
     /// - Parameter serial: one end of a pty pair to serve RTU on; nil for TCP on a free port.
-    init(mode: String, serial: (peerSide: String, essdSide: String)? = nil, pauseMS: Int = 50) throws {
+    init(
+        mode: String, serial: (peerSide: String, essdSide: String)? = nil, pauseMS: Int = 50, extraArguments: [String] = []
+    ) throws {
         guard let python = TestEnvironment.which("python3") else { throw TestFailure("python3 is not installed") }
         let script = TestEnvironment.repository.appendingPathComponent("Tests/Peers/hostile_peer.py").path
         var arguments = [script, "--hostile-unit", "2", "--mode", mode, "--pause-ms", "\(pauseMS)"]
@@ -21,7 +23,7 @@ final class HostilePeer {
             arguments += ["--port", "\(port)"]
             transport = .tcp(host: "127.0.0.1", port: port)
         }
-        process = try ChildProcess(python, arguments, name: "hostile-peer")
+        process = try ChildProcess(python, arguments + extraArguments, name: "hostile-peer")
         try process.waitForLine(containing: "hostile peer ready")
     }
 
