@@ -32,7 +32,7 @@ public enum ConfigurationLoader {
         text: String, file: String, profileDirectory: String
     ) throws(ConfigurationError) -> SiteConfiguration {
         let log = IssueLog()
-        let files = ProfileFiles(read: readIfPresent, list: listProfiles)
+        let files = ProfileFiles(read: ConfigurationFile.read, list: listProfiles)
         let site = SiteReader.read(text: text, file: file, profileDirectory: profileDirectory, files: files, log: log)
         guard let site, log.isEmpty else { throw ConfigurationError(issues: log.ordered) }
         return site
@@ -126,19 +126,16 @@ public enum ConfigurationLoader {
 
     // MARK: File access
 
-    private static func readFile(_ path: String) throws(ConfigurationError) -> String {
-        do {
-            return try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read as UTF-8 text" : "does not exist"
-            throw ConfigurationError(issues: [
-                ConfigurationIssue(file: path, line: 0, key: "(file)", message: "the file \(reason); check the path")
-            ])
+    /// The text of `path` (at most `ConfigurationFile.maxBytes`), or the issue saying why not;
+    /// `what` names the kind of file in the message ("file", "map file").
+    static func readFile(_ path: String, what: String = "file") throws(ConfigurationError) -> String {
+        let message: String
+        switch ConfigurationFile.read(path) {
+        case .text(let text): return text
+        case .missing: message = "the \(what) does not exist; check the path"
+        case .refused(let reason): message = reason
         }
-    }
-
-    private static func readIfPresent(_ path: String) -> String? {
-        try? String(contentsOfFile: path, encoding: .utf8)
+        throw ConfigurationError(issues: [ConfigurationIssue(file: path, line: 0, key: "(file)", message: message)])
     }
 
     private static func listProfiles(_ directory: String) -> [String]? {

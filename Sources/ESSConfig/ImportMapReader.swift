@@ -166,17 +166,7 @@ extension ConfigurationLoader {
     public static func loadImportMap(path: String, site: SiteConfiguration) throws(ConfigurationError)
         -> HistoryImportMap
     {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            let reason =
-                FileManager.default.fileExists(atPath: path) ? "cannot be read as UTF-8 text" : "does not exist"
-            throw ConfigurationError(issues: [
-                ConfigurationIssue(
-                    file: path, line: 0, key: "(file)", message: "the map file \(reason); check the path")
-            ])
-        }
+        let text = try readFile(path, what: "map file")
         return try parseImportMap(text: text, file: path, site: site)
     }
 

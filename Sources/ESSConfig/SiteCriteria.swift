@@ -69,8 +69,11 @@ enum SiteCriteriaReader {
         settings.maintenance = MaintenanceReader.read(site: site)
         if let id = settings.tariffID, let files {
             let path = SiteReader.join(settings.tariffDirectory, id + ".toml")
-            if let text = files.read(path) {
+            let read = files.read(path)
+            if case .text(let text) = read {
                 _ = TariffReader.read(text: text, file: path, log: log)
+            } else if case .refused(let reason) = read {
+                site.issue("tariff", "tariff file \(path): \(reason)")
             } else if BuiltInTariffs.calendar(id: id) == nil {
                 let inFolder = files.list(settings.tariffDirectory) ?? []
                 let known = Set(inFolder + BuiltInTariffs.all.map(\.id)).sorted()

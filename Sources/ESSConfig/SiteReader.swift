@@ -4,8 +4,8 @@ internal import Foundation
 /// How the site reader reaches profile files; `ConfigurationLoader` supplies the real file
 /// system, tests may supply a dictionary.
 struct ProfileFiles {
-    /// The text of a file, or nil when it cannot be read.
-    var read: (String) -> String?
+    /// The text of a file, or why there is none.
+    var read: (String) -> ConfigurationFile.Outcome
     /// Base names (without ".toml") of the profiles in a directory, or nil when unreadable.
     var list: (String) -> [String]?
 }
@@ -359,7 +359,14 @@ enum SiteReader {
         _ name: String, directory: String, files: ProfileFiles, log: IssueLog, site: TableReader
     ) -> LoadedProfile? {
         let path = join(directory, name + ".toml")
-        guard let text = files.read(path) else {
+        let text: String
+        switch files.read(path) {
+        case .text(let t):
+            text = t
+        case .refused(let reason):
+            site.issue("profile", "profile file \(path): \(reason)")
+            return nil
+        case .missing:
             var message = "profile file \(path) not found"
             if let names = files.list(directory) {
                 message += names.isEmpty ? "; the folder \(directory) holds no .toml profiles" : "; the folder \(directory) holds: \(names.sorted().joined(separator: ", "))"

@@ -5,8 +5,14 @@
 /// escapes; decimal, hexadecimal, octal and binary integers; floats with exponents, inf and
 /// nan; booleans; arrays (multi-line, trailing comma); inline tables; local dates. Date-times
 /// and local times are rejected with a message saying so. Redefining a key or a table is an
-/// error. Owns no file I/O: the caller reads the file and names it.
+/// error. Tables and arrays nest at most `maxNestingDepth` levels deep, so no input can
+/// exhaust the stack; time and memory grow linearly with the text. Owns no file I/O: the
+/// caller reads the file and names it.
 public enum TOMLParser {
+    /// How deep tables and arrays may nest: each table of a header's or a key's dotted path,
+    /// each array and each inline table is one level (the root table is level 0).
+    public static let maxNestingDepth = 64
+
     /// Parses `text`; `file` is only used in error messages.
     public static func parse(_ text: String, file: String) throws(TOMLError) -> TOMLTable {
         var parser = Parser(scanner: TOMLScanner(text: text, file: file))
@@ -86,8 +92,17 @@ private struct Parser {
         scanner.error(message, at: position)
     }
 
+    /// The error for a table, key or value `depth` levels deep, when that is too deep.
+    func checkDepth(_ depth: Int, at position: TOMLPosition, what: String) throws(TOMLError) {
+        guard depth > TOMLParser.maxNestingDepth else { return }
+        throw error(
+            "\(what) nests tables and arrays more than \(TOMLParser.maxNestingDepth) levels deep; essd's configuration needs a few levels: flatten it",
+            at: position)
+    }
+
     mutating func parseDocument() throws(TOMLError) -> TOMLTable {
         var current = root
+        var currentDepth = 0
         while true {
             scanner.skipWhitespace()
             if scanner.isAtEnd { break }
@@ -97,9 +112,9 @@ private struct Parser {
             }
             if scanner.consumeNewline() { continue }
             if scanner.peek() == UInt8(ascii: "[") {
-                current = try parseHeader()
+                (current, currentDepth) = try parseHeader()
             } else {
-                try parseKeyValue(into: current)
+                try parseKeyValue(into: current, depth: currentDepth)
                 try scanner.expectLineEnd(after: "a value")
             }
         }
@@ -108,13 +123,17 @@ private struct Parser {
 
     // MARK: Headers
 
-    private mutating func parseHeader() throws(TOMLError) -> TableNode {
+    /// The table a header opens and its depth (the parts of its dotted key).
+    private mutating func parseHeader() throws(TOMLError) -> (TableNode, depth: Int) {
         let start = scanner.position
         scanner.advance()
         let isArray = scanner.peek() == UInt8(ascii: "[")
         if isArray { scanner.advance() }
         scanner.skipWhitespace()
         let key = try scanner.parseKey()
+        if key.count > TOMLParser.maxNestingDepth {
+            try checkDepth(key.count, at: key[TOMLParser.maxNestingDepth].position, what: "the table header")
+        }
         scanner.skipWhitespace()
         let closing = isArray ? "]]" : "]"
         for _ in 0..<closing.count {
@@ -141,13 +160,13 @@ private struct Parser {
             } else {
                 table.insert(last.name, .table(node, keyPosition: last.position))
             }
-            return node
+            return (node, key.count)
         case .table(let existing, _):
             if !isArray, existing.origin == .implicit {
                 existing.origin = .header
                 existing.position = start
                 table.insert(last.name, .table(existing, keyPosition: last.position))
-                return existing
+                return (existing, key.count)
             }
             let how = existing.origin == .dotted ? "by dotted keys" : "as a table"
             throw error(
@@ -161,7 +180,7 @@ private struct Parser {
             }
             let node = TableNode(origin: .header, position: start)
             array.tables.append(node)
-            return node
+            return (node, key.count)
         case .value(let v, let p):
             throw error(
                 "duplicate key '\(dotted)': already defined as \(v.typeNameWithArticle) at line \(p.line), column \(p.column)",
@@ -191,15 +210,20 @@ private struct Parser {
 
     // MARK: Key/value pairs
 
-    private mutating func parseKeyValue(into table: TableNode) throws(TOMLError) {
+    /// A `key = value` line (or inline-table entry) into `table`, which is `depth` levels deep.
+    private mutating func parseKeyValue(into table: TableNode, depth: Int) throws(TOMLError) {
         let key = try scanner.parseKey()
+        // The dotted key's parts before the last one are tables, one level each.
+        if depth + key.count - 1 > TOMLParser.maxNestingDepth {
+            try checkDepth(depth + key.count - 1, at: key[TOMLParser.maxNestingDepth - depth].position, what: "the key")
+        }
         scanner.skipWhitespace()
         guard scanner.peek() == UInt8(ascii: "=") else {
             throw scanner.error("expected '=' after key '\(key.map(\.name).joined(separator: "."))', found \(scanner.found)")
         }
         scanner.advance()
         scanner.skipWhitespace()
-        let value = try parseValue()
+        let value = try parseValue(depth: depth + key.count)
         try assign(value, to: key, in: table)
     }
 
@@ -238,7 +262,8 @@ private struct Parser {
 
     // MARK: Values
 
-    private mutating func parseValue() throws(TOMLError) -> TOMLValue {
+    /// A value; an array or inline table here is `depth` levels deep.
+    private mutating func parseValue(depth: Int) throws(TOMLError) -> TOMLValue {
         let start = scanner.position
         switch scanner.peek() {
         case UInt8(ascii: "\""):
@@ -252,15 +277,17 @@ private struct Parser {
             }
             return TOMLValue(.string(try scanner.parseLiteralString()), at: start)
         case UInt8(ascii: "["):
-            return try parseArray()
+            try checkDepth(depth, at: start, what: "this array")
+            return try parseArray(depth: depth)
         case UInt8(ascii: "{"):
-            return try parseInlineTable()
+            try checkDepth(depth, at: start, what: "this inline table")
+            return try parseInlineTable(depth: depth)
         default:
             return TOMLValue(try scanner.parseBareValue(), at: start)
         }
     }
 
-    private mutating func parseArray() throws(TOMLError) -> TOMLValue {
+    private mutating func parseArray(depth: Int) throws(TOMLError) -> TOMLValue {
         let start = scanner.position
         scanner.advance()
         var elements: [TOMLValue] = []
@@ -273,7 +300,7 @@ private struct Parser {
             if scanner.isAtEnd {
                 throw scanner.error("unterminated array starting at \(start): expected ']' before end of file")
             }
-            elements.append(try parseValue())
+            elements.append(try parseValue(depth: depth + 1))
             scanner.skipBlank()
             if scanner.peek() == UInt8(ascii: ",") {
                 scanner.advance()
@@ -288,7 +315,7 @@ private struct Parser {
         return TOMLValue(.array(elements), at: start)
     }
 
-    private mutating func parseInlineTable() throws(TOMLError) -> TOMLValue {
+    private mutating func parseInlineTable(depth: Int) throws(TOMLError) -> TOMLValue {
         let start = scanner.position
         scanner.advance()
         let node = TableNode(origin: .header, position: start)
@@ -305,7 +332,7 @@ private struct Parser {
             if scanner.peek() == UInt8(ascii: "}") {
                 throw scanner.error("expected a key after ',' in the inline table starting at \(start), found '}'; trailing commas are not allowed in inline tables")
             }
-            try parseKeyValue(into: node)
+            try parseKeyValue(into: node, depth: depth)
             scanner.skipWhitespace()
             if scanner.peek() == UInt8(ascii: ",") {
                 scanner.advance()

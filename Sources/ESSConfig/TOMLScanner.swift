@@ -6,7 +6,9 @@ struct TOMLScanner {
     let file: String
     var index = 0
     var line = 1
-    var lineStart = 0
+    /// Column of `index`, counted in Unicode scalars: kept as the cursor moves, so that taking
+    /// a position costs the same at the end of a long line as at its start.
+    var column = 1
 
     init(text: String, file: String) {
         self.bytes = Array(text.utf8)
@@ -18,20 +20,15 @@ struct TOMLScanner {
     var isAtEnd: Bool { index >= bytes.count }
     func peek(_ ahead: Int = 0) -> UInt8? { index + ahead < bytes.count ? bytes[index + ahead] : nil }
 
-    var position: TOMLPosition {
-        var column = 1
-        var i = lineStart
-        while i < index {
-            if bytes[i] & 0xC0 != 0x80 { column += 1 }
-            i += 1
-        }
-        return TOMLPosition(line: line, column: column)
-    }
+    var position: TOMLPosition { TOMLPosition(line: line, column: column) }
 
     mutating func advance() {
-        if bytes[index] == UInt8(ascii: "\n") {
+        let b = bytes[index]
+        if b == UInt8(ascii: "\n") {
             line += 1
-            lineStart = index + 1
+            column = 1
+        } else if b & 0xC0 != 0x80 {
+            column += 1  // the first byte of a scalar; continuation bytes do not count
         }
         index += 1
     }
@@ -108,10 +105,10 @@ struct TOMLScanner {
     mutating func parseKey() throws(TOMLError) -> [(name: String, position: TOMLPosition)] {
         var parts = [try parseSimpleKey()]
         while true {
-            let save = (index, line, lineStart)
+            let save = (index, line, column)
             skipWhitespace()
             guard peek() == UInt8(ascii: ".") else {
-                (index, line, lineStart) = save
+                (index, line, column) = save
                 return parts
             }
             advance()
@@ -308,7 +305,7 @@ struct TOMLScanner {
         guard let scalar = Unicode.Scalar(value) else {
             throw error("invalid unicode escape: U+\(hex(value, width: 4)) is not a Unicode scalar value", at: start)
         }
-        out.append(contentsOf: Array(String(Character(scalar)).utf8))
+        UTF8.encode(scalar) { out.append($0) }
     }
 
     static func hexDigit(_ b: UInt8) -> UInt8? {
