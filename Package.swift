@@ -44,6 +44,7 @@ let package = Package(
         ),
         // CRC-32C with the CPU's instruction (SSE4.2 / ARMv8 CRC), checked at run time.
         .target(name: "CCRC32C"),
+        .target(name: "CClockSync"),
         .target(
             name: "ESSStore",
             dependencies: [
@@ -61,7 +62,7 @@ let package = Package(
         .target(
             name: "ESSDaemon",
             dependencies: [
-                "ESSCore", "ESSConfig", "ESSModbus", "ESSStore",
+                "ESSCore", "ESSConfig", "ESSModbus", "ESSStore", "CClockSync",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

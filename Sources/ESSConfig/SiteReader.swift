@@ -14,7 +14,7 @@ struct ProfileFiles {
 /// recording every issue in the site file and in the profiles.
 enum SiteReader {
     static let topKeys = ["site", "store", "profile_directory", "defaults", "device", "daemon", "metrics"] + SiteCriteriaReader.topKeys
-    static let daemonKeys = ["status_socket", "realtime_priority"]
+    static let daemonKeys = ["status_socket", "realtime_priority", "wait_for_clock_sync", "clock_sync_timeout_s", "clock_step_confirm_s"]
     static let metricsKeys = ["enabled", "listen_address", "port"]
     static let siteKeys = [
         "id", "name", "province", "rated_power_kw", "rated_energy_kwh", "technology_route", "location_category",
@@ -62,6 +62,9 @@ enum SiteReader {
         if let d = top.table("daemon") {
             d.rejectUnknownKeys(allowed: daemonKeys, hints: misplaced)
             if let priority = d.integer("realtime_priority", in: 1...99) { daemonSettings.realtimePriority = priority }
+            if let wait = d.bool("wait_for_clock_sync") { daemonSettings.waitForClockSync = wait }
+            if let s = d.integer("clock_sync_timeout_s", in: 1...86_400) { daemonSettings.clockSyncTimeoutS = s }
+            if let s = d.integer("clock_step_confirm_s", in: 0...3600) { daemonSettings.clockStepConfirmS = s }
             if let path = d.string("status_socket") {
                 if path.hasPrefix("/") { daemonSettings.statusSocketPath = path } else { d.issue("status_socket", "must be an absolute path, e.g. \"/run/essd/essd.sock\"") }
             }

@@ -185,6 +185,14 @@ public struct DaemonSettings: Sendable, Hashable {
     public var metricsListenAddress: String
     /// SCHED_FIFO priority of the polling threads (nil: normal scheduling).
     public var realtimePriority: Int?
+    /// Hold scans (polling goes on) until the system clock is synchronised, then store them at
+    /// their true time.
+    public var waitForClockSync = false
+    /// Longest wait for synchronisation; then held scans are stored as stamped.
+    public var clockSyncTimeoutS = 600
+    /// After the wall clock steps forward, hold scans this long in case it steps back (an
+    /// excursion); 0: store at once.
+    public var clockStepConfirmS = 120
 
     public init(
         statusSocketPath: String = "/run/essd/essd.sock", metricsPort: Int? = 9464, metricsListenAddress: String = "127.0.0.1",

@@ -24,6 +24,8 @@ final class ConnectionPoller: Sendable {
     private let progressNS = Atomic<Int64>(0)
     private let finished = DispatchSemaphore(value: 0)
     private let recorders: [SharedStatisticsRecorder]
+    /// Clock-step warnings: one line a minute, with counts.
+    private let clockStepLog = Mutex(LogRateLimiter(intervalMS: 60_000))
     /// Wall-clock jump (either way) that counts as a clock step rather than drift.
     static let clockStepThresholdNS: Int64 = 1_000_000_000
 
@@ -113,9 +115,17 @@ final class ConnectionPoller: Sendable {
             while !shouldStop {
                 let offset = PollClock.wallNS() - PollClock.monotonicNS()
                 if abs(offset - wallOffsetNS) > Self.clockStepThresholdNS {
-                    logger.warning(
-                        "wall clock stepped; realigning poll schedule",
-                        metadata: ["step_ms": "\((offset - wallOffsetNS) / 1_000_000)"])
+                    let stepMS = (offset - wallOffsetNS) / 1_000_000
+                    let decision = clockStepLog.withLock { $0.record(nowMS: PollClock.monotonicNS() / 1_000_000, magnitude: stepMS) }
+                    if decision.emit {
+                        logger.warning(
+                            "wall clock stepped; realigning poll schedule",
+                            metadata: [
+                                "step_ms": "\(stepMS)", "steps_not_logged": "\(decision.suppressed)",
+                                "largest_step_ms": "\(decision.largest)",
+                                "note": "logged at most once a minute per link; steps in between are counted",
+                            ])
+                    }
                     let nowMS = (PollClock.monotonicNS() + offset) / 1_000_000
                     for k in nextDueMS.indices {
                         nextDueMS[k] = Self.nextBoundaryMS(after: nowMS, intervalMS: devices[k].pollIntervalMS)

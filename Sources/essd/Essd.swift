@@ -73,7 +73,10 @@ struct Essd: AsyncParsableCommand {
         let latestValues = LatestValues(devices: site.devices, meterDeviceID: site.store.meterDeviceID)
         // Every completed poll (good or failed) is progress for the watchdog.
         let identity = IdentityRecorder(devices: site.devices, directory: site.stateDirectory, logger: logger)
-        var sinks: [any ScanSink] = [store, latestValues, identity, WatchdogProgressSink(gate: watchdog)]
+        // The store hears scans through the clock guard: at their true time after a clock excursion
+        // or, with wait_for_clock_sync, once the clock is synchronised.
+        let clockGuard = ClockGuardSink(downstream: store, settings: site.daemon, logger: logger)
+        var sinks: [any ScanSink] = [clockGuard, latestValues, identity, WatchdogProgressSink(gate: watchdog)]
         if logScans { sinks.append(LoggingScanSink(devices: site.devices, logger: logger)) }
         let polling = PollingService(
             devices: site.devices, sink: FanOutScanSink(sinks), logger: logger, realtimePriority: site.daemon.realtimePriority)

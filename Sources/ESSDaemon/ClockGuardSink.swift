@@ -1,0 +1,71 @@
+public import ESSCore
+import ESSModbus
+public import Logging
+import Synchronization
+
+/// Puts a `ClockStepGuard` in front of the store: scans taken under a wall clock that is
+/// stepped back moments later (an excursion), or before the clock was synchronised (with
+/// `wait_for_clock_sync`), reach the store at their true time; it logs every step and release.
+/// Called on the polling threads; the guard is behind a lock and only moves scans.
+public final class ClockGuardSink: ScanSink {
+    private let guardState: Mutex<ClockStepGuard>
+    private let downstream: any ScanSink
+    private let logger: Logger
+    private let isSynchronised: @Sendable () -> Bool
+    private let stepLog = Mutex(LogRateLimiter(intervalMS: 60_000))
+
+    public init(
+        downstream: any ScanSink, settings: DaemonSettings, logger: Logger,
+        isSynchronised: @escaping @Sendable () -> Bool = SystemClockSync.isSynchronised
+    ) {
+        self.downstream = downstream
+        self.logger = logger
+        self.isSynchronised = isSynchronised
+        let guardSettings = ClockStepGuard.Settings(
+            stepThresholdMS: 1000, confirmWindowMS: Int64(settings.clockStepConfirmS) * 1000,
+            syncTimeoutMS: Int64(settings.clockSyncTimeoutS) * 1000)
+        let waiting = settings.waitForClockSync && !isSynchronised()
+        guardState = Mutex(ClockStepGuard(settings: guardSettings, waitForSync: waiting, nowMonoMS: PollClock.monotonicNS() / 1_000_000))
+        if waiting {
+            logger.notice(
+                "system clock not synchronised: polling, holding scans until it is",
+                metadata: ["timeout_s": "\(settings.clockSyncTimeoutS)"])
+        }
+    }
+
+    /// Scans held now (status and tests).
+    public var heldCount: Int { guardState.withLock { $0.heldCount } }
+
+    public func accept(_ scan: Scan) {
+        let synchronised = guardState.withLock { $0.holdReason == .waitingForSync } ? isSynchronised() : true
+        let (release, events) = guardState.withLock {
+            $0.accept(scan, wallMS: PollClock.wallNS() / 1_000_000, monoMS: PollClock.monotonicNS() / 1_000_000, synchronised: synchronised)
+        }
+        for event in events { log(event) }
+        for scan in release { downstream.accept(scan) }
+    }
+
+    private func log(_ event: ClockStepGuard.Event) {
+        switch event {
+        case .stepped(let stepMS, let holding):
+            let decision = stepLog.withLock { $0.record(nowMS: PollClock.monotonicNS() / 1_000_000, magnitude: stepMS) }
+            guard decision.emit else { return }
+            logger.warning(
+                "wall clock stepped",
+                metadata: [
+                    "step_ms": "\(stepMS)", "holding": "\(holding?.rawValue ?? "no")",
+                    "steps_not_logged": "\(decision.suppressed)", "largest_step_ms": "\(decision.largest)",
+                ])
+        case .released(let count, let shift, let reason):
+            logger.notice(
+                shift == 0 ? "held scans stored as stamped" : "held scans restamped to the true time and stored",
+                metadata: ["scans": "\(count)", "restamped_by_ms": "\(shift)", "reason": "\(reason.rawValue)"])
+        case .synchronised(let waitedMS):
+            logger.notice("system clock synchronised", metadata: ["waited_ms": "\(waitedMS)"])
+        case .syncTimedOut(let held):
+            logger.warning(
+                "system clock still not synchronised; storing held scans as stamped",
+                metadata: ["scans": "\(held)", "fix": "check chrony/systemd-timesyncd and the gateway's network"])
+        }
+    }
+}
