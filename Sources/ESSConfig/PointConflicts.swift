@@ -85,7 +85,7 @@ enum PointConflicts {
             if entry.allowDuplicateRole { continue }
             entry.reader.issue(
                 "role",
-                "role \(role.rawValue) is already point \"\(earlier.point.name)\"'s (line \(earlier.reader.table.position.line)); indicators and the site series use only the first point of a role, so this one would be ignored there: give it role \"other\", or set allow_duplicate_role = true if a second \(role.rawValue) is intended"
+                "point \"\(earlier.point.name)\" (line \(earlier.reader.table.position.line)) already has role \(role.rawValue); indicators and the site series use only the first point of a role, so this one would be ignored there: give it role \"other\", or set allow_duplicate_role = true if a second \(role.rawValue) is intended"
             )
         }
     }
