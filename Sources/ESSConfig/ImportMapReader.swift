@@ -130,7 +130,7 @@ enum ImportMapReader {
                     let list = names.prefix(40).joined(separator: ", ") + (names.count > 40 ? ", ..." : "")
                     r.issue(
                         "signal",
-                        "\"\(s)\" is not a signal of \(group == "site" ? "the site group" : "device \(group)"); known: \(list)"
+                        "\(TOMLValue.abbreviated(s)) is not a signal of \(group == "site" ? "the site group" : "device \(group)"); known: \(list)"
                     )
                 }
             }

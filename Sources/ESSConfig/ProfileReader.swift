@@ -21,7 +21,7 @@ enum ProfileReader {
     static let profileKeys = ["name", "vendor", "model", "description"]
     static let pointKeys = [
         "name", "role", "kind", "address", "type", "order", "scale", "offset", "unit", "scale_factor",
-        "not_implemented", "poll_multiple", "description", "tiers",
+        "not_implemented", "poll_multiple", "description", "tiers", "allow_overlap", "allow_duplicate_role",
     ]
     static let typeList = "bool, bit0..bit15, int16, uint16, int32, uint32, int64, uint64, float32, float64, string1..string125"
 
@@ -51,10 +51,13 @@ enum ProfileReader {
             log.add(file: file, line: top.table.position.line, key: "point", "a profile needs at least one [[point]] table")
         }
         var points: [PointDefinition] = []
+        var conflicts: [PointConflicts.Entry] = []
         var declared: [String: Int] = [:]  // name -> line
         for (i, r) in pointReaders.enumerated() {
             let line = r.table.position.line
             let point = readPoint(r)
+            let allowOverlap = r.bool("allow_overlap") ?? false
+            let allowDuplicateRole = r.bool("allow_duplicate_role") ?? false
             if let n = r.table["name"]?.value.stringValue {
                 if let first = declared[n] {
                     r.issue("name", "duplicate point name \"\(n)\"; first defined at line \(first)")
@@ -63,8 +66,12 @@ enum ProfileReader {
                 declared[n] = r.line(of: "name")
                 loaded.pointPlaces[n] = (i, line)
             }
-            if let point { points.append(point) }
+            if let point {
+                points.append(point)
+                conflicts.append(.init(point: point, reader: r, allowOverlap: allowOverlap, allowDuplicateRole: allowDuplicateRole))
+            }
         }
+        PointConflicts.check(conflicts)
         checkScaleFactors(&points, readers: pointReaders, declared: declared, loaded: loaded, file: file, log: log)
 
         loaded.points = points
@@ -110,7 +117,7 @@ enum ProfileReader {
             type = nil
             if let s = r.string("type") {
                 type = ValueType(name: s)
-                if type == nil { r.issue("type", "\"\(s)\" is not a type; expected one of: \(typeList)") }
+                if type == nil { r.issue("type", "\(TOMLValue.abbreviated(s)) is not a type; expected one of: \(typeList)") }
             }
             _ = need(type)
         }

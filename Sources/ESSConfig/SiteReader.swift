@@ -56,6 +56,10 @@ enum SiteReader {
             storeReader = store
             store.rejectUnknownKeys(allowed: storeKeys, hints: misplaced)
             stateDirectory = store.string("state_directory", required: true)
+            if let path = stateDirectory, let problem = StartupRules.pathProblem(path, maxBytes: StartupRules.maxDirectoryBytes) {
+                store.issue("state_directory", problem)
+                stateDirectory = nil
+            }
             storeSettings = readStore(store)
         }
         var daemonSettings = DaemonSettings()
@@ -66,12 +70,29 @@ enum SiteReader {
             if let s = d.integer("clock_sync_timeout_s", in: 1...86_400) { daemonSettings.clockSyncTimeoutS = s }
             if let s = d.integer("clock_step_confirm_s", in: 0...3600) { daemonSettings.clockStepConfirmS = s }
             if let path = d.string("status_socket") {
-                if path.hasPrefix("/") { daemonSettings.statusSocketPath = path } else { d.issue("status_socket", "must be an absolute path, e.g. \"/run/essd/essd.sock\"") }
+                if !path.hasPrefix("/") {
+                    d.issue("status_socket", "must be an absolute path, e.g. \"/run/essd/essd.sock\"")
+                } else if path.utf8.count > StartupRules.maxSocketPathBytes {
+                    d.issue(
+                        "status_socket",
+                        "is \(path.utf8.count) bytes long; a Unix socket path has at most \(StartupRules.maxSocketPathBytes) bytes (sockaddr_un): choose a shorter one, e.g. \"/run/essd/essd.sock\"")
+                } else {
+                    daemonSettings.statusSocketPath = path
+                }
             }
         }
         if let m = top.table("metrics") {
             m.rejectUnknownKeys(allowed: metricsKeys, hints: misplaced)
-            if let address = m.string("listen_address") { daemonSettings.metricsListenAddress = address }
+            if let address = m.string("listen_address") {
+                if StartupRules.ipv4(address) != nil {
+                    daemonSettings.metricsListenAddress = address
+                } else {
+                    let why = StartupRules.ipv4Problem(address).map { ": \($0)" } ?? ""
+                    m.issue(
+                        "listen_address",
+                        "\(TOMLValue.abbreviated(address)) is not an IPv4 address\(why); the metrics endpoint listens on one IPv4 address: \"127.0.0.1\" (this machine only) or \"0.0.0.0\" (every interface)")
+                }
+            }
             if let port = m.integer("port", in: 1...65535) { daemonSettings.metricsPort = port }
             if m.bool("enabled") == false { daemonSettings.metricsPort = nil }
         }
@@ -178,7 +199,7 @@ enum SiteReader {
         var names: [String: Int] = [:]
         for r in tierReaders {
             r.rejectUnknownKeys(allowed: tierKeys)
-            guard let name = r.identifier("name", required: true, allowHyphen: true),
+            guard let name = r.identifier("name", required: true, allowHyphen: true, maxBytes: StoreNameLimits.tierNameBytes.upperBound),
                 let slotSeconds = r.integer("slot_seconds", required: true, in: 0...31_622_400),
                 let days = r.double("retention_days", required: true, ruleText: "> 0 and at most 36525", { $0 > 0 && $0 <= 36525 })
             else { continue }
@@ -190,8 +211,13 @@ enum SiteReader {
                 r.issue("slot_seconds", "only one raw tier (slot_seconds = 0) is allowed")
                 continue
             }
+            let retentionMS = Int64(days * 86_400_000)
+            guard retentionMS > 0 else {
+                r.issue("retention_days", "\(days) days is less than a millisecond; the store keeps at least one")
+                continue
+            }
             names[name] = r.line(of: "name")
-            tiers.append(TierDefinition(name: name, slotMS: Int64(slotSeconds) * 1000, retentionMS: Int64(days * 86_400_000)))
+            tiers.append(TierDefinition(name: name, slotMS: Int64(slotSeconds) * 1000, retentionMS: retentionMS))
         }
         settings.tiers = tiers
         return settings
@@ -223,7 +249,7 @@ enum SiteReader {
 
     private static func readFacts(_ r: TableReader) -> SiteFacts? {
         r.rejectUnknownKeys(allowed: siteKeys, hints: misplaced)
-        let id = r.identifier("id", required: true, allowHyphen: true)
+        let id = r.identifier("id", required: true, allowHyphen: true, maxBytes: StoreNameLimits.siteIDBytes.upperBound)
         let name = r.string("name", required: true)
         let province = r.string("province", required: true)
         let power = r.double("rated_power_kw", required: true, ruleText: "greater than 0") { $0 > 0 }
@@ -234,7 +260,7 @@ enum SiteReader {
         let commissioning = r.date("commissioning_date", required: true)
         var zone = r.string("time_zone", required: true)
         if let z = zone, TimeZone(identifier: z) == nil {
-            r.issue("time_zone", "\"\(z)\" is not a known IANA time zone; expected a name such as Asia/Shanghai or UTC")
+            r.issue("time_zone", "\(TOMLValue.abbreviated(z)) is not a known IANA time zone; expected a name such as Asia/Shanghai or UTC")
             zone = nil
         }
         guard let id, let name, let province, let power, let energy, let route, let location, let investment,
@@ -307,7 +333,11 @@ enum SiteReader {
     private static func readDevice(_ r: TableReader, defaults: PollSettings) -> (DeviceFields?, profileName: String?) {
         r.rejectUnknownKeys(allowed: deviceKeys, hints: misplaced)
         let before = r.log.count
-        let id = r.identifier("id", required: true, allowHyphen: true)
+        var id = r.identifier("id", required: true, allowHyphen: true, maxBytes: StoreNameLimits.groupIDBytes.upperBound)
+        if id == StoreNameLimits.siteGroupID {
+            r.issue("id", "\"\(StoreNameLimits.siteGroupID)\" is the name of the site's own series in the store; give the device another id")
+            id = nil
+        }
         let profile = r.identifier("profile", required: true, allowHyphen: true)
         let kind = r.choice("transport", required: true, [("tcp", "tcp"), ("rtu", "rtu")])
         var transport: Transport?
@@ -315,14 +345,22 @@ enum SiteReader {
             for key in rtuKeys where r.has(key) {
                 r.issue(key, "\(key) is a serial (rtu) setting but transport is \"tcp\"; tcp devices take: \(tcpKeys.joined(separator: ", "))")
             }
-            let host = r.string("host", required: true)
+            var host = r.string("host", required: true)
+            if let h = host, let problem = StartupRules.hostProblem(h) {
+                r.issue("host", problem)
+                host = nil
+            }
             let port = r.has("port") ? r.integer("port", in: 1...65535) : 502
             if let host, let port { transport = .tcp(host: host, port: port) }
         } else if kind == "rtu" {
             for key in tcpKeys where r.has(key) {
                 r.issue(key, "\(key) is a tcp setting but transport is \"rtu\"; rtu devices take: \(rtuKeys.joined(separator: ", "))")
             }
-            let device = r.string("serial_device", required: true)
+            var device = r.string("serial_device", required: true)
+            if let path = device, let problem = StartupRules.pathProblem(path, maxBytes: StartupRules.maxFileBytes) {
+                r.issue("serial_device", problem)
+                device = nil
+            }
             var baud: Int? = 9600
             if r.has("baud") {
                 baud = r.integer("baud", in: 1...10_000_000)

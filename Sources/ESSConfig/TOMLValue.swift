@@ -196,10 +196,11 @@ public struct TOMLValue: Sendable, Hashable {
         }
     }
 
-    /// A short human description for messages: `string "tcp"`, `integer 5`, `array`.
+    /// A short human description for messages: `string "tcp"`, `integer 5`, `array`; a long
+    /// string is cut (see `abbreviated(_:)`).
     public var summary: String {
         switch kind {
-        case .string(let s): "string \"\(s)\""
+        case .string(let s): "string \(Self.abbreviated(s))"
         case .integer(let i): "integer \(i)"
         case .float(let d): "float \(d)"
         case .boolean(let b): "boolean \(b)"
@@ -208,6 +209,20 @@ public struct TOMLValue: Sendable, Hashable {
         case .array: "array"
         case .table: "table"
         }
+    }
+
+    /// `text` in double quotes for a message, cut after 60 characters with its length in bytes
+    /// added, so that a huge value does not make a huge message: `"aaaa…" (1048576 bytes)`.
+    /// Control characters are shown as escapes.
+    public static func abbreviated(_ text: String) -> String {
+        var shown = ""
+        var count = 0
+        for scalar in text.unicodeScalars {
+            if count == 60 { return "\"\(shown)…\" (\(text.utf8.count) bytes)" }
+            shown += scalar.value < 0x20 || scalar.value == 0x7F ? "\\u\(hex(scalar.value, width: 4))" : String(scalar)
+            count += 1
+        }
+        return "\"\(shown)\""
     }
 
     public var stringValue: String? { if case .string(let s) = kind { s } else { nil } }

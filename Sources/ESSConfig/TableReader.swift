@@ -54,18 +54,28 @@ struct TableReader {
             issue(key, "must not be empty")
             return nil
         }
+        // A C string ends at NUL: a path, host or name with one would be cut short unnoticed.
+        if s.utf8.contains(0) {
+            issue(key, "\(TOMLValue.abbreviated(s)) contains a NUL character (\\u0000); no value in essd's configuration may")
+            return nil
+        }
         return s
     }
 
     /// A string of lowercase letters, digits and the given punctuation.
-    func identifier(_ key: String, required: Bool = false, allowHyphen: Bool) -> String? {
+    /// At most `maxBytes` bytes when given (the store keeps some names in fixed fields).
+    func identifier(_ key: String, required: Bool = false, allowHyphen: Bool, maxBytes: Int? = nil) -> String? {
         guard let s = string(key, required: required) else { return nil }
         let ok = s.unicodeScalars.allSatisfy { c in
             ("a"..."z").contains(c) || ("0"..."9").contains(c) || c == "_" || (allowHyphen && c == "-")
         }
         guard ok else {
             let rule = allowHyphen ? "[a-z0-9_-]+" : "[a-z0-9_]+"
-            issue(key, "\"\(s)\" is not a valid name; expected lowercase letters, digits\(allowHyphen ? ", '_' and '-'" : " and '_'") (\(rule))")
+            issue(key, "\(TOMLValue.abbreviated(s)) is not a valid name; expected lowercase letters, digits\(allowHyphen ? ", '_' and '-'" : " and '_'") (\(rule))")
+            return nil
+        }
+        if let maxBytes, s.utf8.count > maxBytes {
+            issue(key, "\(TOMLValue.abbreviated(s)) is too long: at most \(maxBytes) bytes (the store keeps it in a field of that size)")
             return nil
         }
         return s
@@ -124,7 +134,7 @@ struct TableReader {
             return nil
         }
         guard let match = choices.first(where: { $0.0 == s }) else {
-            issue(key, "\"\(s)\" is not allowed; expected one of: \(list)")
+            issue(key, "\(TOMLValue.abbreviated(s)) is not allowed; expected one of: \(list)")
             return nil
         }
         return match.1
@@ -138,7 +148,7 @@ struct TableReader {
             return d.description
         case .string(let s):
             guard let d = TOMLLocalDate(iso: s) else {
-                issue(key, "\"\(s)\" is not a date; expected an existing day as YYYY-MM-DD, e.g. 2025-06-30")
+                issue(key, "\(TOMLValue.abbreviated(s)) is not a date; expected an existing day as YYYY-MM-DD, e.g. 2025-06-30")
                 return nil
             }
             return d.description

@@ -133,7 +133,7 @@ extension TableReader {
     func time(_ key: String, required: Bool = false) -> Int? {
         guard let s = string(key, required: required) else { return nil }
         guard let m = TimeBand.minutes(s) else {
-            issue(key, "\"\(s)\" is not a time; expected \"HH:MM\" from \"00:00\" to \"24:00\", e.g. \"11:30\"")
+            issue(key, "\(TOMLValue.abbreviated(s)) is not a time; expected \"HH:MM\" from \"00:00\" to \"24:00\", e.g. \"11:30\"")
             return nil
         }
         return m

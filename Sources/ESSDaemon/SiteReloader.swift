@@ -46,7 +46,7 @@ public final class SiteReloader: Sendable {
     public func reload() -> Outcome {
         var next: SiteConfiguration
         do {
-            next = try ConfigurationLoader.loadSite(path: configPath)
+            next = try SiteCheck.load(path: configPath)
         } catch {
             for issue in error.issues { logger.error("reload: \(issue)") }
             logger.error("reload rejected: configuration invalid; still running on the previous one", metadata: ["problems": "\(error.issues.count)"])

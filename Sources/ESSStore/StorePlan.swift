@@ -216,14 +216,14 @@ enum PlanValidation {
         siteID: String, schemas: [SeriesSchema], tiers: [TierDefinition], pollIntervalsMS: [String: Int64]
     ) throws(StoreError) {
         func fail(_ text: String) -> StoreError { StoreError(.invalidConfiguration, text) }
-        guard !siteID.isEmpty, siteID.utf8.count <= 256 else { throw fail("site id must be 1 to 256 bytes long") }
+        guard StoreNameLimits.siteIDBytes.contains(siteID.utf8.count) else { throw fail("site id must be 1 to 256 bytes long") }
         var tierNames = Set<String>()
         for tier in tiers {
             let allowed = tier.name.unicodeScalars.allSatisfy {
                 ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_"
                     || $0 == "-"
             }
-            guard allowed, !tier.name.isEmpty, tier.name.utf8.count <= 31 else {
+            guard allowed, StoreNameLimits.tierNameBytes.contains(tier.name.utf8.count) else {
                 throw fail("tier name '\(tier.name)' must be 1 to 31 letters, digits, '_' or '-' (it names a file)")
             }
             guard tierNames.insert(tier.name).inserted else { throw fail("tier '\(tier.name)' is defined twice") }
@@ -236,7 +236,7 @@ enum PlanValidation {
         let hasRaw = tiers.contains(where: \.isRaw)
         var groupIDs = Set<String>()
         for schema in schemas {
-            guard !schema.groupID.isEmpty, schema.groupID.utf8.count <= 255 else {
+            guard StoreNameLimits.groupIDBytes.contains(schema.groupID.utf8.count) else {
                 throw fail("group id '\(schema.groupID)' must be 1 to 255 bytes long")
             }
             guard groupIDs.insert(schema.groupID).inserted else {

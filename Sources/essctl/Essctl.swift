@@ -2,6 +2,7 @@ import ArgumentParser
 import ESSConfig
 import ESSCore
 import ESSStore
+import ESSDaemon
 import Foundation
 
 /// essctl: questions to essd and its store, from the shell.
@@ -74,7 +75,7 @@ struct ConfigCommand: ParsableCommand {
 
         func run() throws {
             do {
-                let site = try ConfigurationLoader.loadSite(path: file)
+                let site = try SiteCheck.load(path: file)
                 let points = site.devices.reduce(0) { $0 + $1.profile.points.count }
                 print("\(file): valid: site \(site.site.id), \(site.devices.count) devices, \(points) points")
             } catch {

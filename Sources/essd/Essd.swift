@@ -57,7 +57,7 @@ struct Essd: AsyncParsableCommand {
         let watchdog = WatchdogGate(notifier: notifier)
         var site: SiteConfiguration
         do {
-            site = try ConfigurationLoader.loadSite(path: config)
+            site = try SiteCheck.load(path: config)
         } catch {
             FileHandle.standardError.write(Data("essd: invalid configuration:\n\(error)\n".utf8))
             throw ExitCode(78)
@@ -137,7 +137,7 @@ struct Essd: AsyncParsableCommand {
     /// Validates a configuration file; returns the exit status.
     static func check(file: String) -> Int32 {
         do {
-            let site = try ConfigurationLoader.loadSite(path: file)
+            let site = try SiteCheck.load(path: file)
             let points = site.devices.reduce(0) { $0 + $1.profile.points.count }
             print("\(file): valid: site \(site.site.id), \(site.devices.count) devices, \(points) points")
             return 0

@@ -95,7 +95,7 @@ import Testing
             id = "d"
             profile = "absent"
             transport = "tcp"
-            host = "h"
+            host = "10.0.0.1"
             """
         do {
             _ = try ConfigurationLoader.parseSite(text: text, file: "s.toml", profileDirectory: "/nonexistent-profiles")
