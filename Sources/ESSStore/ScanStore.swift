@@ -46,24 +46,33 @@ public final class ScanStore: ScanSink, Sendable {
     private let capacity: Int
     private let logger: Logger
     private let box: OwnedBox
+    /// Wall-clock milliseconds (UTC): checkpoint and stop times, the replay window.
+    private let clock: @Sendable () -> Int64
 
     /// Opens (or creates) the store for `site` in its state directory. Throws before anything
-    /// is started when the files do not match the configuration.
-    public init(site: SiteConfiguration, queueCapacity: Int = 100_000, logger: Logger) throws(StoreError) {
+    /// is started when the files do not match the configuration. `clock` gives the wall-clock
+    /// time in ms (tests pass their own; default: the system's).
+    public init(
+        site: SiteConfiguration, queueCapacity: Int = 100_000, logger: Logger, clock: (@Sendable () -> Int64)? = nil
+    ) throws(StoreError) {
         directory = site.stateDirectory
         checkpointIntervalMS = site.store.checkpointIntervalMS
         capacity = queueCapacity
         self.logger = logger
-        box = OwnedBox(state: try Self.open(site: site, logger: logger))
+        let clock = clock ?? PollClockForStore.wallMS
+        self.clock = clock
+        box = OwnedBox(state: try Self.open(site: site, logger: logger, clock: clock))
     }
 
-    private static func open(site: SiteConfiguration, logger: Logger) throws(StoreError) -> OwnedState {
+    private static func open(site: SiteConfiguration, logger: Logger, clock: @escaping @Sendable () -> Int64)
+        throws(StoreError) -> OwnedState
+    {
         let schemas = site.seriesSchemas
         let writer = try StoreWriter(
             directory: site.stateDirectory, siteID: site.site.id, schemas: schemas, tiers: site.store.tiers,
             pollIntervalsMS: site.seriesPollIntervalsMS, rawBudgetBytes: site.store.rawBudgetBytes,
-            nowMS: PollClockForStore.wallMS(), logger: logger)
-        let owned = OwnedState(writer: writer, site: site, schemas: schemas, logger: logger)
+            nowMS: clock(), logger: logger)
+        let owned = OwnedState(writer: writer, site: site, schemas: schemas, logger: logger, clock: clock)
         try owned.replayOpenSlots(directory: site.stateDirectory)
         return owned
     }
@@ -98,10 +107,10 @@ public final class ScanStore: ScanSink, Sendable {
     }
 
     private func replaceState(site: SiteConfiguration) throws(StoreError) {
-        let now = PollClockForStore.wallMS()
+        let now = clock()
         box.state.writeOpenSlots(nowMS: now)
         try box.state.writer.checkpoint(nowMS: now)
-        box.state = try Self.open(site: site, logger: logger)
+        box.state = try Self.open(site: site, logger: logger, clock: clock)
         logger.notice("store reconfigured", metadata: ["groups": "\(site.seriesSchemas.count)"])
     }
 
@@ -142,7 +151,7 @@ public final class ScanStore: ScanSink, Sendable {
     }
 
     private func runLoop() {
-        var nextCheckpointMS = PollClockForStore.wallMS() + Int64(checkpointIntervalMS)
+        var nextCheckpointMS = clock() + Int64(checkpointIntervalMS)
         while true {
             _ = wakeUp.wait(timeout: .now() + .milliseconds(min(checkpointIntervalMS, 1000)))
             let (batch, stopping, reconfiguration) = queue.withLock { state -> ([Scan], Bool, Reconfiguration?) in
@@ -176,7 +185,7 @@ public final class ScanStore: ScanSink, Sendable {
                     reconfiguration.reply(error)
                 }
             }
-            let now = PollClockForStore.wallMS()
+            let now = clock()
             if stopping {
                 box.state.writeOpenSlots(nowMS: now)
                 checkpoint(nowMS: now)
@@ -224,10 +233,15 @@ private final class OwnedState: @unchecked Sendable {
     let logger: Logger
     var holdingBack: Set<String> = []
     var destinations: [String: StoreWriter.SlotDestination] = [:]
+    let clock: @Sendable () -> Int64
 
-    init(writer: StoreWriter, site: SiteConfiguration, schemas: [SeriesSchema], logger: Logger) {
+    init(
+        writer: StoreWriter, site: SiteConfiguration, schemas: [SeriesSchema], logger: Logger,
+        clock: @escaping @Sendable () -> Int64
+    ) {
         self.writer = writer
         self.logger = logger
+        self.clock = clock
         let tiers = site.store.tiers.filter { !$0.isRaw }
         var consolidators: [String: SeriesConsolidator] = [:]
         for schema in schemas where schema.groupID != "site" {
@@ -336,7 +350,7 @@ private final class OwnedState: @unchecked Sendable {
     func replayOpenSlots(directory: String) throws(StoreError) {
         let longest = consolidators.values.first?.tiers.map(\.slotMS).max() ?? 0
         guard longest > 0 else { return }
-        let now = PollClockForStore.wallMS()
+        let now = clock()
         let from = now / longest * longest
         let reader = try StoreReader(directory: directory)
         var replayed = 0
