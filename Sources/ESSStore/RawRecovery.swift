@@ -134,7 +134,7 @@ enum RawRecovery {
                     reason = "it names sequence \(sequence), but that row holds another sequence or nothing"
                 }
             case .damaged:
-                reason = "its checksum fails"
+                reason = "its checksum fails (a write cut short by a crash, or damage)"
             }
             return Result(last: scan(file, group: group, sequenceBase: sequenceBase, buffer: buffer), damagedHint: reason)
         }

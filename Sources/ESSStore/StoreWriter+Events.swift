@@ -163,11 +163,12 @@ extension StoreWriter {
             apply(quarantine)
             pending = true
         }
-        if pending { try checkpoint(nowMS: nowMS) }
+        if pending { try checkpoint(nowMS: max(nowMS, lastCheckpointMS ?? .min)) }
     }
 
     /// At open: a head hint recovery did not trust is replaced (the rows were scanned), logged,
-    /// and kept as an event for `essctl store health`.
+    /// and kept as an event for `essctl store health`. Readers see the new hint at once (the
+    /// mapping is shared); the next checkpoint makes it durable.
     func repairHint(group g: Int, reason: String, nowMS: Int64) throws(StoreError) {
         guard let rawFile else { return }
         let region = rawRegions[g]
@@ -185,7 +186,6 @@ extension StoreWriter {
             (rawFile.base + region.offset).initializeMemory(as: UInt8.self, repeating: 0, count: Layout.rawHeadBytes)
             rawFile.markDirty(region.offset, Layout.rawHeadBytes)
         }
-        try checkpoint(nowMS: nowMS)
     }
 
     func appendEvent(_ event: StoreEvent) throws(StoreError) {
