@@ -13,11 +13,15 @@ public final class ClockGuardSink: ScanSink {
     private let logger: Logger
     private let isSynchronised: @Sendable () -> Bool
     private let stepLog = Mutex(LogRateLimiter(intervalMS: 60_000))
+    /// Asks the store to quarantine what it stored under a clock that ran ahead (fromMS, toMS, reason).
+    private let quarantine: (@Sendable (Int64, Int64, String) -> Void)?
 
     public init(
         downstream: any ScanSink, settings: DaemonSettings, logger: Logger,
-        isSynchronised: @escaping @Sendable () -> Bool = SystemClockSync.isSynchronised
+        isSynchronised: @escaping @Sendable () -> Bool = SystemClockSync.isSynchronised,
+        quarantine: (@Sendable (Int64, Int64, String) -> Void)? = nil
     ) {
+        self.quarantine = quarantine
         self.downstream = downstream
         self.logger = logger
         self.isSynchronised = isSynchronised
@@ -41,7 +45,15 @@ public final class ClockGuardSink: ScanSink {
         let (release, events) = guardState.withLock {
             $0.accept(scan, wallMS: PollClock.wallNS() / 1_000_000, monoMS: PollClock.monotonicNS() / 1_000_000, synchronised: synchronised)
         }
-        for event in events { log(event) }
+        for event in events {
+            // A step back with nothing held: what was stored under the clock that ran ahead lies in
+            // the future of the true clock; the store sets it aside before the next scan arrives.
+            if case .stepped(let stepMS, nil) = event, stepMS < 0 {
+                let nowMS = PollClock.wallNS() / 1_000_000
+                quarantine?(nowMS, nowMS - stepMS, "wall clock stepped back by \(-stepMS) ms")
+            }
+            log(event)
+        }
         for scan in release { downstream.accept(scan) }
     }
 

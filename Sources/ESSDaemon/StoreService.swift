@@ -21,8 +21,8 @@ public struct StoreService: Service {
                 done.resume()
             }
         }
-        if let reason = store.statistics().finalCheckpointError {
-            throw StoreShutdownError(directory: store.directory, reason: reason)
+        if let error = store.statistics().stopError {
+            throw StoreShutdownError(directory: store.directory, reason: "\(error)")
         }
     }
 }

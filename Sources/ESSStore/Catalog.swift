@@ -118,6 +118,44 @@ struct Catalog: Codable, Equatable {
         return result
     }
 
+    /// Checks the catalogue's sizes (`files`, each group's `rawCapacity`) against `plan`, the
+    /// layout made from its own tiers and schemas, which every file's header is checked against:
+    /// sizes that disagree mean the catalogue was edited or damaged, and nothing is opened.
+    func checkSizes(against plan: StorePlan, path: String) throws(StoreError) {
+        let fix =
+            "catalog.json was edited or damaged: restore it from a backup, or put back the value the file has"
+        guard files.map(\.name) == plan.files.map(\.fileName) else {
+            throw StoreError(
+                .corruptFile,
+                "\(path): the files listed (\(files.map(\.name))) differs from the files of its tiers (\(plan.files.map(\.fileName))); \(fix)"
+            )
+        }
+        for (entry, file) in zip(files, plan.files) {
+            let fields: [(String, Int64, Int64)] = [
+                ("bytes", entry.bytes, file.bytes), ("headerBytes", Int64(entry.headerBytes), Int64(file.headerBytes)),
+                ("rowBytes", Int64(entry.rowBytes), Int64(file.rowBytes)),
+                ("capacity", Int64(entry.capacity), Int64(file.capacity)),
+                ("retentionMS", entry.retentionMS, file.retentionMS),
+            ]
+            for (name, stored, actual) in fields where stored != actual {
+                throw StoreError(
+                    .corruptFile,
+                    "\(path): \(entry.name) \(name) \(stored) differs from \(actual), the file's header (and the layout of the catalogue's own tiers and schemas); \(fix)"
+                )
+            }
+        }
+        let raw = plan.files.first { $0.tier.isRaw }
+        for group in groups {
+            let actual = raw?.groups.first { $0.groupID == group.groupID }?.capacity ?? 0
+            guard group.rawCapacity == actual else {
+                throw StoreError(
+                    .corruptFile,
+                    "\(path): group '\(group.groupID)' rawCapacity \(group.rawCapacity) differs from \(actual) rows, its region in the raw file's header; \(fix)"
+                )
+            }
+        }
+    }
+
     func encoded() -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -1,6 +1,10 @@
-/// The `checkpoint` file: when the last checkpoint was made, each group's last raw sequence and
-/// timestamp, and the newest slot written per tier and group. Binary, little-endian, CRC32C at
-/// the end; replaced atomically (temp + rename).
+/// The `checkpoint` file: when the last checkpoint was made, whether the writer stopped there,
+/// each group's last raw sequence and timestamp, and the newest slot written per tier and group.
+/// Binary, little-endian, CRC32C at the end; replaced atomically (temp + rename).
+///
+/// Version 2 (written now) adds, after the version: the store id (a checkpoint of another store
+/// is ignored), the stop instant (`Int64.min`: not a stop), and how many lines of
+/// `events.jsonl` the writer had applied. Version 1 is read with no store id, no stop and 0 lines.
 public struct CheckpointRecord: Sendable, Hashable {
     public struct RawPosition: Sendable, Hashable {
         public var sequence: UInt64
@@ -9,6 +13,12 @@ public struct CheckpointRecord: Sendable, Hashable {
 
     /// Wall-clock time passed to `checkpoint(nowMS:)`.
     public var checkpointMS: Int64
+    /// The store it belongs to (nil: version 1).
+    public var storeID: String? = nil
+    /// Set when the writer stopped (`StoreWriter.stop(atMS:)`): the instant, the same as `checkpointMS`.
+    public var stopMS: Int64? = nil
+    /// Lines of `events.jsonl` applied when it was written (see `StoreWriter.applyPendingEvents`).
+    public var eventLines = 0
     /// By group id.
     public var raw: [String: RawPosition]
     /// By tier name, then group id: the newest slot number written.
@@ -20,8 +30,11 @@ public struct CheckpointRecord: Sendable, Hashable {
     func encoded() -> [UInt8] {
         var w = ByteWriter()
         w.append(Self.magic)
-        w.append(UInt16(1))
+        w.append(UInt16(2))
+        w.appendString(storeID ?? "")
         w.append(checkpointMS)
+        w.append(stopMS ?? .min)
+        w.append(UInt32(clamping: eventLines))
         w.append(UInt32(raw.count))
         for (group, position) in raw.sorted(by: { $0.key < $1.key }) {
             w.appendString(group)
@@ -54,10 +67,23 @@ public struct CheckpointRecord: Sendable, Hashable {
                     })
         else { throw bad }
         var r = ByteReader(Array(bytes[0..<(bytes.count - 4)]))
-        guard r.read(count: 8) == magic, r.read(UInt16.self) == 1, let time = r.read(Int64.self),
-            let rawCount = r.read(UInt32.self)
-        else { throw bad }
+        guard r.read(count: 8) == magic, let version = r.read(UInt16.self), version == 1 || version == 2 else {
+            throw bad
+        }
+        var storeID: String?
+        if version == 2 {
+            guard let id = r.readString() else { throw bad }
+            storeID = id
+        }
+        guard let time = r.read(Int64.self) else { throw bad }
         var record = CheckpointRecord(checkpointMS: time, raw: [:], newestSlots: [:])
+        record.storeID = storeID
+        if version == 2 {
+            guard let stop = r.read(Int64.self), let lines = r.read(UInt32.self) else { throw bad }
+            record.stopMS = stop == .min ? nil : stop
+            record.eventLines = Int(lines)
+        }
+        guard let rawCount = r.read(UInt32.self) else { throw bad }
         for _ in 0..<rawCount {
             guard let group = r.readString(), let sequence = r.read(UInt64.self), let timestamp = r.read(Int64.self)
             else {
@@ -75,6 +101,7 @@ public struct CheckpointRecord: Sendable, Hashable {
             }
             record.newestSlots[tier] = groups
         }
+        guard r.position == r.bytes.count else { throw bad }
         return record
     }
 

@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// One observation of a device's identity text (serial number, firmware version, model …):
 /// the first time essd read it, or the first time it read a different text.
 public struct IdentityRecord: Sendable, Hashable, Codable {
@@ -50,24 +46,7 @@ public enum IdentityLog {
             // Plain strings and an integer: encoding cannot fail.
             bytes += Array((try? encoder.encode(record)) ?? Data()) + [0x0A]
         }
-        let fd = try SystemCalls.open(path, flags: O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC)
-        defer { SystemCalls.close(fd) }
-        // A line cut short by a crash keeps its own line: start on a fresh one.
-        let size = try SystemCalls.fileSize(fd, path: path)
-        if size > 0 {
-            var last: UInt8 = 0
-            if pread(fd, &last, 1, off_t(size - 1)) == 1, last != 0x0A { bytes.insert(0x0A, at: 0) }
-        }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw SystemCalls.failure("write", path: path, code: errno)
-            }
-            offset += written
-        }
-        try SystemCalls.fsync(fd, path: path)
+        try SystemCalls.appendLines(bytes, path: path)
     }
 
     /// What the file holds, oldest first, and the lines it could not read (a line cut short by a

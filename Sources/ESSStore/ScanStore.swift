@@ -10,8 +10,11 @@ import Synchronization
 /// thread owns the `StoreWriter`, the consolidators and the site aggregator, so no lock is
 /// held while writing and no polling thread ever waits on the disk. On start it replays the
 /// raw rows of the slots still open, so a restart (even after `kill -9`) resumes the open
-/// slots instead of losing their first part. On stop it drains the queue, writes the open
-/// slots as they are and checkpoints.
+/// slots instead of losing their first part; every earlier stop ends the holds there (a
+/// `kill -9` is recorded as a stop at the newest raw row), so a restart never extends what was
+/// read before it. On stop it drains the queue, stops the consolidators at that instant, writes
+/// the open slots as they are and records the stop (event and checkpoint). `quarantine` sets
+/// aside what was stored under a wall clock that was then stepped back.
 public final class ScanStore: ScanSink, Sendable {
     /// Counters for status queries and metrics.
     public struct Statistics: Sendable, Hashable {
@@ -24,9 +27,12 @@ public final class ScanStore: ScanSink, Sendable {
         public var lastCheckpointMS: Int64?
         public var checkpointFailures = 0
         public var queueHighWater = 0
-        /// Why the checkpoint written by `stop()` failed (nil: it succeeded, or the store has
-        /// not stopped). Rows since the previous checkpoint may then be lost on a crash.
-        public var finalCheckpointError: String?
+        /// Quarantines made (`quarantine(fromMS:toMS:reason:)`), and the raw rows they set aside.
+        public var quarantines = 0
+        public var quarantinedRows = 0
+        /// The last stop's error, when it could not record the stop or checkpoint (the rows
+        /// and slots written since the previous checkpoint may not be durable).
+        public var stopError: StoreError?
     }
 
     private struct Queue {
@@ -34,6 +40,14 @@ public final class ScanStore: ScanSink, Sendable {
         var stopping = false
         var stats = Statistics()
         var reconfigure: Reconfiguration?
+        /// Quarantines asked for, each with the number of scans queued before it.
+        var quarantines: [(afterScans: Int, request: QuarantineRequest)] = []
+    }
+
+    private struct QuarantineRequest {
+        var fromMS: Int64
+        var toMS: Int64
+        var reason: String
     }
 
     private struct Reconfiguration: @unchecked Sendable {
@@ -49,26 +63,58 @@ public final class ScanStore: ScanSink, Sendable {
     private let capacity: Int
     private let logger: Logger
     private let box: OwnedBox
+    /// Wall-clock milliseconds (UTC): checkpoint and stop times, the replay window.
+    private let clock: @Sendable () -> Int64
 
     /// Opens (or creates) the store for `site` in its state directory. Throws before anything
-    /// is started when the files do not match the configuration.
-    public init(site: SiteConfiguration, queueCapacity: Int = 100_000, logger: Logger) throws(StoreError) {
+    /// is started when the files do not match the configuration. `clock` gives the wall-clock
+    /// time in ms (tests pass their own; default: the system's).
+    public init(
+        site: SiteConfiguration, queueCapacity: Int = 100_000, logger: Logger, clock: (@Sendable () -> Int64)? = nil
+    ) throws(StoreError) {
         directory = site.stateDirectory
         checkpointIntervalMS = site.store.checkpointIntervalMS
         capacity = queueCapacity
         self.logger = logger
-        box = OwnedBox(state: try Self.open(site: site, logger: logger))
+        let clock = clock ?? PollClockForStore.wallMS
+        self.clock = clock
+        box = OwnedBox(state: try Self.open(site: site, logger: logger, clock: clock))
     }
 
-    private static func open(site: SiteConfiguration, logger: Logger) throws(StoreError) -> OwnedState {
+    /// `resuming`: a reconfiguration of a running store (not a start: nothing stopped).
+    private static func open(
+        site: SiteConfiguration, logger: Logger, clock: @escaping @Sendable () -> Int64, resuming: Bool = false
+    ) throws(StoreError) -> OwnedState {
         let schemas = site.seriesSchemas
         let writer = try StoreWriter(
             directory: site.stateDirectory, siteID: site.site.id, schemas: schemas, tiers: site.store.tiers,
             pollIntervalsMS: site.seriesPollIntervalsMS, rawBudgetBytes: site.store.rawBudgetBytes,
-            nowMS: PollClockForStore.wallMS(), logger: logger)
-        let owned = OwnedState(writer: writer, site: site, schemas: schemas, logger: logger)
+            nowMS: clock(), logger: logger)
+        if resuming == false, writer.previousStopMS == nil, let end = try writer.recordUncleanEnd() {
+            logger.notice(
+                "the previous run did not stop cleanly: its coverage ends at its newest raw row",
+                metadata: ["end_ms": "\(end)"])
+        }
+        let owned = OwnedState(writer: writer, site: site, logger: logger, clock: clock)
         try owned.replayOpenSlots(directory: site.stateDirectory)
         return owned
+    }
+
+    /// Quarantines what was stored while the wall clock ran ahead, once it has been stepped
+    /// back: in every group, the newest raw rows with a time at or after `fromMS` (the first
+    /// wrong time; or the true time now, when that is not known: every row after it is from the
+    /// future) are kept but left out of every read and tier, the slots made from them are reset,
+    /// an event is recorded (`essctl store health`), the open slots are rebuilt from the raw
+    /// tier without them, and storing resumes at the true time at once (no hold). `toMS` is the
+    /// end of the wrong times, for the event. Call it (the daemon, which detects the step with
+    /// the monotonic clock) before handing over the first scan at the true time: it is done in
+    /// order with the scans handed over, on the store thread; it does not block.
+    public func quarantine(fromMS: Int64, toMS: Int64, reason: String) {
+        queue.withLock { state in
+            state.quarantines.append(
+                (state.scans.count, QuarantineRequest(fromMS: fromMS, toMS: toMS, reason: reason)))
+        }
+        wakeUp.signal()
     }
 
     /// Applies a new configuration (SIGHUP): the open slots are written, the files migrated to
@@ -101,10 +147,10 @@ public final class ScanStore: ScanSink, Sendable {
     }
 
     private func replaceState(site: SiteConfiguration) throws(StoreError) {
-        let now = PollClockForStore.wallMS()
+        let now = clock()
         box.state.writeOpenSlots(nowMS: now)
         try box.state.writer.checkpoint(nowMS: now)
-        box.state = try Self.open(site: site, logger: logger)
+        box.state = try Self.open(site: site, logger: logger, clock: clock, resuming: true)
         logger.notice("store reconfigured", metadata: ["groups": "\(site.seriesSchemas.count)"])
     }
 
@@ -137,7 +183,9 @@ public final class ScanStore: ScanSink, Sendable {
         thread.start()
     }
 
-    /// Drains the queue, writes the open slots, checkpoints and ends the store thread. Blocks.
+    /// Drains the queue, stops at the wall-clock time now (`StoreWriter.stop(atMS:)`: the open
+    /// slots written as they stand, coverage ending there, a checkpoint) and ends the store
+    /// thread. Blocks. A failure is logged and kept in `statistics().stopError`.
     public func stop() {
         queue.withLock { $0.stopping = true }
         wakeUp.signal()
@@ -145,24 +193,32 @@ public final class ScanStore: ScanSink, Sendable {
     }
 
     private func runLoop() {
-        var nextCheckpointMS = PollClockForStore.wallMS() + Int64(checkpointIntervalMS)
+        var nextCheckpointMS = clock() + Int64(checkpointIntervalMS)
         while true {
             _ = wakeUp.wait(timeout: .now() + .milliseconds(min(checkpointIntervalMS, 1000)))
-            let (batch, stopping, reconfiguration) = queue.withLock { state -> ([Scan], Bool, Reconfiguration?) in
+            let (batch, stopping, reconfiguration, quarantines) = queue.withLock {
+                state -> ([Scan], Bool, Reconfiguration?, [(afterScans: Int, request: QuarantineRequest)]) in
                 defer {
                     state.scans.removeAll(keepingCapacity: true)
                     state.reconfigure = nil
+                    state.quarantines.removeAll()
                 }
-                return (state.scans, state.stopping, state.reconfigure)
+                return (state.scans, state.stopping, state.reconfigure, state.quarantines)
             }
             let owned = box.state
             var written = 0
             var holds = 0
-            for scan in batch {
-                let outcome = owned.store(scan)
+            var next = 0
+            for index in batch.indices {
+                while next < quarantines.count && quarantines[next].afterScans == index {
+                    quarantine(quarantines[next].request)
+                    next += 1
+                }
+                let outcome = owned.store(batch[index])
                 written += outcome.slots
                 holds += outcome.held ? 1 : 0
             }
+            for pending in quarantines[next...] { quarantine(pending.request) }
             if !batch.isEmpty || holds > 0 {
                 queue.withLock {
                     $0.stats.scansStored += batch.count
@@ -179,21 +235,23 @@ public final class ScanStore: ScanSink, Sendable {
                     reconfiguration.reply(error)
                 }
             }
-            let now = PollClockForStore.wallMS()
+            let now = clock()
             if stopping {
-                box.state.writeOpenSlots(nowMS: now)
-                if let error = checkpoint(nowMS: now, final: true) {
-                    let last = queue.withLock { $0.stats.lastCheckpointMS }
-                    queue.withLock { $0.stats.finalCheckpointError = "\(error)" }
+                do {
+                    try box.state.stop(atMS: now)
+                    queue.withLock { $0.stats.lastCheckpointMS = now }
+                    logger.info("store closed", metadata: ["directory": "\(directory)", "stopped_ms": "\(now)"])
+                } catch {
+                    queue.withLock {
+                        $0.stats.checkpointFailures += 1
+                        $0.stats.stopError = error
+                    }
                     logger.error(
-                        "final checkpoint failed: what was stored since the last checkpoint is not durable",
+                        "final checkpoint failed: what was written since the last checkpoint may not be durable",
                         metadata: [
                             "directory": "\(directory)", "error": "\(error)",
-                            "last_checkpoint_ms": "\(last.map(String.init) ?? "none")",
                             "fix": "free space or repair the file system under the state directory, then start essd again",
                         ])
-                } else {
-                    logger.info("store closed", metadata: ["directory": "\(directory)"])
                 }
                 return
             }
@@ -204,181 +262,34 @@ public final class ScanStore: ScanSink, Sendable {
         }
     }
 
-    /// Checkpoints; returns the error when it failed (logged here, rate-limited, unless `final`:
-    /// the caller logs the final one).
-    @discardableResult
-    private func checkpoint(nowMS: Int64, final: Bool = false) -> StoreError? {
+    private func quarantine(_ request: QuarantineRequest) {
+        do {
+            let done = try box.state.quarantine(
+                fromMS: request.fromMS, toMS: request.toMS, reason: request.reason, directory: directory)
+            let rows = done.rows.values.reduce(0) { $0 + Int($1.lastSequence - $1.firstSequence + 1) }
+            queue.withLock {
+                $0.stats.quarantines += 1
+                $0.stats.quarantinedRows += rows
+            }
+        } catch {
+            logger.error(
+                "quarantine failed: rows written under the wrong clock stay, and samples are held until time passes them",
+                metadata: ["from_ms": "\(request.fromMS)", "to_ms": "\(request.toMS)", "error": "\(error)"])
+        }
+    }
+
+    private func checkpoint(nowMS: Int64) {
         do {
             try box.state.writer.checkpoint(nowMS: nowMS)
             queue.withLock { $0.stats.lastCheckpointMS = nowMS }
-            return nil
         } catch {
             let failures = queue.withLock { state -> Int in
                 state.stats.checkpointFailures += 1
                 return state.stats.checkpointFailures
             }
-            if !final, failures == 1 || failures % 100 == 0 {
+            if failures == 1 || failures % 100 == 0 {
                 logger.error("checkpoint failed", metadata: ["error": "\(error)", "failures": "\(failures)"])
             }
-            return error
         }
     }
-}
-
-/// The store thread's state, replaced on reconfiguration. Touched only by the store thread
-/// (and by `init` and `reconfigure` before the thread runs).
-private final class OwnedBox: @unchecked Sendable {
-    var state: OwnedState
-    init(state: OwnedState) { self.state = state }
-}
-
-/// What only the store thread touches (and `init`, before the thread exists).
-private final class OwnedState: @unchecked Sendable {
-    let writer: StoreWriter
-    var consolidators: [String: SeriesConsolidator]
-    var siteAggregator: SiteAggregator
-    var siteConsolidator: SeriesConsolidator
-    let siteIntervalMS: Int64
-    var lastSiteSampleMS: Int64 = 0
-    let logger: Logger
-    var holdingBack: Set<String> = []
-    var destinations: [String: StoreWriter.SlotDestination] = [:]
-
-    init(writer: StoreWriter, site: SiteConfiguration, schemas: [SeriesSchema], logger: Logger) {
-        self.writer = writer
-        self.logger = logger
-        let tiers = site.store.tiers.filter { !$0.isRaw }
-        var consolidators: [String: SeriesConsolidator] = [:]
-        for schema in schemas where schema.groupID != "site" {
-            consolidators[schema.groupID] = SeriesConsolidator(schema: schema, tiers: tiers)
-        }
-        self.consolidators = consolidators
-        siteAggregator = SiteAggregator(
-            devices: site.devices, meterDeviceID: site.store.meterDeviceID, tiers: site.store.tiers)
-        siteConsolidator = SeriesConsolidator(schema: siteAggregator.schema, tiers: tiers)
-        siteIntervalMS = site.seriesPollIntervalsMS["site"] ?? 1000
-    }
-
-    /// Raw row, consolidation and (when due) a site sample for one scan.
-    func store(_ scan: Scan) -> (slots: Int, held: Bool) {
-        var slots = 0
-        var held = false
-        // A device removed by a reload may still deliver its last scan: not stored.
-        guard consolidators[scan.deviceID] != nil || writer.schemas.contains(where: { $0.groupID == scan.deviceID })
-        else {
-            return (0, false)
-        }
-        do {
-            if case .refusedClockStepBack(let last) = try writer.appendRaw(
-                group: scan.deviceID, timestampMS: scan.timestampMS, values: scan.values, qualities: scan.qualities)
-            {
-                held = true
-                noteHold(scan.deviceID, lastMS: last, atMS: scan.timestampMS)
-            }
-            // Mutated in place: a copy out of the dictionary would copy its open slots (copy on write).
-            let destination = try self.destination(scan.deviceID)
-            let outcome = consolidators[scan.deviceID]?.ingest(
-                timestampMS: scan.timestampMS, values: scan.values, qualities: scan.qualities
-            ) { slot in slots += write(slot, to: destination, group: scan.deviceID) }
-            if case .heldBackClockStep = outcome { held = true }
-            siteAggregator.accept(scan)
-            let boundary = scan.timestampMS / siteIntervalMS * siteIntervalMS
-            if boundary > lastSiteSampleMS {
-                lastSiteSampleMS = boundary
-                let sample = siteAggregator.sample(atMS: scan.timestampMS)
-                try writer.appendRaw(
-                    group: "site", timestampMS: sample.timestampMS, values: sample.values, qualities: sample.qualities)
-                let destination = try self.destination("site")
-                _ = siteConsolidator.ingest(
-                    timestampMS: sample.timestampMS, values: sample.values, qualities: sample.qualities
-                ) {
-                    slots += write($0, to: destination, group: "site")
-                }
-            }
-            if !held { holdingBack.remove(scan.deviceID) }
-        } catch {
-            logger.error("cannot store scan", metadata: ["device": "\(scan.deviceID)", "error": "\(error)"])
-        }
-        return (slots, held)
-    }
-
-    private func write(_ slot: ConsolidatedSlot) -> Int {
-        do {
-            if case .written = try writer.write(slot) { return 1 }
-        } catch {
-            logger.error(
-                "cannot write slot",
-                metadata: ["group": "\(slot.groupID)", "tier": "\(slot.tier)", "error": "\(error)"])
-        }
-        return 0
-    }
-
-    /// Where `group`'s consolidator writes its slots (resolved once per group).
-    private func destination(_ group: String) throws(StoreError) -> StoreWriter.SlotDestination {
-        if let known = destinations[group] { return known }
-        let tiers = group == "site" ? siteConsolidator.tiers : consolidators[group]?.tiers ?? []
-        let resolved = try writer.destination(group: group, tiers: tiers)
-        destinations[group] = resolved
-        return resolved
-    }
-
-    private func write(_ slot: borrowing ClosedSlot, to destination: StoreWriter.SlotDestination, group: String) -> Int {
-        do {
-            if case .written = try writer.write(slot, to: destination) { return 1 }
-        } catch {
-            logger.error(
-                "cannot write slot",
-                metadata: ["group": "\(group)", "slot_ms": "\(slot.startMS)", "error": "\(error)"])
-        }
-        return 0
-    }
-
-    private func noteHold(_ group: String, lastMS: Int64, atMS: Int64) {
-        if holdingBack.insert(group).inserted {
-            logger.warning(
-                "wall clock is behind the last stored time; holding samples until it passes it",
-                metadata: ["group": "\(group)", "behind_ms": "\(lastMS - atMS)"])
-        }
-    }
-
-    /// Writes every open slot as it stands (on shutdown: data up to the last poll is visible).
-    func writeOpenSlots(nowMS: Int64) {
-        for consolidator in consolidators.values {
-            for slot in consolidator.openSlots(nowMS: nowMS) { _ = write(slot) }
-        }
-        for slot in siteConsolidator.openSlots(nowMS: nowMS) { _ = write(slot) }
-    }
-
-    /// Rebuilds the open slots from the raw tier after a restart: raw rows since the start of
-    /// the longest tier's current slot are fed to the consolidators again (slots already
-    /// stored are refused by the writer as older, never overwritten).
-    func replayOpenSlots(directory: String) throws(StoreError) {
-        let longest = consolidators.values.first?.tiers.map(\.slotMS).max() ?? 0
-        guard longest > 0 else { return }
-        let now = PollClockForStore.wallMS()
-        let from = now / longest * longest
-        let reader = try StoreReader(directory: directory)
-        var replayed = 0
-        for group in Array(consolidators.keys) + ["site"] {
-            let rows = try reader.raw(group: group, fromMS: from, toMS: now).rows
-            guard let last = rows.last else { continue }
-            // One batch per group (the consolidators' bulk path).
-            let timestamps = rows.map(\.timestampMS)
-            let values = rows.flatMap(\.values)
-            let qualities = rows.flatMap { $0.qualities.map { $0 ?? .communicationFailure } }
-            if group == "site" {
-                siteConsolidator.ingest(timestampsMS: timestamps, values: values, qualities: qualities, onClose: { _ in })
-                lastSiteSampleMS = max(lastSiteSampleMS, last.timestampMS / siteIntervalMS * siteIntervalMS)
-            } else {
-                consolidators[group]?.ingest(timestampsMS: timestamps, values: values, qualities: qualities, onClose: { _ in })
-            }
-            replayed += rows.count
-        }
-        if replayed > 0 { logger.info("resumed open slots from the raw tier", metadata: ["rows": "\(replayed)"]) }
-    }
-}
-
-/// Wall-clock milliseconds (UTC) for the store's checkpoints and replays.
-enum PollClockForStore {
-    static func wallMS() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 }

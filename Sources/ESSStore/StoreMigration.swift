@@ -152,7 +152,7 @@ enum StoreMigration {
             let oldGroup = source.plan.groups[oldIndex]
             let positions = sources(
                 group, newSchema: newSchemas[g], oldGroup: oldGroup, oldSchema: oldSchemas[oldIndex])
-            guard let last = RawRecovery.lastRow(in: source, group: oldIndex), last.sequence > 0 else { continue }
+            guard let last = RawRecovery.recover(in: source, group: oldIndex).last, last.sequence > 0 else { continue }
             let count = UInt64(min(oldGroup.capacity, group.capacity))
             let first = last.sequence >= count ? last.sequence - count + 1 : 1
             var buffer = [UInt8](repeating: 0, count: oldGroup.bytes)
@@ -182,9 +182,7 @@ enum StoreMigration {
                     RowCheck.storeChecksum(row, crcOffset: RowCheck.rawCRCOffset, bytes: group.bytes)
                 }
             }
-            let head = target.file.base + group.offset
-            head.storeBytes(of: last.sequence.littleEndian, as: UInt64.self)
-            head.storeBytes(of: last.timestampMS.littleEndian, toByteOffset: 8, as: Int64.self)
+            RawHead.store(target.file.base, regionOffset: group.offset, sequence: last.sequence, timestampMS: last.timestampMS)
         }
         return skipped
     }

@@ -71,8 +71,25 @@ public struct StoreHealth: Sendable, Hashable {
     public var lastCheckpointMS: Int64?
     /// Damaged rows this reader has met so far (call `verify()` to scan everything).
     public var damagedRows: [DamagedRow]
+    /// Raw head hints `verify()` did not trust (the rows were scanned instead).
+    public var damagedHints: [DamagedHint]
+    /// The store's events (`events.jsonl`), oldest first: stops, quarantines, repaired hints.
+    public var events: [StoreEvent]
+    /// Lines of `events.jsonl` that failed their checksum (1-based).
+    public var damagedEventLines: [Int]
+    /// From the `checkpoint` file: the instant the writer stopped there, if it did.
+    public var stoppedAtMS: Int64?
     /// File name → size in bytes.
     public var fileBytes: [String: Int64]
+}
+
+/// What `events.jsonl` holds, as `StoreReader.events()` reads it.
+public struct StoreEvents: Sendable, Hashable {
+    /// Oldest first.
+    public var events: [StoreEvent]
+    /// Lines that failed their checksum or did not decode (1-based): a line cut short by a crash
+    /// while appending, or damage.
+    public var damagedLines: [Int]
 }
 
 extension StoreReader {
@@ -183,18 +200,32 @@ extension StoreReader {
         let checkpoint = try CheckpointRecord.read(directory: directory)
         var sizes: [String: Int64] = [:]
         for file in tierFiles { sizes[file.plan.fileName] = Int64(file.file.bytes) }
+        let events = try self.events()
         return StoreHealth(
             storeID: storeID, siteID: siteID, lastCheckpointMS: checkpoint?.checkpointMS, damagedRows: damagedRows,
-            fileBytes: sizes)
+            damagedHints: damagedHints, events: events.events, damagedEventLines: events.damagedLines,
+            stoppedAtMS: checkpoint?.stopMS, fileBytes: sizes)
     }
 
-    /// Checks every written row of every file; returns (and remembers) the damaged ones.
+    /// The store's events as the file holds them now.
+    public func events() throws(StoreError) -> StoreEvents {
+        let contents = try StoreEventLog.read(directory: directory)
+        return StoreEvents(events: contents.events.map(\.event), damagedLines: contents.damagedLines)
+    }
+
+    /// Checks every written row of every file, and every raw head hint (`damagedHints`);
+    /// returns (and remembers) the damaged rows.
     @discardableResult
     public func verify() -> [DamagedRow] {
         var found: [DamagedRow] = []
+        damagedHints = []
         for file in tierFiles {
             if file.plan.tier.isRaw {
                 for (g, group) in file.plan.groups.enumerated() {
+                    if let reason = RawRecovery.recover(in: file, group: g).damagedHint {
+                        damagedHints.append(
+                            DamagedHint(path: file.path, offset: group.offset, groupID: group.groupID, reason: reason))
+                    }
                     var buffer = [UInt8](repeating: 0, count: group.bytes)
                     buffer.withUnsafeMutableBytes { buffer in
                         for index in 0..<group.capacity {

@@ -72,6 +72,13 @@ public final class StoreReader {
     /// Every damaged row met so far (deduplicated by file and offset).
     public private(set) var damagedRows: [DamagedRow] = []
     private var damagedKeys = Set<String>()
+    /// Head hints `verify()` found damaged (the rows were scanned instead).
+    public internal(set) var damagedHints: [DamagedHint] = []
+    /// Per group (schema order): raw rows quarantined (`events.jsonl`), left out of every read.
+    let quarantinedRows: [[QuarantinedRows]]
+    /// Per group: where a full scan found the newest row when the hint was not trusted (kept so
+    /// the scan is not repeated by every read; reads walk forward from it).
+    var scannedNewest: [Int: RawRecovery.Position] = [:]
     /// Damaged rows met since the last `beginCall()` (for the result of one query).
     var damagedInCall: [DamagedRow] = []
 
@@ -89,6 +96,7 @@ public final class StoreReader {
         let plan = try StoreWriter.plan(
             siteID: catalog.siteID, schemas: schemas, tiers: tiers, rawBudgetBytes: catalog.rawBudgetBytes,
             pollIntervalsMS: catalog.pollIntervalsMS)
+        try catalog.checkSizes(against: plan, path: directory + "/" + Catalog.fileName)
         var files: [TierFile] = []
         for file in plan.files {
             let path = directory + "/" + file.fileName
@@ -110,6 +118,7 @@ public final class StoreReader {
         var groupIndex: [String: Int] = [:]
         for (index, schema) in schemas.enumerated() { groupIndex[schema.groupID] = index }
         self.groupIndex = groupIndex
+        quarantinedRows = StoreWriter.quarantines(in: try StoreEventLog.read(directory: directory), schemas: schemas)
     }
 
     func group(_ id: String) throws(StoreError) -> Int {
@@ -260,100 +269,5 @@ public final class StoreReader {
 
     static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
         a >= 0 ? a / b : -((-a + b - 1) / b)
-    }
-
-    // MARK: raw rows
-
-    /// Reads raw row `sequence` of group `g`; nil when it holds another sequence or was never written.
-    func rawRow(group g: Int, sequence: UInt64, into buffer: UnsafeMutableRawBufferPointer) -> RawRow?? {
-        guard let t = tierFiles.firstIndex(where: { $0.plan.tier.isRaw }), sequence > 0 else { return .some(nil) }
-        let file = tierFiles[t]
-        let offset = file.rawRowOffset(group: g, sequence: sequence)
-        switch RowCheck.copy(
-            from: file.file.base + offset, into: buffer, crcOffset: RowCheck.rawCRCOffset, retries: Self.retries)
-        {
-        case .empty: return .some(nil)
-        case .damaged:
-            record(
-                DamagedRow(
-                    path: file.path, offset: offset, tier: file.plan.tier.name, groupID: schemas[g].groupID,
-                    expected: Int64(truncatingIfNeeded: sequence)))
-            return nil
-        case .valid: break
-        }
-        let row = UnsafeRawPointer(buffer.baseAddress!)
-        guard
-            UInt32(littleEndian: row.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
-                == UInt32(truncatingIfNeeded: sequence)
-        else { return .some(nil) }
-        var values = [Double](repeating: .nan, count: schemas[g].signals.count)
-        var qualities = [PointQuality?](repeating: nil, count: values.count)
-        for (position, index) in file.plan.groups[g].signalIndices.enumerated() {
-            let field = row + Layout.rawPrefixBytes + position * Layout.rawSignalBytes
-            values[index] = Double(bitPattern: UInt64(littleEndian: field.loadUnaligned(as: UInt64.self)))
-            qualities[index] = RawQualityCode.quality(field.load(fromByteOffset: 8, as: UInt8.self))
-        }
-        return RawRow(
-            timestampMS: Int64(littleEndian: row.loadUnaligned(as: Int64.self)), sequence: sequence, values: values,
-            qualities: qualities)
-    }
-
-    /// The newest intact raw row of `group`, or nil when there is none.
-    public func latest(group: String) throws(StoreError) -> RawRow? {
-        let g = try self.group(group)
-        guard let raw = tierFiles.first(where: { $0.plan.tier.isRaw }) else { return nil }
-        var buffer = [UInt8](repeating: 0, count: raw.plan.groups[g].bytes)
-        return buffer.withUnsafeMutableBytes { buffer -> RawRow? in
-            var sequence = raw.rawHeadSequence(group: g)
-            while case .some(.some) = rawRow(group: g, sequence: sequence + 1, into: buffer) { sequence += 1 }
-            var steps = 0
-            while sequence > 0 && steps < raw.plan.groups[g].capacity {
-                if case .some(.some(let row)) = rawRow(group: g, sequence: sequence, into: buffer) { return row }
-                sequence -= 1
-                steps += 1
-            }
-            return nil
-        }
-    }
-
-    /// The raw rows of `group` with `fromMS <= timestamp < toMS`, oldest first, and the damaged
-    /// rows met. Binary search by timestamp (the writer keeps them non-decreasing).
-    public func raw(group: String, fromMS: Int64, toMS: Int64) throws(StoreError) -> RawRange {
-        let g = try self.group(group)
-        guard let raw = tierFiles.first(where: { $0.plan.tier.isRaw }) else { return RawRange(rows: [], damaged: []) }
-        beginCall()
-        guard let newest = try latest(group: group) else { return RawRange(rows: [], damaged: damagedInCall) }
-        let capacity = UInt64(raw.plan.groups[g].capacity)
-        let oldest = newest.sequence >= capacity ? newest.sequence - capacity + 1 : 1
-        var buffer = [UInt8](repeating: 0, count: raw.plan.groups[g].bytes)
-        var rows: [RawRow] = []
-        buffer.withUnsafeMutableBytes { buffer in
-            // Timestamp of the nearest readable row at or after `sequence` (within the ring).
-            func time(_ sequence: UInt64) -> Int64? {
-                var s = sequence
-                while s <= newest.sequence {
-                    if case .some(.some(let row)) = rawRow(group: g, sequence: s, into: buffer) {
-                        return row.timestampMS
-                    }
-                    s += 1
-                }
-                return nil
-            }
-            var low = oldest
-            var high = newest.sequence + 1
-            while low < high {
-                let middle = low + (high - low) / 2
-                if let t = time(middle), t < fromMS { low = middle + 1 } else { high = middle }
-            }
-            var sequence = low
-            while sequence <= newest.sequence {
-                if case .some(.some(let row)) = rawRow(group: g, sequence: sequence, into: buffer) {
-                    if row.timestampMS >= toMS { break }
-                    if row.timestampMS >= fromMS { rows.append(row) }
-                }
-                sequence += 1
-            }
-        }
-        return RawRange(rows: rows, damaged: damagedInCall)
     }
 }

@@ -258,11 +258,10 @@ extension StoreWriter {
         file.markDirty(offset, region.rowBytes)
     }
 
-    /// The region's head: a hint of the last sequence written and its time (not checksummed).
-    private func writeRawHead(_ file: MappedFile, _ region: RawRegion, sequence: UInt64, timestampMS: Int64) {
-        let head = file.base + region.offset
-        head.storeBytes(of: sequence.littleEndian, as: UInt64.self)
-        head.storeBytes(of: timestampMS.littleEndian, toByteOffset: 8, as: Int64.self)
-        file.markDirty(region.offset, 16)
+    /// The region's head: a hint of the last sequence written and its time, checksummed (`RawHead`).
+    @inline(__always)
+    func writeRawHead(_ file: MappedFile, _ region: RawRegion, sequence: UInt64, timestampMS: Int64) {
+        RawHead.store(file.base, regionOffset: region.offset, sequence: sequence, timestampMS: timestampMS)
+        file.markDirty(region.offset, Layout.rawHeadBytes)
     }
 }

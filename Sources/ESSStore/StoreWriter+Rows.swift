@@ -194,9 +194,13 @@ extension StoreWriter {
 
     /// Makes everything written so far durable: `msync(MS_SYNC)` of the written ranges and
     /// `fsync` of each tier file, then the `checkpoint` file (temp + rename + directory fsync).
-    public func checkpoint(nowMS: Int64) throws(StoreError) {
+    public func checkpoint(nowMS: Int64) throws(StoreError) { try checkpoint(nowMS: nowMS, stopMS: nil) }
+
+    /// `checkpoint(nowMS:)`; `stopMS` marks it as the writer's stop (`stop(atMS:)`).
+    func checkpoint(nowMS: Int64, stopMS: Int64?) throws(StoreError) {
         for file in tierFiles { try file.file.sync() }
-        var record = CheckpointRecord(checkpointMS: nowMS, raw: [:], newestSlots: [:])
+        var record = CheckpointRecord(
+            checkpointMS: nowMS, storeID: storeID, stopMS: stopMS, eventLines: eventLines, raw: [:], newestSlots: [:])
         for (g, schema) in schemas.enumerated() {
             record.raw[schema.groupID] = .init(sequence: rawCursors[g].sequence, timestampMS: rawCursors[g].timestampMS)
         }

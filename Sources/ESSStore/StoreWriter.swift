@@ -45,6 +45,13 @@ public final class StoreWriter {
     /// (StoreWriter+Rows.swift); empty targets for the raw tier.
     private(set) var slotTargets: [SlotTarget] = []
     var lastCheckpointMS: Int64?
+    /// From the checkpoint at open: the instant the previous writer stopped with `stop(atMS:)`
+    /// (nil: it ended otherwise, or never wrote a version-2 checkpoint).
+    public let previousStopMS: Int64?
+    /// Lines of `events.jsonl`, all applied (the checkpoint records the count).
+    var eventLines: Int
+    /// Per group (schema order): its quarantined raw rows, oldest first.
+    var quarantinedRows: [[QuarantinedRows]]
     /// The directory's writer lock (StoreDirectoryLock.swift): one writing process at a time.
     let lock: StoreDirectoryLock
 
@@ -73,6 +80,7 @@ public final class StoreWriter {
             let storedPlan = try Self.plan(
                 siteID: stored.siteID, schemas: storedSchemas, tiers: stored.tierDefinitions,
                 rawBudgetBytes: stored.rawBudgetBytes, pollIntervalsMS: stored.pollIntervalsMS)
+            try stored.checkSizes(against: storedPlan, path: directory + "/" + Catalog.fileName)
             let updated = Catalog(
                 plan: plan, schemas: schemas, tiers: tiers, pollIntervalsMS: pollIntervalsMS, storeID: stored.storeID,
                 createdAtMS: stored.createdAtMS)
@@ -131,8 +139,18 @@ public final class StoreWriter {
                 return UnsafeBufferPointer(start: copy.baseAddress, count: layout.signalIndices.count)
             }
         }
-        let checkpoint = try? CheckpointRecord.read(directory: directory)
+        var checkpoint = try? CheckpointRecord.read(directory: directory)
+        if let id = checkpoint?.storeID, id != catalog.storeID {
+            logger.warning(
+                "checkpoint file belongs to another store (a copied state directory?): ignored",
+                metadata: ["directory": "\(directory)", "checkpoint_store_id": "\(id)", "store_id": "\(catalog.storeID)"])
+            checkpoint = nil
+        }
         lastCheckpointMS = checkpoint?.checkpointMS
+        previousStopMS = checkpoint?.stopMS
+        let events = try StoreEventLog.read(directory: directory)
+        eventLines = events.lineCount
+        quarantinedRows = Self.quarantines(in: events, schemas: schemas)
         rawCursors = .allocate(capacity: max(1, schemas.count))
         rawCursors.initialize(repeating: RawCursor(), count: max(1, schemas.count))
         groupSlots = max(1, schemas.count)
@@ -143,11 +161,23 @@ public final class StoreWriter {
                 slotCursors[t * groupSlots + g].newest = checkpoint?.newestSlots[file.plan.tier.name]?[schema.groupID] ?? 0
             }
         }
+        var damagedHints: [(group: Int, reason: String)] = []
         if let rawTier {
-            for group in schemas.indices {
-                let last = RawRecovery.lastRow(in: files[rawTier], group: group)
+            for (group, schema) in schemas.enumerated() {
+                let base = checkpoint?.raw[schema.groupID]
+                let found = RawRecovery.recover(in: files[rawTier], group: group, sequenceBase: base?.sequence ?? 0)
+                var last = found.last
+                // Checkpointed rows were durable: their sequences are never used again.
+                if let base, base.sequence > last?.sequence ?? 0 {
+                    last = RawRecovery.Position(sequence: base.sequence, timestampMS: base.timestampMS)
+                }
                 rawCursors[group].sequence = last?.sequence ?? 0
                 rawCursors[group].timestampMS = last?.timestampMS ?? .min
+                // Rows quarantined last: storing resumes after the newest row before them.
+                if let sequence = last?.sequence, let range = quarantinedRows[group].last(where: { $0.contains(sequence) }) {
+                    rawCursors[group].timestampMS = range.resumeAfterMS ?? .min
+                }
+                if let reason = found.damagedHint { damagedHints.append((group, reason)) }
             }
         }
         var targets: [SlotTarget] = []
@@ -155,6 +185,8 @@ public final class StoreWriter {
             for g in 0..<groupSlots { targets.append(g < schemas.count ? slotTarget(tier: t, group: g) : SlotTarget()) }
         }
         slotTargets = targets
+        try applyPendingEvents(events, applied: checkpoint?.eventLines ?? 0, nowMS: nowMS)
+        for (group, reason) in damagedHints { try repairHint(group: group, reason: reason, nowMS: nowMS) }
         logger.info(
             "store open",
             metadata: [
@@ -167,6 +199,7 @@ public final class StoreWriter {
     /// directory without `catalog.json` holds no store, whatever else is in it.
     static func create(directory: String, plan: StorePlan, catalog: Catalog, logger: Logger) throws(StoreError) {
         try SystemCalls.removeIfExists(directory + "/" + CheckpointRecord.fileName)
+        try SystemCalls.removeIfExists(directory + "/" + StoreEventLog.fileName)
         for file in plan.files {
             try MappedFile.create(
                 path: directory + "/" + file.fileName, bytes: file.bytes, header: TierHeader.encode(file, plan: plan))
@@ -222,48 +255,4 @@ public final class StoreWriter {
 struct SlotCursor {
     var newest: UInt32 = 0
     var refusing = false
-}
-
-/// Finds the last raw row of a group after a restart: from the writer's head hint, forward while
-/// rows continue, backward past torn rows.
-enum RawRecovery {
-    struct Position {
-        var sequence: UInt64
-        var timestampMS: Int64
-    }
-
-    static func lastRow(in file: TierFile, group: Int) -> Position? {
-        let layout = file.plan.groups[group]
-        var buffer = [UInt8](repeating: 0, count: layout.bytes)
-        return buffer.withUnsafeMutableBytes { buffer -> Position? in
-            func row(_ sequence: UInt64) -> Position? {
-                guard sequence > 0 else { return nil }
-                let source = file.file.base + file.rawRowOffset(group: group, sequence: sequence)
-                guard RowCheck.copy(from: source, into: buffer, crcOffset: RowCheck.rawCRCOffset, retries: 0) == .valid
-                else {
-                    return nil
-                }
-                let stored = UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
-                guard stored == UInt32(truncatingIfNeeded: sequence) else { return nil }
-                return Position(
-                    sequence: sequence,
-                    timestampMS: Int64(littleEndian: buffer.loadUnaligned(fromByteOffset: 0, as: Int64.self)))
-            }
-            var hint = file.rawHeadSequence(group: group)
-            if hint == 0 { return nil }
-            // Forward: rows written after the hint was last stored.
-            while let next = row(hint + 1) { hint = next.sequence }
-            if let found = row(hint) { return found }
-            // Backward: the hint points at a torn row; take the newest intact one.
-            var sequence = hint
-            var steps = 0
-            while sequence > 1 && steps < layout.capacity {
-                sequence -= 1
-                steps += 1
-                if let found = row(sequence) { return found }
-            }
-            // Nothing intact: continue numbering after the hint so no old row looks current.
-            return Position(sequence: hint, timestampMS: .min)
-        }
-    }
 }

@@ -120,6 +120,28 @@ enum SystemCalls {
         }
     }
 
+    /// Appends `bytes` (whole lines) to the file at `path` (`O_APPEND`, created 0644 when
+    /// missing), then `fsync`. When the file's last byte is not a newline (a line cut short by
+    /// a crash), a newline goes first, so the cut line keeps its own line.
+    static func appendLines(_ bytes: [UInt8], path: String) throws(StoreError) {
+        guard !bytes.isEmpty else { return }
+        let fd = try open(path, flags: O_RDWR | O_CREAT | O_APPEND)
+        defer { close(fd) }
+        var bytes = bytes
+        let size = try fileSize(fd, path: path)
+        if size > 0 {
+            var last: UInt8 = 0
+            if pread(fd, &last, 1, off_t(size - 1)) == 1, last != 0x0A { bytes.insert(0x0A, at: 0) }
+        }
+        var done = 0
+        while done < bytes.count {
+            done += try call("write", path: path) {
+                bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
+            }
+        }
+        try fsync(fd, path: path)
+    }
+
     /// `read(2)` of a whole small file, or nil when it does not exist.
     static func readWholeFile(_ path: String) throws(StoreError) -> [UInt8]? {
         let fd: Int32

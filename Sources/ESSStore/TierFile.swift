@@ -25,11 +25,6 @@ final class TierFile {
         let layout = plan.groups[group]
         return layout.offset + Layout.rawHeadBytes + Int(sequence % UInt64(layout.capacity)) * layout.bytes
     }
-
-    /// Raw: the writer's hint of the last sequence written to `group` (not checksummed).
-    func rawHeadSequence(group: Int) -> UInt64 {
-        UInt64(littleEndian: file.base.loadUnaligned(fromByteOffset: plan.groups[group].offset, as: UInt64.self))
-    }
 }
 
 /// The CRC of a row and the state of a row copied out of a mapping.

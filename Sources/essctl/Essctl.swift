@@ -157,7 +157,16 @@ struct StoreCommand: ParsableCommand {
                     print("last checkpoint: \(health.lastCheckpointMS.map { Format.utc(ms: $0) } ?? "none")")
                     print("damaged rows: \(damaged.count)")
                     for row in damaged.prefix(20) { print("  \(row)") }
-                    if !damaged.isEmpty { throw ExitCode(1) }
+                    print("damaged hints: \(health.damagedHints.count)")
+                    for hint in health.damagedHints { print("  \(hint)") }
+                    if !health.damagedEventLines.isEmpty {
+                        print("damaged lines in events.jsonl: \(health.damagedEventLines.map(String.init).joined(separator: ", "))")
+                    }
+                    print("events: \(health.events.count)")
+                    for event in health.events.suffix(20) { print("  \(Format.event(event))") }
+                    if !damaged.isEmpty || !health.damagedHints.isEmpty || !health.damagedEventLines.isEmpty {
+                        throw ExitCode(1)
+                    }
                 } catch let error as StoreError {
                     throw CommandFailure(message: "\(error)", exitCode: 74)
                 }

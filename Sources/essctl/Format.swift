@@ -1,4 +1,5 @@
 import Foundation
+import ESSStore
 
 /// Human formatting for tables: durations, sizes, times, aligned columns.
 enum Format {
@@ -22,6 +23,19 @@ enum Format {
         if seconds >= 3600 { return String(format: "%.1fh", Double(seconds) / 3600) }
         if seconds >= 60 && seconds % 60 == 0 { return "\(seconds / 60)m" }
         return "\(seconds)s"
+    }
+
+    /// One line for an event of the store's log (`essctl store health`).
+    static func event(_ event: StoreEvent) -> String {
+        switch event {
+        case .stopped(let at, let clean):
+            return "\(utc(ms: at)) essd stopped\(clean ? "" : " (not cleanly: at its newest raw row)")"
+        case .quarantined(let q):
+            let rows = q.rows.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.firstSequence)...\($0.value.lastSequence)" }
+            return "\(utc(ms: q.notedMS)) quarantined rows stored with times \(utc(ms: q.fromMS)) ... \(utc(ms: q.toMS)) (\(q.reason)): \(rows.isEmpty ? "none" : rows.joined(separator: ", "))"
+        case .hintRepaired(let hint, let after, let noted):
+            return "\(utc(ms: noted)) \(hint); continued after sequence \(after)"
+        }
     }
 
     static func utc(ms: Int64) -> String {

@@ -75,7 +75,9 @@ struct Essd: AsyncParsableCommand {
         let identity = IdentityRecorder(devices: site.devices, directory: site.stateDirectory, logger: logger)
         // The store hears scans through the clock guard: at their true time after a clock excursion
         // or, with wait_for_clock_sync, once the clock is synchronised.
-        let clockGuard = ClockGuardSink(downstream: store, settings: site.daemon, logger: logger)
+        let clockGuard = ClockGuardSink(
+            downstream: store, settings: site.daemon, logger: logger,
+            quarantine: { store.quarantine(fromMS: $0, toMS: $1, reason: $2) })
         var sinks: [any ScanSink] = [clockGuard, latestValues, identity, WatchdogProgressSink(gate: watchdog)]
         if logScans { sinks.append(LoggingScanSink(devices: site.devices, logger: logger)) }
         let polling = PollingService(

@@ -287,6 +287,27 @@ public struct SeriesConsolidator: Sendable {
         advance(to: untilMS, energyDecided: false, emit: emit)
     }
 
+    /// Declares that the source stopped at `atMS` (essd stopped, or is known to have ended
+    /// there): every hold ends at `atMS` (or its heartbeat end, if sooner), the time after the
+    /// last valid power sample up to `atMS` is a gap (unaccounted), and after `atMS` nothing is
+    /// accounted until the next sample, as before the first one. Closes (emits) the slots that
+    /// end at or before `atMS`. A time before the last one consolidated counts as that time. The
+    /// open slots then stand as they will close unless a later sample falls in them, so a
+    /// restart that replays the same samples and the same stop rebuilds them byte for byte.
+    public mutating func stop(atMS: Int64, onClose emit: (borrowing ClosedSlot) -> Void) {
+        guard let cursor = cursorMS else { return }
+        if case .pending(let t1, _) = power { power = .gap(sinceMS: t1) }
+        advance(to: max(atMS, cursor), energyDecided: true, emit: emit)
+        for s in holds.indices { endHold(s) }
+        power = .idle
+    }
+
+    /// `stop(atMS:onClose:)`, handing each closed slot over as a `ConsolidatedSlot`.
+    public mutating func stop(atMS: Int64, emit: (ConsolidatedSlot) -> Void) {
+        let groupID = schema.groupID
+        stop(atMS: atMS) { emit($0.consolidated(groupID: groupID)) }
+    }
+
     /// The slots not yet emitted, as they stand at `nowMS` (holds and gap time carried up to
     /// it), oldest first: for queries of the current, partial slots. Does not change the state.
     public func openSlots(nowMS: Int64) -> [ConsolidatedSlot] {
