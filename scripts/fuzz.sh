@@ -44,6 +44,16 @@ build() {
     local name=$1 dir=Fuzz/$1 target=$out/$1
     local modules=$target/modules
     [ -f "$dir/main.swift" ] && [ -f "$dir/sources.txt" ] || { echo "fuzz.sh: $dir needs main.swift and sources.txt" >&2; return 2; }
+    # Up to date when the binary is newer than this script, main.swift, sources.txt and every source.
+    if [ -x "$target/$name" ]; then
+        local inputs=("$0" "$dir/main.swift" "$dir/sources.txt") entry
+        # shellcheck disable=SC2013,SC2206  # words and globs of sources.txt are meant to split and expand
+        for entry in $(sed -e 's/#.*//' -e 's/^ *module  *[^ ]* *//' "$dir/sources.txt"); do inputs+=($entry); done
+        if [ -z "$(find "${inputs[@]}" -newer "$target/$name" -print -quit 2>/dev/null)" ]; then
+            echo "fuzz.sh: $name: up to date"
+            return 0
+        fi
+    fi
     rm -rf "$modules"
     mkdir -p "$modules"
     local sources=() libraries=() line words
