@@ -13,6 +13,8 @@
 #   module NAME GLOB...         sources compiled first as module NAME (a static library), which
 #                               main.swift and later modules import: for sources with
 #                               `import ESSCore`-style imports
+#   cmodule NAME DIR            a SwiftPM C target (DIR/*.c, DIR/include/NAME.h) compiled with
+#                               clang into a static library and made importable as NAME
 # Runs use -timeout=10 (an input taking longer is a hang), -rss_limit_mb=2048, and print the
 # executions per second. A crash, hang or out-of-memory input is copied to Fuzz/<Name>/regressions/
 # and the script exits 1; a build failure exits 2. New coverage-increasing inputs stay in
@@ -37,18 +39,19 @@ if [ ${#names[@]} -eq 0 ]; then
     for dir in Fuzz/*/; do names+=("$(basename "$dir")"); done
 fi
 
-flags=(-O -g -sanitize=fuzzer,address -parse-as-library -swift-version 6 -use-ld=lld)
+flags=(-O -g -sanitize=fuzzer,address -parse-as-library -swift-version 6 -use-ld=lld -package-name essfuzz)
 
 # build NAME: .build-fuzz/NAME/NAME from Fuzz/NAME/main.swift and its sources.txt.
 build() {
     local name=$1 dir=Fuzz/$1 target=$out/$1
     local modules=$target/modules
+    local flags=("${flags[@]}")  # this target's: a cmodule adds its module map
     [ -f "$dir/main.swift" ] && [ -f "$dir/sources.txt" ] || { echo "fuzz.sh: $dir needs main.swift and sources.txt" >&2; return 2; }
     # Up to date when the binary is newer than this script, main.swift, sources.txt and every source.
     if [ -x "$target/$name" ]; then
         local inputs=("$0" "$dir/main.swift" "$dir/sources.txt") entry
         # shellcheck disable=SC2013,SC2206  # words and globs of sources.txt are meant to split and expand
-        for entry in $(sed -e 's/#.*//' -e 's/^ *module  *[^ ]* *//' "$dir/sources.txt"); do inputs+=($entry); done
+        for entry in $(sed -e 's/#.*//' -e 's/^ *c*module  *[^ ]* *//' "$dir/sources.txt"); do inputs+=($entry); done
         if [ -z "$(find "${inputs[@]}" -newer "$target/$name" -print -quit 2>/dev/null)" ]; then
             echo "fuzz.sh: $name: up to date"
             return 0
@@ -61,6 +64,23 @@ build() {
         line=${line%%#*}
         read -r -a words <<< "$line" || true
         [ ${#words[@]} -eq 0 ] && continue
+        if [ "${words[0]}" = cmodule ]; then
+            local cname=${words[1]} cdir=${words[2]}
+            [ -f "$cdir/include/$cname.h" ] || { echo "fuzz.sh: $dir/sources.txt: no $cdir/include/$cname.h" >&2; return 2; }
+            echo "fuzz.sh: $name: C module $cname"
+            local cfile objects=()
+            for cfile in "$cdir"/*.c; do
+                clang -O2 -g -fsanitize=fuzzer-no-link,address -I "$cdir/include" -c "$cfile" \
+                    -o "$modules/$cname-$(basename "$cfile" .c).o" || return 2
+                objects+=("$modules/$cname-$(basename "$cfile" .c).o")
+            done
+            ar rcs "$modules/lib$cname.a" "${objects[@]}"
+            printf 'module %s {\n    header "%s"\n    export *\n}\n' "$cname" "$PWD/$cdir/include/$cname.h" \
+                > "$modules/$cname.modulemap"
+            flags+=(-Xcc "-fmodule-map-file=$modules/$cname.modulemap")
+            libraries=("-l$cname" "${libraries[@]}")
+            continue
+        fi
         local expanded=() word
         local start=0
         [ "${words[0]}" = module ] && start=2
