@@ -10,9 +10,10 @@
 # A target is Fuzz/<Name>/main.swift (with @_cdecl("LLVMFuzzerTestOneInput")), a sources.txt and a
 # corpus/ of seed inputs. sources.txt lists, one per line ('#' starts a comment):
 #   GLOB...                     sources compiled into the target's own module, beside main.swift
-#   module NAME GLOB...         sources compiled first as module NAME (a static library), which
-#                               main.swift and later modules import: for sources with
-#                               `import ESSCore`-style imports
+#   module NAME GLOB...         sources compiled first as module NAME (a static library with
+#                               -enable-testing, shared by the targets in .build-fuzz/modules),
+#                               which main.swift and later modules import (`@testable import`
+#                               reaches its internal declarations)
 #   cmodule NAME DIR            a SwiftPM C target (DIR/*.c, DIR/include/NAME.h) compiled with
 #                               clang into a static library and made importable as NAME
 # Runs use -timeout=10 (an input taking longer is a hang), -rss_limit_mb=2048, and print the
@@ -44,7 +45,7 @@ flags=(-O -g -sanitize=fuzzer,address -parse-as-library -swift-version 6 -use-ld
 # build NAME: .build-fuzz/NAME/NAME from Fuzz/NAME/main.swift and its sources.txt.
 build() {
     local name=$1 dir=Fuzz/$1 target=$out/$1
-    local modules=$target/modules
+    local modules=$out/modules
     local flags=("${flags[@]}")  # this target's: a cmodule adds its module map
     [ -f "$dir/main.swift" ] && [ -f "$dir/sources.txt" ] || { echo "fuzz.sh: $dir needs main.swift and sources.txt" >&2; return 2; }
     # Up to date when the binary is newer than this script, main.swift, sources.txt and every source.
@@ -57,8 +58,7 @@ build() {
             return 0
         fi
     fi
-    rm -rf "$modules"
-    mkdir -p "$modules"
+    mkdir -p "$modules" "$target"
     local sources=() libraries=() line words
     while IFS= read -r line || [ -n "$line" ]; do
         line=${line%%#*}
@@ -67,18 +67,22 @@ build() {
         if [ "${words[0]}" = cmodule ]; then
             local cname=${words[1]} cdir=${words[2]}
             [ -f "$cdir/include/$cname.h" ] || { echo "fuzz.sh: $dir/sources.txt: no $cdir/include/$cname.h" >&2; return 2; }
-            echo "fuzz.sh: $name: C module $cname"
             local cfile objects=()
+            printf 'module %s {\n    header "%s"\n    export *\n}\n' "$cname" "$PWD/$cdir/include/$cname.h" \
+                > "$modules/$cname.modulemap"
+            flags+=(-Xcc "-fmodule-map-file=$modules/$cname.modulemap")
+            libraries=("-l$cname" "${libraries[@]}")
+            if [ -f "$modules/lib$cname.a" ] && [ -z "$(find "$0" "$cdir" -newer "$modules/lib$cname.a" -print -quit)" ]; then
+                continue
+            fi
+            echo "fuzz.sh: $name: C module $cname"
             for cfile in "$cdir"/*.c; do
                 clang -O2 -g -fsanitize=fuzzer-no-link,address -I "$cdir/include" -c "$cfile" \
                     -o "$modules/$cname-$(basename "$cfile" .c).o" || return 2
                 objects+=("$modules/$cname-$(basename "$cfile" .c).o")
             done
+            rm -f "$modules/lib$cname.a"
             ar rcs "$modules/lib$cname.a" "${objects[@]}"
-            printf 'module %s {\n    header "%s"\n    export *\n}\n' "$cname" "$PWD/$cdir/include/$cname.h" \
-                > "$modules/$cname.modulemap"
-            flags+=(-Xcc "-fmodule-map-file=$modules/$cname.modulemap")
-            libraries=("-l$cname" "${libraries[@]}")
             continue
         fi
         local expanded=() word
@@ -91,11 +95,18 @@ build() {
             expanded+=("${matches[@]}")
         done
         if [ "$start" = 2 ]; then
-            local module=${words[1]}
-            echo "fuzz.sh: $name: module $module (${#expanded[@]} files)"
-            swiftc "${flags[@]}" -module-name "$module" -I "$modules" -emit-module \
-                -emit-module-path "$modules/$module.swiftmodule" -emit-library -static \
-                -o "$modules/lib$module.a" "${expanded[@]}" || return 2
+            local module=${words[1]} stamp
+            # Shared by the targets; rebuilt when its file list or flags change or a file is newer.
+            stamp="${flags[*]} ${expanded[*]}"
+            if [ ! -f "$modules/lib$module.a" ] || [ "$(cat "$modules/$module.inputs" 2>/dev/null)" != "$stamp" ] \
+                || [ -n "$(find "$0" "${expanded[@]}" -newer "$modules/lib$module.a" -print -quit)" ]; then
+                echo "fuzz.sh: $name: module $module (${#expanded[@]} files)"
+                rm -f "$modules/$module.inputs"
+                swiftc "${flags[@]}" -enable-testing -module-name "$module" -I "$modules" -emit-module \
+                    -emit-module-path "$modules/$module.swiftmodule" -emit-library -static \
+                    -o "$modules/lib$module.a" "${expanded[@]}" || return 2
+                printf '%s' "$stamp" > "$modules/$module.inputs"
+            fi
             libraries=("-l$module" "${libraries[@]}")  # a module's library before those it uses
         else
             sources+=("${expanded[@]}")

@@ -10,6 +10,8 @@
 // as CSV (every field quoted) read back the same; the mapper never crashes, accepts rows in
 // strictly increasing time, and gives a quality ok only to finite values.
 
+@testable import ESSCore
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     guard size >= 3 else { return 0 }

@@ -6,6 +6,8 @@
 // built from the input must be accepted, and the same answer with one header byte changed
 // must not be.
 
+@testable import ESSCore
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     guard size >= 8 else { return 0 }

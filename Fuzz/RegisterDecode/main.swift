@@ -13,6 +13,7 @@
 // polls of a fake device, every point marked ok has exactly the value of its registers, no
 // point that touches a refused register is ok, no request breaks the device's limits, and with
 // nothing refused and nothing busy every point is read.
+@testable import ESSCore
 import Glibc
 
 @_cdecl("LLVMFuzzerTestOneInput")
