@@ -1,6 +1,12 @@
 internal import CCRC32C
 public import ESSCore
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// One signal over a range, from consolidated slots.
 public struct SignalAggregate: Sendable, Hashable {
     /// NaN when no slot in the range had valid data.
@@ -219,7 +225,7 @@ extension StoreReader {
     public func verify() -> [DamagedRow] {
         var found: [DamagedRow] = []
         damagedHints = []
-        for file in tierFiles {
+        for (t, file) in tierFiles.enumerated() {
             if file.plan.tier.isRaw {
                 for (g, group) in file.plan.groups.enumerated() {
                     if let reason = RawRecovery.recover(in: file, group: g).damagedHint {
@@ -251,7 +257,7 @@ extension StoreReader {
                     let state = RowCheck.copy(
                         from: file.file.base + offset, into: buffer, crcOffset: RowCheck.consolidatedCRCOffset,
                         retries: Self.retries)
-                    guard state == .damaged else { continue }
+                    guard state == .damaged, !journalCopy(tier: t, offset: offset, into: buffer) else { continue }
                     let row = DamagedRow(
                         path: file.path, offset: offset, tier: file.plan.tier.name, groupID: nil, expected: -1)
                     found.append(row)
@@ -441,11 +447,20 @@ extension StoreReader {
                             state = RowCheck.checkInPlace(
                                 base + offset, rowBytes: tierRowBytes, fieldOffset: fieldOffset, fieldBytes: fieldBytes,
                                 into: scratch, key: &key, table: t, retries: Self.retries)
+                            // A torn row: its copy in the row journal, the field moved to where it is read.
+                            if state == .damaged && journalCopy(tier: tier, offset: offset, into: rowBuffer) {
+                                key = UInt32(littleEndian: scratch.loadUnaligned(as: UInt32.self))
+                                memmove(scratch, scratch + fieldOffset, fieldBytes)
+                                state = .valid
+                            }
                         } else {
                             if offset != copiedOffset {
                                 copiedState = RowCheck.copy(
                                     from: base + offset, into: rowBuffer, crcOffset: RowCheck.consolidatedCRCOffset,
                                     retries: Self.retries)
+                                if copiedState == .damaged && journalCopy(tier: tier, offset: offset, into: rowBuffer) {
+                                    copiedState = .valid
+                                }
                                 copiedOffset = offset
                             }
                             state = copiedState

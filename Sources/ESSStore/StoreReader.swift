@@ -84,6 +84,8 @@ public final class StoreReader {
 
     /// How many times a row is copied again when its CRC fails before it is reported damaged.
     static let retries = 3
+    /// The copy of the row a writer is changing (RowJournal.swift), nil when there is none.
+    let rowJournal: RowJournal?
 
     /// Opens the store in `directory`; refuses when the catalogue, a header or a file size is wrong.
     public init(directory: String) throws(StoreError) {
@@ -119,6 +121,14 @@ public final class StoreReader {
         for (index, schema) in schemas.enumerated() { groupIndex[schema.groupID] = index }
         self.groupIndex = groupIndex
         quarantinedRows = StoreWriter.quarantines(in: try StoreEventLog.read(directory: directory), schemas: schemas)
+        rowJournal = RowJournal.openForReading(directory: directory, plan: plan)
+    }
+
+    /// When the consolidated row at `offset` of tier `t` failed its check: copies into `buffer`
+    /// the row journal's copy of it, if the journal holds one (a writer stopped, or is, in the
+    /// middle of changing the row: the copy is what it held before). True when it did.
+    func journalCopy(tier t: Int, offset: Int, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        rowJournal?.copy(file: t, offset: offset, into: buffer) ?? false
     }
 
     func group(_ id: String) throws(StoreError) -> Int {
@@ -159,9 +169,11 @@ public final class StoreReader {
         if let copied, copied.pointee.tier == t, copied.pointee.offset == offset {
             state = copied.pointee.state
         } else {
-            state = RowCheck.copy(
+            var copiedState = RowCheck.copy(
                 from: file.file.base + offset, into: row, crcOffset: RowCheck.consolidatedCRCOffset,
                 retries: Self.retries)
+            if copiedState == .damaged && journalCopy(tier: t, offset: offset, into: row) { copiedState = .valid }
+            state = copiedState
             copied?.pointee = CopiedRow(tier: t, offset: offset, state: state)
         }
         switch state {

@@ -134,6 +134,8 @@ extension StoreWriter {
                 == UInt32(littleEndian: row.loadUnaligned(fromByteOffset: 4, as: UInt32.self)),
             let unknown = unknownRows[t]
         else { return }
+        rowJournal.save(file: t, offset: offset, row: row, length: plan.rowBytes)
+        defer { rowJournal.clear() }
         let layout = plan.groups[g]
         let part = row + plan.partOffset(slotNumber: number, group: layout)
         for position in layout.signalIndices.indices {

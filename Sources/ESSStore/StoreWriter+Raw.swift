@@ -4,7 +4,8 @@ import Logging
 /// What happened to a raw row handed to `StoreWriter.appendRaw`.
 public enum RawAppendResult: Sendable, Hashable {
     case written(sequence: UInt64)
-    /// Not written: the group's last raw row is at `lastTimestampMS`, later than this one. Raw
+    /// Not written: the group's last raw row is at `lastTimestampMS`, at or after this one (a
+    /// group's rows are in strictly increasing time: two rows never share a timestamp). Raw
     /// rows are held until the clock passes the last stored time again.
     case refusedClockStepBack(lastTimestampMS: Int64)
 }
@@ -56,8 +57,8 @@ struct RawRegion {
 
 extension StoreWriter {
     /// Appends one scan of `group` to the raw tier: `values` and `qualities` in schema order
-    /// (signals not kept in the raw tier are ignored). Refused when `timestampMS` is before the
-    /// group's last raw row (see `RawAppendResult`). A store without a raw tier ignores it.
+    /// (signals not kept in the raw tier are ignored). Refused when `timestampMS` is at or before
+    /// the group's last raw row (see `RawAppendResult`). A store without a raw tier ignores it.
     @discardableResult
     public func appendRaw(
         group: String, timestampMS: Int64, values: [Double], qualities: [PointQuality]
@@ -65,7 +66,7 @@ extension StoreWriter {
         let g = try rawGroup(group, rows: 1, values: values.count, qualities: qualities.count, caller: "appendRaw")
         guard let rawFile else { return .written(sequence: 0) }
         let cursor = rawCursors + g
-        if timestampMS < cursor.pointee.timestampMS {
+        if timestampMS <= cursor.pointee.timestampMS {
             noteRawStepBack(g, timestampMS: timestampMS)
             return .refusedClockStepBack(lastTimestampMS: cursor.pointee.timestampMS)
         }
@@ -156,7 +157,7 @@ extension StoreWriter {
     static var rawRunRows: Int { 128 }
 
     /// Writes the fields (not the CRC) of rows `from..<to` of a batch into consecutive raw rows
-    /// at `out`, at most `room`, stopping before the first row older than `lastMS` (a clock step
+    /// at `out`, at most `room`, stopping before the first row at or before `lastMS` (a clock step
     /// back, which the caller refuses). Returns how many it wrote. Plain arguments and locals
     /// only, so the loop keeps its state in registers.
     @inline(never)
@@ -172,7 +173,7 @@ extension StoreWriter {
         let end = Swift.min(to, from + room)
         while row < end {
             let t = ts[row]
-            if t < last { break }
+            if t <= last { break }
             sequence64 &+= 1
             let rowOut = out + written &* rowBytes
             rowOut.storeBytes(of: t.littleEndian, as: Int64.self)

@@ -174,7 +174,10 @@ extension StoreWriter {
             existing == key
             && RowCheck.checksum(row, crcOffset: RowCheck.consolidatedCRCOffset, bytes: rowBytes)
                 == UInt32(littleEndian: row.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
-        if !intact {
+        if intact {
+            // The row holds slots (perhaps checkpointed ones): keep a copy until it is whole again.
+            rowJournal.save(file: t, offset: offset, row: row, length: rowBytes)
+        } else {
             if existing == key {
                 logger.warning(
                     "damaged row rewritten: its other slots and groups' parts are lost (read as not stored)",
@@ -187,6 +190,7 @@ extension StoreWriter {
         let energyField = signals(part, target.pointee.kept, slotMS)
         if target.pointee.hasEnergy { energy(energyField, slotMS) }
         RowCheck.storeChecksum(row, crcOffset: RowCheck.consolidatedCRCOffset, bytes: rowBytes)
+        if intact { rowJournal.clear() }
         MappedFile.markDirty(target.pointee.dirty!, offset, rowBytes)
         cursor.pointee.newest = number
         return .written

@@ -54,6 +54,8 @@ public final class StoreWriter {
     var quarantinedRows: [[QuarantinedRows]]
     /// The directory's writer lock (StoreDirectoryLock.swift): one writing process at a time.
     let lock: StoreDirectoryLock
+    /// The copy of the consolidated row being changed in place (RowJournal.swift).
+    let rowJournal: RowJournal
 
     /// Opens the store in `directory`, creating it when there is none.
     ///
@@ -108,6 +110,10 @@ public final class StoreWriter {
             try TierHeader.verify(mapped.base, fileBytes: Int64(mapped.bytes), expected: file, plan: plan, path: path)
             files.append(TierFile(plan: file, file: mapped))
         }
+        // A row the previous writer left torn goes back to what it held before the change.
+        let journal = try RowJournal.openForWriting(directory: directory, plan: plan)
+        _ = journal.restore(into: files, logger: logger)
+        self.rowJournal = journal
         self.directory = directory
         self.lock = lock
         self.plan = plan
