@@ -11,7 +11,8 @@ import Synchronization
 /// the change: readers read it in place of the torn row, and the next writer puts it back at
 /// open. It protects against the writer's death (kill -9, a crash), whose stores all reach the
 /// page cache in program order; after a power loss, rows changed since the last checkpoint may
-/// still be torn (then they are reported damaged, never read wrong).
+/// still be torn (then they are reported damaged, never read wrong). So the journal is never
+/// synced: the page cache is what outlives the writer.
 ///
 /// One entry, in a file of its own (not part of the tier file format):
 ///
@@ -74,7 +75,6 @@ final class RowJournal {
         atomicMemoryFence(ordering: .sequentiallyConsistent)
         base.storeBytes(of: UInt32(1).littleEndian, toByteOffset: 8, as: UInt32.self)
         atomicMemoryFence(ordering: .sequentiallyConsistent)
-        file.markDirty(0, Self.headerBytes + length)
     }
 
     /// Drops the copy: the row's change is complete.
@@ -82,7 +82,6 @@ final class RowJournal {
     func clear() {
         atomicMemoryFence(ordering: .sequentiallyConsistent)
         file.base.storeBytes(of: UInt32(0), toByteOffset: 8, as: UInt32.self)
-        file.markDirty(8, 4)
     }
 
     /// Copies the journal's row into `buffer` when the journal holds a complete copy of the row
