@@ -26,8 +26,6 @@ final class ConnectionPoller: Sendable {
     private let recorders: [SharedStatisticsRecorder]
     /// Clock-step warnings: one line a minute, with counts.
     private let clockStepLog = Mutex(LogRateLimiter(intervalMS: 60_000))
-    /// Wall-clock jump (either way) that counts as a clock step rather than drift.
-    static let clockStepThresholdNS: Int64 = 1_000_000_000
 
     /// SCHED_FIFO priority for this link's thread (nil: the normal scheduler).
     let realtimePriority: Int?
@@ -95,7 +93,7 @@ final class ConnectionPoller: Sendable {
     private func run() {
         if let realtimePriority { applyRealtimePriority(realtimePriority) }
         var scanners = devices.map { DeviceScanner(device: $0) }
-        var link = LinkState()
+        var link = LinkState(policy: policy)
         let maxWords = 2000
         let buffer = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: maxWords)
         buffer.initialize(repeating: 0)
@@ -104,19 +102,17 @@ final class ConnectionPoller: Sendable {
             link.connection?.close()
         }
 
-        var overrunning = [Bool](repeating: false, count: devices.count)
-        var wallOffsetNS = PollClock.wallNS() - PollClock.monotonicNS()
-        var nextDueMS = devices.map { Self.nextBoundaryMS(after: wallOffsetNS / 1_000_000 + PollClock.monotonicNS() / 1_000_000, intervalMS: $0.pollIntervalMS) }
+        var schedule = PollSchedule(
+            intervalsMS: devices.map(\.pollIntervalMS), wallNS: PollClock.wallNS(), monoNS: PollClock.monotonicNS())
 
         while !shouldStop {
-            let index = nextDueMS.indices.min { nextDueMS[$0] < nextDueMS[$1] }!
+            let index = schedule.dueIndex
             // Sleep in short slices so stop requests and clock steps are seen promptly.
             var deadlineMonoNS: Int64 = 0
             while !shouldStop {
-                let offset = PollClock.wallNS() - PollClock.monotonicNS()
-                if abs(offset - wallOffsetNS) > Self.clockStepThresholdNS {
-                    let stepMS = (offset - wallOffsetNS) / 1_000_000
-                    let decision = clockStepLog.withLock { $0.record(nowMS: PollClock.monotonicNS() / 1_000_000, magnitude: stepMS) }
+                let monoNS = PollClock.monotonicNS()
+                if let stepMS = schedule.observe(wallNS: PollClock.wallNS(), monoNS: monoNS) {
+                    let decision = clockStepLog.withLock { $0.record(nowMS: monoNS / 1_000_000, magnitude: stepMS) }
                     if decision.emit {
                         logger.warning(
                             "wall clock stepped; realigning poll schedule",
@@ -126,13 +122,8 @@ final class ConnectionPoller: Sendable {
                                 "note": "logged at most once a minute per link; steps in between are counted",
                             ])
                     }
-                    let nowMS = (PollClock.monotonicNS() + offset) / 1_000_000
-                    for k in nextDueMS.indices {
-                        nextDueMS[k] = Self.nextBoundaryMS(after: nowMS, intervalMS: devices[k].pollIntervalMS)
-                    }
                 }
-                wallOffsetNS = offset
-                deadlineMonoNS = nextDueMS[index] * 1_000_000 - offset
+                deadlineMonoNS = schedule.dueMonoNS(index)
                 let now = PollClock.monotonicNS()
                 progressNS.store(now, ordering: .releasing)
                 if now >= deadlineMonoNS { break }
@@ -140,17 +131,16 @@ final class ConnectionPoller: Sendable {
             }
             if shouldStop { break }
             // The schedule may have been realigned during the sleep; re-pick the due device.
-            let due = nextDueMS.indices.min { nextDueMS[$0] < nextDueMS[$1] }!
-            if due != index || PollClock.monotonicNS() < nextDueMS[due] * 1_000_000 - wallOffsetNS { continue }
+            if schedule.dueIndex != index || PollClock.monotonicNS() < schedule.dueMonoNS(index) { continue }
 
             let startMonoNS = PollClock.monotonicNS()
             let device = devices[index]
             recorders[index].withLock { $0.recordStart(latenessUS: Int((startMonoNS - deadlineMonoNS) / 1000)) }
-            let timestampMS = (startMonoNS + wallOffsetNS) / 1_000_000
-            let cycle = Int(nextDueMS[index] / Int64(device.pollIntervalMS))
+            let timestampMS = schedule.wallMS(atMonoNS: startMonoNS)
+            let cycle = schedule.cycle(index)
 
             let (connectError, attempted) = link.ensureConnected(
-                transport: transport, device: device, policy: policy, logger: logger,
+                transport: transport, device: device, logger: logger,
                 onReconnect: { recorders[index].withLock { $0.stats.reconnects += 1 } })
             link.connection?.setResponseTimeout(milliseconds: device.responseTimeoutMS)
             let recorder = recorders[index]
@@ -159,7 +149,7 @@ final class ConnectionPoller: Sendable {
             let wasState = scanners[index].state
             var reader = ConnectionReader(
                 connection: connectError == nil ? link.connection : nil, unitID: device.unitID, recorder: recorder)
-            let nextBoundaryMonoNS = (nextDueMS[index] + Int64(device.pollIntervalMS)) * 1_000_000 - wallOffsetNS
+            let nextBoundaryMonoNS = schedule.followingBoundaryMonoNS(index)
             let outcome = scanners[index].scan(
                 cycle: cycle, timestampMS: timestampMS, deadlineMonoNS: nextBoundaryMonoNS, reader: &reader,
                 linkFailure: connectError.map(ConnectionReader.failure(for:)), buffer: buffer)
@@ -192,31 +182,23 @@ final class ConnectionPoller: Sendable {
             progressNS.store(PollClock.monotonicNS(), ordering: .releasing)
 
             // Next boundary; count boundaries missed because this poll overran.
-            let nowMS = (PollClock.monotonicNS() + wallOffsetNS) / 1_000_000
-            let interval = Int64(device.pollIntervalMS)
-            var next = nextDueMS[index] + interval
-            if next <= nowMS {
-                let upcoming = Self.nextBoundaryMS(after: nowMS, intervalMS: device.pollIntervalMS)
-                let missed = Int((upcoming - next) / interval)
+            let endMonoNS = PollClock.monotonicNS()
+            let completion = schedule.completed(index, atMonoNS: endMonoNS)
+            if completion.missedCycles > 0 {
                 let total = recorder.withLock { state -> Int in
-                    state.stats.missedCycles += missed
+                    state.stats.missedCycles += completion.missedCycles
                     return state.stats.missedCycles
                 }
                 // Once per episode of overruns, with the running count (not once per cycle).
-                if !overrunning[index] {
+                if completion.overrunBegan {
                     logger.warning(
                         "poll took longer than its interval; skipping to the next boundary",
                         metadata: [
-                            "device": "\(device.id)", "poll_ms": "\((PollClock.monotonicNS() - startMonoNS) / 1_000_000)",
+                            "device": "\(device.id)", "poll_ms": "\((endMonoNS - startMonoNS) / 1_000_000)",
                             "interval_ms": "\(device.pollIntervalMS)", "missed_cycles_total": "\(total)",
                         ])
                 }
-                overrunning[index] = true
-                next = upcoming
-            } else {
-                overrunning[index] = false
             }
-            nextDueMS[index] = next
         }
     }
 
@@ -241,29 +223,25 @@ final class ConnectionPoller: Sendable {
         }
     }
 
-    /// The first multiple of `intervalMS` strictly after `ms`.
-    static func nextBoundaryMS(after ms: Int64, intervalMS: Int) -> Int64 {
-        let interval = Int64(intervalMS)
-        return (ms / interval + 1) * interval
-    }
 }
 
-/// The connection of one link and its reconnect state. Lives on the polling thread.
+/// The connection of one link and its reconnect state (`ReconnectBackoff`). Lives on the polling thread.
 private struct LinkState {
     var connection: ModbusConnection?
     var hasConnectedBefore = false
-    var consecutiveFailures = 0
-    var nextAttemptMonoNS: Int64 = 0
+    var backoff: ReconnectBackoff
     var lastError: ModbusError?
+
+    init(policy: ReconnectPolicy) { backoff = ReconnectBackoff(policy: policy) }
 
     /// Opens the connection if needed and allowed by the backoff; returns the error that
     /// keeps it closed (nil when it is open) and whether a connect was attempted now.
     mutating func ensureConnected(
-        transport: Transport, device: DeviceDefinition, policy: ReconnectPolicy, logger: Logger, onReconnect: () -> Void
+        transport: Transport, device: DeviceDefinition, logger: Logger, onReconnect: () -> Void
     ) -> (error: ModbusError?, attempted: Bool) {
         if let connection, connection.isConnected { return (nil, false) }
         let now = PollClock.monotonicNS()
-        if now < nextAttemptMonoNS, let lastError { return (lastError, false) }
+        if !backoff.mayAttempt(atMonoNS: now), let lastError { return (lastError, false) }
         do {
             if connection == nil {
                 connection = try ModbusConnection(transport: transport, responseTimeoutMS: device.responseTimeoutMS)
@@ -271,20 +249,16 @@ private struct LinkState {
             connection!.setResponseTimeout(milliseconds: device.responseTimeoutMS)
             try connection!.connect()
             if hasConnectedBefore { onReconnect() }
-            if consecutiveFailures > 0 {
-                logger.info("connected", metadata: ["after_failed_attempts": "\(consecutiveFailures)"])
+            let failures = backoff.succeeded()
+            if failures > 0 {
+                logger.info("connected", metadata: ["after_failed_attempts": "\(failures)"])
             }
             hasConnectedBefore = true
-            consecutiveFailures = 0
             lastError = nil
             return (nil, true)
         } catch {
-            consecutiveFailures += 1
-            // Capped by the device's reconnect_max_delay_ms; a cap at or above the poll interval means
-            // "try again at the next boundary", so a device that returns is read within two intervals.
-            let delay = min(policy.delayMS(afterFailures: consecutiveFailures), device.reconnectMaxDelayMS)
-            nextAttemptMonoNS = delay >= device.pollIntervalMS ? now : now + Int64(delay) * 1_000_000
-            if consecutiveFailures == 1 || lastError?.kind != error.kind {
+            let delay = backoff.failed(atMonoNS: now, capMS: device.reconnectMaxDelayMS, pollIntervalMS: device.pollIntervalMS)
+            if backoff.consecutiveFailures == 1 || lastError?.kind != error.kind {
                 logger.warning(
                     "cannot connect; retrying with backoff",
                     metadata: ["error": "\(error)", "retry_in_ms": "\(delay)"])

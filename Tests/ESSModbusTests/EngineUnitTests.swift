@@ -5,15 +5,6 @@ import Testing
     import Glibc
 #endif
 
-struct ReconnectPolicyTests {
-    @Test func backoffDoublesUpToTheCap() {
-        let policy = ReconnectPolicy(initialDelayMS: 500, maxDelayMS: 30_000)
-        #expect((1...8).map { policy.delayMS(afterFailures: $0) } == [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000])
-        #expect(policy.delayMS(afterFailures: 0) == 0)
-        #expect(policy.delayMS(afterFailures: 10_000) == 30_000)
-    }
-}
-
 struct ModbusErrorMappingTests {
     static let cases: [(Int32, String)] = [
         (ETIMEDOUT, "timeout"), (ECONNREFUSED, "connection_refused"), (ECONNRESET, "connection_reset"),
@@ -37,12 +28,6 @@ struct ModbusErrorMappingTests {
 }
 
 struct ScheduleTests {
-    @Test func boundariesAreMultiplesOfTheInterval() {
-        #expect(ConnectionPoller.nextBoundaryMS(after: 1_000, intervalMS: 1000) == 2_000)
-        #expect(ConnectionPoller.nextBoundaryMS(after: 1_999, intervalMS: 1000) == 2_000)
-        #expect(ConnectionPoller.nextBoundaryMS(after: 1_700_000_000_123, intervalMS: 15_000) == 1_700_000_010_000)
-    }
-
     @Test func percentilesUseNearestRank() {
         var window = PercentileWindow(capacity: 100)
         #expect(window.percentile(0.5) == nil)
