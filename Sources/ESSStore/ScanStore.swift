@@ -267,6 +267,7 @@ public final class ScanStore: ScanSink, Sendable {
             let done = try box.state.quarantine(
                 fromMS: request.fromMS, toMS: request.toMS, reason: request.reason, directory: directory)
             let rows = done.rows.values.reduce(0) { $0 + Int($1.lastSequence - $1.firstSequence + 1) }
+            guard rows > 0 else { return }
             queue.withLock {
                 $0.stats.quarantines += 1
                 $0.stats.quarantinedRows += rows

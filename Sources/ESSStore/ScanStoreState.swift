@@ -163,6 +163,7 @@ final class OwnedState: @unchecked Sendable {
     /// storing continues at once at the true time.
     func quarantine(fromMS: Int64, toMS: Int64, reason: String, directory: String) throws(StoreError) -> StoreQuarantine {
         let quarantine = try writer.quarantine(fromMS: fromMS, toMS: toMS, reason: reason, nowMS: clock())
+        guard !quarantine.rows.isEmpty else { return quarantine }
         resetConsolidation()
         try replayOpenSlots(directory: directory)
         return quarantine

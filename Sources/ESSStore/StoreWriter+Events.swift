@@ -38,6 +38,8 @@ extension StoreWriter {
     /// written" (they were made from those rows), and storing resumes at once for any time
     /// after that row. `toMS` (the end of the wrong times) and `reason` go to the event.
     /// Durable on return (event, files, checkpoint); a crash on the way is finished at open.
+    /// When no row lies at or after `fromMS`, nothing is written and no event recorded (the
+    /// returned quarantine has no rows).
     ///
     /// The slot of that newest good row keeps what was written into it until it is written
     /// again: `ScanStore` rebuilds its open slots from the raw tier right after.
@@ -57,6 +59,8 @@ extension StoreWriter {
             }
         }
         let quarantine = StoreQuarantine(fromMS: fromMS, toMS: toMS, notedMS: nowMS, reason: reason, rows: rows)
+        // Nothing was stored at the wrong times (the scans were held, or none came): no event.
+        guard !rows.isEmpty else { return quarantine }
         try appendEvent(.quarantined(quarantine))
         apply(quarantine)
         try checkpoint(nowMS: nowMS)
