@@ -67,7 +67,7 @@ public enum EstimateStatus: String, Sendable, Hashable, CaseIterable {
 public struct MoneyEstimate: Sendable, Hashable {
     public var rule: MoneyRule
     public var status: EstimateStatus
-    /// Point estimate, nil for bands and when inputs are missing.
+    /// Point estimate; nil for bands, when inputs are missing and when a condition has not passed.
     public var amountCNY: Double?
     public var lowCNY: Double?
     public var highCNY: Double?

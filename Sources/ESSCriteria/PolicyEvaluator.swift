@@ -53,66 +53,89 @@ public enum PolicyEvaluator {
         }
     }
 
+    /// A rule's estimate. Where its conditions did not pass there is no amount (not even a
+    /// band's limits in the amount fields): the formula is shown without its result and every
+    /// input is listed, so a reader sees what it depends on, never a sum that is not payable.
     static func estimate(_ rule: MoneyRule, verdicts: [String: Verdict], context: PolicyContext, report: IndicatorReport) -> MoneyEstimate {
         var notes = rule.notes
         let unmet = rule.conditions.filter { verdicts[$0] != .pass }
         if !unmet.isEmpty {
             notes.append("conditions not passed: " + unmet.map { "\($0) (\(verdicts[$0]?.rawValue ?? "unknown"))" }.joined(separator: ", "))
+            notes.append("no amount while a condition has not passed")
         }
         let baseStatus: EstimateStatus = unmet.isEmpty ? .estimated : .conditionsNotMet
-        func make(_ status: EstimateStatus, _ amount: Double?, low: Double? = nil, high: Double? = nil, _ text: String, _ inputs: [EstimateInput]) -> MoneyEstimate {
-            MoneyEstimate(rule: rule, status: status, amountCNY: amount, lowCNY: low, highCNY: high, formulaText: text, inputs: inputs, notes: notes)
+        let source = "\(rule.provenance) \(rule.confidence.mark)"
+        func make(_ status: EstimateStatus, _ text: String, _ inputs: [EstimateInput]) -> MoneyEstimate {
+            MoneyEstimate(rule: rule, status: status, amountCNY: nil, lowCNY: nil, highCNY: nil, formulaText: text, inputs: inputs, notes: notes)
+        }
+        /// The estimate with its amount (`= result` appended to the formula), or, when a condition
+        /// has not passed, without either.
+        func made(_ amount: Double, _ formula: String, result: String, _ inputs: [EstimateInput]) -> MoneyEstimate {
+            var e = make(baseStatus, formula, inputs)
+            if baseStatus == .estimated {
+                e.amountCNY = amount
+                e.formulaText = "\(formula) = \(result)"
+            }
+            return e
         }
         switch rule.formula {
         case .shareCapped(let share, let cap, let base):
             let value = context.number(base)
             let inputs = [
                 EstimateInput(name: base, value: value, unit: "CNY", source: "site configuration"),
-                EstimateInput(name: "share", value: share, unit: "", source: "\(rule.provenance) \(rule.confidence.mark)"),
-                EstimateInput(name: "cap", value: cap, unit: "CNY", source: "\(rule.provenance) \(rule.confidence.mark)"),
+                EstimateInput(name: "share", value: share, unit: "", source: source),
+                EstimateInput(name: "cap", value: cap, unit: "CNY", source: source),
             ]
             guard let value else {
                 notes.append("site fact \(base) is not configured")
-                return make(.insufficientData, nil, "min(\(numberText(cap)), \(numberText(share)) × \(base))", inputs)
+                return make(.insufficientData, "min(\(numberText(cap)), \(numberText(share)) × \(base))", inputs)
             }
             let amount = min(cap, share * value)
-            return make(baseStatus, amount, "min(\(numberText(cap)), \(numberText(share)) × \(numberText(value))) = \(numberText(amount))", inputs)
+            return made(amount, "min(\(numberText(cap)), \(numberText(share)) × \(numberText(value)))", result: numberText(amount), inputs)
 
         case .band(let low, let high):
-            let inputs = [EstimateInput(name: "band", value: nil, unit: "CNY", source: "\(rule.provenance) \(rule.confidence.mark)")]
-            return make(baseStatus, nil, low: low, high: high, "\(numberText(low)) … \(numberText(high)) (decided per project)", inputs)
+            let inputs = [
+                EstimateInput(name: "lower limit", value: low, unit: "CNY", source: source),
+                EstimateInput(name: "upper limit", value: high, unit: "CNY", source: source),
+            ]
+            var e = make(baseStatus, "\(numberText(low)) … \(numberText(high)) (decided per project)", inputs)
+            if baseStatus == .estimated {
+                e.lowCNY = low
+                e.highCNY = high
+            }
+            return e
 
         case .perKWhDischarged(let rate, let cap):
             let metered = report["meter.export_kwh"]
             var inputs = [
-                EstimateInput(name: "rate", value: rate, unit: "CNY/kWh", source: "\(rule.provenance) \(rule.confidence.mark)"),
+                EstimateInput(name: "rate", value: rate, unit: "CNY/kWh", source: source),
                 EstimateInput(name: "metered discharge (meter export E_on)", value: metered?.value.isFinite == true ? metered?.value : nil,
                     unit: "kWh", source: metered.map { "\($0.formula), coverage \(percentText($0.coverage))" } ?? "no storage meter"),
             ]
-            if let cap { inputs.append(EstimateInput(name: "cap", value: cap, unit: "CNY", source: "\(rule.provenance) \(rule.confidence.mark)")) }
+            if let cap { inputs.append(EstimateInput(name: "cap", value: cap, unit: "CNY", source: source)) }
             guard let metered, metered.status == .ok else {
                 notes.append(metered == nil ? "subsidies are paid on metered discharge: configure the storage meter" : "metered discharge has insufficient data")
-                return make(.insufficientData, nil, "\(numberText(rate)) × E_on" + (cap.map { ", ≤ \(numberText($0))" } ?? ""), inputs)
+                return make(.insufficientData, "\(numberText(rate)) × E_on" + (cap.map { ", ≤ \(numberText($0))" } ?? ""), inputs)
             }
             let raw = rate * metered.value
             let amount = cap.map { min($0, raw) } ?? raw
             let text = (cap.map { "min(\(numberText($0)), " } ?? "") + "\(numberText(rate)) × \(numberText((metered.value * 1000).rounded() / 1000))"
-                + (cap == nil ? "" : ")") + " = \(numberText((amount * 100).rounded() / 100))"
+                + (cap == nil ? "" : ")")
             notes.append("over the checked window only")
-            return make(baseStatus, amount, text, inputs)
+            return made(amount, text, result: numberText((amount * 100).rounded() / 100), inputs)
 
         case .perKWYear(let rates):
             let pn = context.number("rated_power_kw")
             let inputs = [EstimateInput(name: "rated_power_kw", value: pn, unit: "kW", source: "site configuration")]
                 + rates.enumerated().map { EstimateInput(name: "year \($0.offset + 1) rate", value: $0.element, unit: "CNY/kW·yr",
-                    source: "\(rule.provenance) \(rule.confidence.mark)") }
+                    source: source) }
             guard let pn else {
                 notes.append("site fact rated_power_kw is not configured")
-                return make(.insufficientData, nil, "Σ rate_y × P_N", inputs)
+                return make(.insufficientData, "Σ rate_y × P_N", inputs)
             }
             let total = rates.reduce(0, +) * pn
-            let text = rates.map { "\(numberText($0)) × \(numberText(pn))" }.joined(separator: " + ") + " = \(numberText(total))"
-            return make(baseStatus, total, text, inputs)
+            let text = rates.map { "\(numberText($0)) × \(numberText(pn))" }.joined(separator: " + ")
+            return made(total, text, result: numberText(total), inputs)
         }
     }
 }

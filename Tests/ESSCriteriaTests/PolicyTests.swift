@@ -97,9 +97,12 @@ struct PolicyTests {
         let check = PolicyEvaluator.evaluate(BuiltInPolicies.beijing2023, context: PolicyContext(facts: facts, extraFacts: ["small_batch_test_investment_cny": 20_000_000]),
             report: Indicators.compute(SyntheticHistory.input()))
         let reward = check.estimates.first { $0.rule.id == "bj.reward" }!
-        #expect(reward.amountCNY == expected)
-        // Its condition (efficiency enhanced) is a manual review: the estimate says so.
+        // Its condition (efficiency enhanced) is a manual review: the estimate says so, and
+        // shows no amount (issue 12, finding 8), only the formula and its inputs.
         #expect(reward.status == .conditionsNotMet)
+        #expect(reward.amountCNY == nil && reward.lowCNY == nil && reward.highCNY == nil)
+        #expect(reward.formulaText == "min(30000000, 0.3 × \(numberText(investment)))")
+        #expect(min(30_000_000, 0.3 * investment) == expected)
         #expect(reward.inputs.contains { $0.name == "total_investment_cny" && $0.value == investment })
         let small = check.estimates.first { $0.rule.id == "bj.small_batch" }!
         // 30 % × 20M = 6M.
@@ -117,6 +120,34 @@ struct PolicyTests {
         let missing = PolicyEvaluator.evaluate(BuiltInPolicies.beijing2023, context: Self.context, report: report)
         #expect(missing.estimates.first { $0.rule.id == "bj.small_batch" }?.status == .insufficientData)
         #expect(missing.estimates.first { $0.rule.id == "bj.small_batch" }?.amountCNY == nil)
+    }
+
+    /// Issue 12, finding 8: `bj.reward` showed CNY 900,000 with its status `conditions_not_met`,
+    /// and `jx.grant` said "band = missing CNY". Every formula, with a condition that did not
+    /// pass: no amount anywhere; a band's limits are its inputs.
+    @Test("no amount while a condition has not passed", arguments: [
+        MoneyFormula.shareCapped(share: 0.3, capCNY: 30_000_000, base: "total_investment_cny"),
+        .band(minCNY: 2_000_000, maxCNY: 10_000_000), .perKWYear(ratesCNYPerKWYear: [100, 80]),
+    ])
+    func noAmountWhenConditionsAreNotMet(formula: MoneyFormula) {
+        let rule = MoneyRule(
+            id: "m", titleEN: "m", titleZH: "m", clause: Self.clause, formula: formula, conditions: ["c"], provenance: "p",
+            confidence: .verified)
+        let report = Indicators.compute(SyntheticHistory.input())
+        for verdict in [Verdict.fail, .insufficientData, .manualReview] {
+            let e = PolicyEvaluator.estimate(rule, verdicts: ["c": verdict], context: Self.context, report: report)
+            #expect(e.status == .conditionsNotMet)
+            #expect(e.amountCNY == nil && e.lowCNY == nil && e.highCNY == nil, "\(formula) with c \(verdict): \(e)")
+            #expect(!e.formulaText.contains("="), "a result in the formula: \(e.formulaText)")
+            #expect(e.notes.contains("conditions not passed: c (\(verdict.rawValue))"))
+        }
+        let passed = PolicyEvaluator.estimate(rule, verdicts: ["c": .pass], context: Self.context, report: report)
+        #expect(passed.status == .estimated)
+        #expect(passed.amountCNY != nil || (passed.lowCNY == 2_000_000 && passed.highCNY == 10_000_000), "\(passed)")
+        if case .band = formula {
+            #expect(passed.inputs.map(\.name) == ["lower limit", "upper limit"])
+            #expect(passed.inputs.map(\.value) == [2_000_000, 10_000_000], "a band is shown as its limits")
+        }
     }
 
     @Test("Jiangxi grant is a band, never a point")
