@@ -20,7 +20,8 @@ public struct EvidenceExport: Sendable, Hashable {
 
 /// Writes an evidence bundle for one site and window into an empty directory: `intervals.csv`,
 /// `daily.csv`, `devices.csv`, `indicators.csv`, `criteria.csv`, `money.csv`, `README.txt`,
-/// `manifest.json` and, when a signing key is given, `site.pub` and `manifest.sig`.
+/// `manifest.json`, `SHA256SUMS` and, when a signing key is given, `site.pub`, `site.pem`,
+/// `manifest.sig` and `SHA256SUMS.sig`.
 ///
 /// Intervals are read from the store a tier slot at a time (15 min tier when the interval is a
 /// multiple of 15 min, else 1 min) and written as they are read; the indicators are fed to
@@ -155,6 +156,8 @@ public enum EvidenceExporter {
         if let signingKey {
             entries.append(
                 try writeFile(dir: dir, name: EvidenceManifest.publicKeyFileName, bytes: Array((signingKey.publicKeyHex + "\n").utf8)))
+            entries.append(
+                try writeFile(dir: dir, name: EvidenceManifest.publicKeyPEMFileName, bytes: Array(signingKey.publicKeyPEM.utf8)))
         }
 
         let manifest = EvidenceManifest(
@@ -167,9 +170,17 @@ public enum EvidenceExporter {
             publicKeyFile: signingKey == nil ? nil : EvidenceManifest.publicKeyFileName)
         let manifestBytes = try manifest.encoded()
         let manifestEntry = try writeFile(dir: dir, name: EvidenceManifest.fileName, bytes: manifestBytes)
+        var summed = entries + [manifestEntry]
         if let signingKey {
             let signature = try signingKey.signature(of: manifestBytes)
-            _ = try writeFile(dir: dir, name: EvidenceManifest.signatureFileName, bytes: Array((Hex.encode(signature) + "\n").utf8))
+            summed.append(
+                try writeFile(dir: dir, name: EvidenceManifest.signatureFileName, bytes: Array((Hex.encode(signature) + "\n").utf8)))
+        }
+        // For standard tools: `sha256sum -c SHA256SUMS`, and its signature for `openssl pkeyutl`.
+        let sums = Array(Self.checksumsText(summed).utf8)
+        _ = try writeFile(dir: dir, name: EvidenceManifest.checksumsFileName, bytes: sums)
+        if let signingKey {
+            _ = try writeFile(dir: dir, name: EvidenceManifest.checksumsSignatureFileName, bytes: try signingKey.signature(of: sums))
         }
         return EvidenceExport(directory: dir, manifest: manifest, manifestSHA256: manifestEntry.sha256)
     }
@@ -201,6 +212,11 @@ public enum EvidenceExporter {
                 throw EvidenceError("export: cannot create \(path): \(error)")
             }
         }
+    }
+
+    /// `SHA256SUMS` as GNU coreutils writes it: "<64 hex>  <name>" per file (text mode), in order.
+    public static func checksumsText(_ entries: [EvidenceManifest.FileEntry]) -> String {
+        entries.map { "\($0.sha256.lowercased())  \($0.name)\n" }.joined()
     }
 
     static func writeFile(dir: String, name: String, bytes: [UInt8]) throws -> EvidenceManifest.FileEntry {

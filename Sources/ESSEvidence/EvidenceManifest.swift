@@ -41,16 +41,27 @@ public struct EvidenceManifest: Codable, Sendable, Hashable {
     public var sourceTier: String
     public var policyID: String?
     public var tariffID: String?
-    /// Every file of the bundle except `manifest.json` and `manifest.sig`.
+    /// Every file of the bundle except `manifest.json`, `manifest.sig`, `SHA256SUMS` and `SHA256SUMS.sig`.
     public var files: [FileEntry]
     /// "manifest.sig" when the manifest is signed (its public key is `site.pub`, listed in `files`).
     public var signatureFile: String?
     public var publicKeyFile: String?
 
-    public static let currentFormat = "essd-evidence/1"
+    /// Format 2 adds `SHA256SUMS` (and, when signed, `SHA256SUMS.sig` and `site.pem`) so a bundle
+    /// is checked with `sha256sum -c` and `openssl`; format 1 bundles have neither.
+    public static let currentFormat = "essd-evidence/2"
     public static let fileName = "manifest.json"
     public static let signatureFileName = "manifest.sig"
     public static let publicKeyFileName = "site.pub"
+    /// `sha256sum -c` input: every file of the bundle but itself and its signature, manifest.json included.
+    public static let checksumsFileName = "SHA256SUMS"
+    /// Raw 64-byte Ed25519 signature over the exact bytes of `SHA256SUMS` (with `site.pem`, for openssl).
+    public static let checksumsSignatureFileName = "SHA256SUMS.sig"
+    /// The public key as PEM (listed in `files`, like `site.pub`).
+    public static let publicKeyPEMFileName = "site.pem"
+
+    /// Whether bundles of this format carry `SHA256SUMS`.
+    public var hasChecksumsFile: Bool { format != "essd-evidence/1" }
 
     enum CodingKeys: String, CodingKey {
         case format, files, essdVersion = "essd_version", generatedAt = "generated_at"

@@ -145,7 +145,11 @@ enum EvidenceReadme {
             essd version, configuration hash, store id, site, window, time zone, interval, and for every file but
             manifest.json and manifest.sig: name, bytes, data rows (header not counted) and SHA-256.
 
-            校验 / Verify:  essctl verify <目录 directory>   （或 or: sha256sum <file>，与清单比对 / compare with the manifest）
+            SHA256SUMS — 除自身及其签名外每个文件（含 manifest.json）的 SHA-256 / the SHA-256 of every file but itself and
+            its signature (manifest.json included), as GNU sha256sum writes it.
+
+            校验 / Verify:  essctl verify <目录 directory>
+            不用 essctl / without essctl:  cd <目录 directory> && sha256sum -c SHA256SUMS
 
             """
         if signed {
@@ -155,6 +159,11 @@ enum EvidenceReadme {
                 bytes of manifest.json.
                 site.pub — 站点公钥（32 字节原始公钥，十六进制）；请与站点另行提供的公钥比对 / the site's public key (raw
                 32 bytes, hex); compare it with the key the site gave you by another channel.
+                site.pem — 同一公钥（PEM）/ the same key as PEM, for OpenSSL.
+                SHA256SUMS.sig — SHA256SUMS 原始字节的 Ed25519 签名（64 字节）/ Ed25519 signature (64 raw bytes) over the
+                exact bytes of SHA256SUMS. 不用 essctl 校验 / verify without essctl (OpenSSL 3):
+                  openssl pkeyutl -verify -pubin -inkey site.pem -rawin -in SHA256SUMS -sigfile SHA256SUMS.sig
+                  sha256sum -c SHA256SUMS
 
                 """
         }

@@ -40,6 +40,17 @@ public struct EvidenceSigningKey: Sendable {
     /// The raw 32-byte public key as hex (what `site.pub` holds).
     public var publicKeyHex: String { Hex.encode(key.publicKey.rawRepresentation) }
 
+    /// The public key as a PEM SubjectPublicKeyInfo (what `site.pem` holds), for standard tools:
+    /// `openssl pkeyutl -verify -pubin -inkey site.pem -rawin -in SHA256SUMS -sigfile SHA256SUMS.sig`.
+    public var publicKeyPEM: String { Self.pem(publicKey: Array(key.publicKey.rawRepresentation)) }
+
+    /// A raw 32-byte Ed25519 public key as PEM: the fixed DER prefix of its SubjectPublicKeyInfo
+    /// (RFC 8410: SEQUENCE { SEQUENCE { OID 1.3.101.112 }, BIT STRING }) and the key, in base64.
+    public static func pem(publicKey: [UInt8]) -> String {
+        let der: [UInt8] = [0x30, 0x2A, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x03, 0x21, 0x00] + publicKey
+        return "-----BEGIN PUBLIC KEY-----\n\(Data(der).base64EncodedString())\n-----END PUBLIC KEY-----\n"
+    }
+
     /// Ed25519 signature of `bytes` (64 bytes).
     public func signature(of bytes: [UInt8]) throws -> [UInt8] { Array(try key.signature(for: bytes)) }
 

@@ -39,6 +39,7 @@ import Testing
         #expect(
             Set(report.verifiedFiles) == [
                 "intervals.csv", "daily.csv", "devices.csv", "indicators.csv", "completeness.csv", "criteria.csv", "money.csv", "README.txt", "site.pub",
+                "site.pem",
             ])
         let pub = String(decoding: FileManager.default.contents(atPath: bundle + "/site.pub")!, as: UTF8.self)
         #expect(pub == key.publicKeyHex + "\n" && key.publicKeyHex.count == 64)
@@ -49,7 +50,8 @@ import Testing
         defer { fixture.remove() }
         let bundle = try Self.signedBundle(fixture)
         let names = try FileManager.default.contentsOfDirectory(atPath: bundle).sorted()
-        #expect(names.count == 11)
+        // The 11 of format 1, and SHA256SUMS, SHA256SUMS.sig, site.pem.
+        #expect(names.count == 14)
         for (i, name) in names.enumerated() {
             let copy = try Self.copy(bundle, to: "flip\(i)", in: fixture)
             try Self.flipMiddleByte("\(copy)/\(name)")
@@ -106,7 +108,10 @@ import Testing
         let forged = try Self.copy(bundle, to: "forged", in: fixture)
         let wrong = try other.signature(of: Array("something else".utf8))
         try Data((Hex.encode(wrong) + "\n").utf8).write(to: URL(fileURLWithPath: forged + "/manifest.sig"))
-        #expect(EvidenceVerifier.verify(directory: forged).problems.map { "\($0.kind.rawValue):\($0.file)" } == ["signature_invalid:manifest.sig"])
+        // (SHA256SUMS lists manifest.sig's hash too: it no longer matches.)
+        #expect(
+            EvidenceVerifier.verify(directory: forged).problems.map { "\($0.kind.rawValue):\($0.file)" }
+                == ["signature_invalid:manifest.sig", "checksums_mismatch:SHA256SUMS"])
 
         // Re-signed with another key after changing the manifest: the key listed in the manifest no longer matches.
         let resigned = try Self.copy(bundle, to: "resigned", in: fixture)
@@ -124,5 +129,56 @@ import Testing
         let fromRaw = try EvidenceSigningKey(fileContents: Data(Hex.decode(key.privateKeyHex)!))
         #expect(fromHex.publicKeyHex == key.publicKeyHex && fromRaw.publicKeyHex == key.publicKeyHex)
         #expect(throws: EvidenceError.self) { try EvidenceSigningKey(fileContents: Data("short".utf8)) }
+    }
+}
+
+/// Issue 12, finding 9: an auditor checks a bundle with standard tools, without essctl:
+/// `sha256sum -c SHA256SUMS` (GNU coreutils) and `openssl pkeyutl -verify` (OpenSSL 3) with
+/// `site.pem` over `SHA256SUMS`. Run as real processes in the bundle's directory.
+@Suite struct EvidenceStandardToolsTests {
+    static func run(_ tool: String, _ arguments: [String], in directory: String) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [tool] + arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
+    static let openssl = ["pkeyutl", "-verify", "-pubin", "-inkey", "site.pem", "-rawin", "-in", "SHA256SUMS", "-sigfile", "SHA256SUMS.sig"]
+
+    @Test func sha256sumAndOpensslVerifyABundle() throws {
+        let fixture = try EvidenceFixture()
+        defer { fixture.remove() }
+        let bundle = try EvidenceVerifierTests.signedBundle(fixture)
+        let (sumStatus, sumOut) = try Self.run("sha256sum", ["-c", "--strict", "SHA256SUMS"], in: bundle)
+        #expect(sumStatus == 0, "\(sumOut)")
+        // Every file but SHA256SUMS and its signature is checked, manifest.json included.
+        let checked = sumOut.split(separator: "\n").filter { $0.hasSuffix(": OK") }.map { String($0.dropLast(4)) }
+        let files = try FileManager.default.contentsOfDirectory(atPath: bundle).filter { !$0.hasPrefix("SHA256SUMS") }
+        #expect(Set(checked) == Set(files) && checked.count == files.count, "\(sumOut)")
+        let (sslStatus, sslOut) = try Self.run("openssl", Self.openssl, in: bundle)
+        #expect(sslStatus == 0 && sslOut.contains("Signature Verified Successfully"), "\(sslOut)")
+
+        // A changed file: sha256sum names it.
+        let changed = try EvidenceVerifierTests.copy(bundle, to: "tools-changed", in: fixture)
+        try EvidenceVerifierTests.flipMiddleByte(changed + "/intervals.csv")
+        let (changedStatus, changedOut) = try Self.run("sha256sum", ["-c", "--quiet", "SHA256SUMS"], in: changed)
+        #expect(changedStatus != 0 && changedOut.contains("intervals.csv: FAILED"), "\(changedOut)")
+        // SHA256SUMS rewritten to match the change: the signature no longer holds.
+        let rewritten = try EvidenceVerifierTests.copy(changed, to: "tools-rewritten", in: fixture)
+        let (_, newSum) = try Self.run("sha256sum", ["intervals.csv"], in: rewritten)
+        let sums = try String(contentsOfFile: rewritten + "/SHA256SUMS", encoding: .utf8).split(separator: "\n")
+            .map { $0.hasSuffix("  intervals.csv") ? newSum.trimmingCharacters(in: .newlines) : String($0) }
+        try (sums.joined(separator: "\n") + "\n").write(toFile: rewritten + "/SHA256SUMS", atomically: true, encoding: .utf8)
+        #expect(try Self.run("sha256sum", ["-c", "--quiet", "SHA256SUMS"], in: rewritten).0 == 0)
+        let (forgedStatus, forgedOut) = try Self.run("openssl", Self.openssl, in: rewritten)
+        #expect(forgedStatus != 0, "openssl accepted a rewritten SHA256SUMS: \(forgedOut)")
+        #expect(EvidenceVerifier.verify(directory: rewritten).problems.contains { $0.file == "SHA256SUMS.sig" })
     }
 }
