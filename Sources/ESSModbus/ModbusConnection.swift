@@ -19,6 +19,8 @@ public import ESSCore
 public final class ModbusConnection {
     private let context: OpaquePointer
     public let transport: Transport
+    /// `transport.endpoint`, made once: the normal path builds no string.
+    private let endpoint: String
     public private(set) var isConnected = false
     private var responseTimeoutMS: Int
     /// The next MBAP transaction id (TCP). essd builds its own TCP requests, so this, not
@@ -33,6 +35,7 @@ public final class ModbusConnection {
     /// libmodbus' own error recovery is switched off: essd decides when to reconnect.
     public init(transport: Transport, responseTimeoutMS: Int) throws(ModbusError) {
         self.transport = transport
+        endpoint = transport.endpoint
         self.responseTimeoutMS = responseTimeoutMS
         let made: OpaquePointer?
         switch transport {
@@ -46,7 +49,7 @@ public final class ModbusConnection {
             framing = .rtu
         }
         guard let made else {
-            throw ModbusError.fromErrno(errno, operation: "modbus_new", endpoint: transport.endpoint)
+            throw ModbusError.fromErrno(errno, operation: "modbus_new", endpoint: endpoint)
         }
         context = made
         // modbus_receive_confirmation writes up to MODBUS_MAX_ADU_LENGTH (260) bytes.
@@ -78,7 +81,7 @@ public final class ModbusConnection {
         if isConnected { return }
         if modbus_connect(context) == -1 {
             let code = errno
-            throw ModbusError.fromErrno(code, operation: "modbus_connect", endpoint: transport.endpoint)
+            throw ModbusError.fromErrno(code, operation: "modbus_connect", endpoint: endpoint)
         }
         isConnected = true
     }
@@ -103,7 +106,6 @@ public final class ModbusConnection {
         unitID: Int, kind: RegisterKind, address: Int, count: Int, into words: UnsafeMutableBufferPointer<UInt16>
     ) throws(ModbusError) {
         precondition(count <= words.count, "buffer too small")
-        let endpoint = transport.endpoint
         guard isConnected else {
             throw ModbusError(kind: .connectionReset, operation: "read", endpoint: endpoint, detail: "not connected")
         }
@@ -141,7 +143,6 @@ public final class ModbusConnection {
     }
 
     private func send(_ request: ModbusReadRequest) throws(ModbusError) {
-        let endpoint = transport.endpoint
         switch framing {
         case .tcp:
             let length = request.writeADU(.tcp, into: requestBuffer)
@@ -192,10 +193,10 @@ public final class ModbusConnection {
         if rc == 0 || code == CModbus_EMBBADDATA() || code == CModbus_EMBBADCRC() || code == CModbus_EMBBADSLAVE() {
             resynchronise()
             throw ModbusError(
-                kind: .protocolError(.unreadable), operation: "modbus_receive_confirmation", endpoint: transport.endpoint,
+                kind: .protocolError(.unreadable), operation: "modbus_receive_confirmation", endpoint: endpoint,
                 detail: String(cString: modbus_strerror(code)))
         }
-        let error = ModbusError.fromErrno(code, operation: "modbus_receive_confirmation", endpoint: transport.endpoint)
+        let error = ModbusError.fromErrno(code, operation: "modbus_receive_confirmation", endpoint: endpoint)
         if error.requiresReconnect { close() }
         throw error
     }
