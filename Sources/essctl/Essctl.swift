@@ -73,15 +73,49 @@ struct ConfigCommand: ParsableCommand {
         @Argument(help: "Site configuration file.")
         var file: String
 
+        @Flag(name: .long, help: "Machine-readable JSON instead of text (same exit status).")
+        var json = false
+
+        /// `--json`: valid or not, what the site holds, and every problem with its place.
+        struct Output: Encodable {
+            struct Problem: Encodable {
+                var file: String
+                var line: Int?
+                var key: String
+                var message: String
+                var text: String
+            }
+            var file: String
+            var valid: Bool
+            var site_id: String?
+            var devices: Int?
+            var points: Int?
+            var problems: [Problem]
+        }
+
         func run() throws {
+            let site: SiteConfiguration
             do {
-                let site = try SiteCheck.load(path: file)
-                let points = site.devices.reduce(0) { $0 + $1.profile.points.count }
-                print("\(file): valid: site \(site.site.id), \(site.devices.count) devices, \(points) points")
+                site = try SiteCheck.load(path: file)
             } catch {
-                FileHandle.standardError.write(Data("\(error)\n\(file): \(error.issues.count) problem(s)\n".utf8))
+                if json {
+                    try printJSON(
+                        Output(
+                            file: file, valid: false, site_id: nil, devices: nil, points: nil,
+                            problems: error.issues.map {
+                                Output.Problem(file: $0.file, line: $0.line > 0 ? $0.line : nil, key: $0.key, message: $0.message, text: "\($0)")
+                            }))
+                } else {
+                    FileHandle.standardError.write(Data("\(error)\n\(file): \(error.issues.count) problem(s)\n".utf8))
+                }
                 throw ExitCode(78)
             }
+            let points = site.devices.reduce(0) { $0 + $1.profile.points.count }
+            if json {
+                return try printJSON(
+                    Output(file: file, valid: true, site_id: site.site.id, devices: site.devices.count, points: points, problems: []))
+            }
+            print("\(file): valid: site \(site.site.id), \(site.devices.count) devices, \(points) points")
         }
     }
 }
@@ -153,6 +187,17 @@ struct StoreCommand: ParsableCommand {
                     let reader = try StoreReader(directory: site.stateDirectory)
                     let damaged = reader.verify()
                     let health = try reader.health()
+                    let unhealthy = !damaged.isEmpty || !health.damagedHints.isEmpty || !health.damagedEventLines.isEmpty
+                    if options.json {
+                        try printJSON(
+                            HealthOutput(
+                                store_id: health.storeID, site_id: health.siteID, last_checkpoint_ms: health.lastCheckpointMS,
+                                healthy: !unhealthy, damaged_rows: damaged.map(\.description),
+                                damaged_hints: health.damagedHints.map(\.description), damaged_event_lines: health.damagedEventLines,
+                                events: health.events.map(Format.event)))
+                        if unhealthy { throw ExitCode(1) }
+                        return
+                    }
                     print("store \(health.storeID) for site \(health.siteID)")
                     print("last checkpoint: \(health.lastCheckpointMS.map { Format.utc(ms: $0) } ?? "none")")
                     print("damaged rows: \(damaged.count)")
@@ -164,13 +209,24 @@ struct StoreCommand: ParsableCommand {
                     }
                     print("events: \(health.events.count)")
                     for event in health.events.suffix(20) { print("  \(Format.event(event))") }
-                    if !damaged.isEmpty || !health.damagedHints.isEmpty || !health.damagedEventLines.isEmpty {
-                        throw ExitCode(1)
-                    }
+                    if unhealthy { throw ExitCode(1) }
                 } catch let error as StoreError {
                     throw CommandFailure(message: "\(error)", exitCode: 74)
                 }
             }
         }
     }
+}
+
+/// `essctl store health --json`: every damaged row, hint and event line, and the events, as
+/// the text lines prints them. `last_checkpoint_ms` is absent before the first checkpoint.
+struct HealthOutput: Encodable {
+    var store_id: String
+    var site_id: String
+    var last_checkpoint_ms: Int64?
+    var healthy: Bool
+    var damaged_rows: [String]
+    var damaged_hints: [String]
+    var damaged_event_lines: [Int]
+    var events: [String]
 }

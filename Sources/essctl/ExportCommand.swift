@@ -101,7 +101,14 @@ struct ExportCommand: ParsableCommand {
                     essdVersion: Self.essdVersion, generatedAtMS: nowMS, progress: bar.update)
                 bar.finish()
                 let rows = result.manifest.files.first { $0.name == EvidenceExporter.intervalsFile }?.rows ?? 0
-                print("wrote \(result.manifest.files.count + 1 + (key == nil ? 0 : 1)) files to \(result.directory): \(rows) intervals")
+                let written = (try? FileManager.default.contentsOfDirectory(atPath: result.directory).count) ?? 0
+                if options.json {
+                    return try printJSON(
+                        ExportOutput(
+                            directory: result.directory, files: written, intervals: rows, policy: loaded.policy.id,
+                            tariff: tariff?.tariff.id, manifest_sha256: result.manifestSHA256, public_key_hex: key?.publicKeyHex))
+                }
+                print("wrote \(written) files to \(result.directory): \(rows) intervals")
                 print("policy \(loaded.policy.id) (\(loaded.path ?? "built in")); tariff \(tariff.map { "\($0.tariff.id) (\($0.path ?? "built in"))" } ?? "none")")
                 print("manifest sha256 \(result.manifestSHA256)" + (key.map { "; signed, public key \($0.publicKeyHex)" } ?? ""))
             } catch let error as EvidenceError {
@@ -139,4 +146,16 @@ final class ProgressBar {
         FileHandle.standardError.write(Data("\n".utf8))
         lastPermille = -1
     }
+}
+
+/// `essctl export --json`: what was written. `tariff` and `public_key_hex` are absent when
+/// there is none (the project's convention for unknown or not applicable: absent, never 0).
+struct ExportOutput: Encodable {
+    var directory: String
+    var files: Int
+    var intervals: Int
+    var policy: String
+    var tariff: String?
+    var manifest_sha256: String
+    var public_key_hex: String?
 }

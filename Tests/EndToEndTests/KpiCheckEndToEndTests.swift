@@ -127,6 +127,44 @@ import Testing
         let (verifyStatus, verifyOut, _) = try EssdEndToEndTests.run(essctl, ["verify", bundle.path])
         #expect(verifyStatus == 0, "\(verifyOut)")
 
+        // Issue 12, finding 10: --json on every command: verify, export, store health, config check.
+        let (vjStatus, vjOut, _) = try EssdEndToEndTests.run(essctl, ["verify", bundle.path, "--json"])
+        let verified = try Self.json(vjOut)
+        #expect(vjStatus == 0 && verified["valid"] as? Bool == true && verified["signed"] as? Bool == false, "\(vjOut)")
+        #expect(verified["public_key_hex"] == nil, "unknown is absent, never 0 or empty: \(vjOut)")
+        #expect((verified["verified_files"] as? [String])?.contains("intervals.csv") == true, "\(vjOut)")
+        try Data("x".utf8).write(to: bundle.appendingPathComponent("daily.csv"))
+        let (badStatus, badOut, _) = try EssdEndToEndTests.run(essctl, ["verify", bundle.path, "--json"])
+        let bad = try Self.json(badOut)
+        let badProblems = try #require(bad["problems"] as? [[String: Any]], "\(badOut)")
+        #expect(badStatus == 1 && bad["valid"] as? Bool == false, "\(badOut)")
+        #expect(badProblems.contains { $0["file"] as? String == "daily.csv" && $0["kind"] as? String == "size_mismatch" }, "\(badOut)")
+
+        let bundle2 = work.appendingPathComponent("bundle-json")
+        let (ejStatus, ejOut, ejErr) = try EssdEndToEndTests.run(
+            essctl, ["export", "--policy", "zhejiang-2021", "--config", site.path, "--from", from, "--to", to, "--interval", "1m",
+                "--out", bundle2.path, "--json"])
+        let exported = try Self.json(ejOut)
+        let written = try FileManager.default.contentsOfDirectory(atPath: bundle2.path).count
+        #expect(ejStatus == 0 && exported["files"] as? Int == written && exported["policy"] as? String == "zhejiang-2021", "\(ejOut) \(ejErr)")
+        #expect(exported["public_key_hex"] == nil && (exported["manifest_sha256"] as? String)?.count == 64, "\(ejOut)")
+
+        let (hjStatus, hjOut, hjErr) = try EssdEndToEndTests.run(essctl, ["store", "health", "--config", site.path, "--json"])
+        let health = try Self.json(hjOut)
+        #expect(hjStatus == 0 && health["healthy"] as? Bool == true && (health["damaged_rows"] as? [Any])?.isEmpty == true, "\(hjOut) \(hjErr)")
+
+        let (cjStatus, cjOut, _) = try EssdEndToEndTests.run(essctl, ["config", "check", site.path, "--json"])
+        let checked = try Self.json(cjOut)
+        #expect(cjStatus == 0 && checked["valid"] as? Bool == true && (checked["devices"] as? Int ?? 0) > 0, "\(cjOut)")
+        let broken = work.appendingPathComponent("broken.toml")
+        try "[site]\nid = \"x\"\nrated_power_kw = -1\n".write(to: broken, atomically: true, encoding: .utf8)
+        let (brokenStatus, brokenOut, _) = try EssdEndToEndTests.run(essctl, ["config", "check", broken.path, "--json"])
+        let refused = try Self.json(brokenOut)
+        let refusedProblems = try #require(refused["problems"] as? [[String: Any]], "\(brokenOut)")
+        #expect(brokenStatus == 78 && refused["valid"] as? Bool == false && !refusedProblems.isEmpty, "\(brokenOut)")
+        #expect(refusedProblems.allSatisfy { $0["file"] as? String == broken.path && $0["text"] is String }, "\(brokenOut)")
+        #expect(refusedProblems.contains { $0["line"] as? Int == 3 }, "rated_power_kw is on line 3: \(brokenOut)")
+
         let (unknownStatus, _, unknownErr) = try EssdEndToEndTests.run(
             essctl, ["check", "--policy", "atlantis-2030", "--config", site.path, "--from", "-1m", "--to", "now"])
         #expect(unknownStatus == 78)
