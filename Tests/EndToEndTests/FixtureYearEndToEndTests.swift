@@ -311,8 +311,11 @@ import Testing
         let manifest = try Self.json(try String(contentsOf: bundle.appendingPathComponent("manifest.json"), encoding: .utf8))
         let entries = try #require(manifest["files"] as? [[String: Any]])
         let listed = Set(entries.compactMap { $0["name"] as? String })
-        let present = Set(try FileManager.default.contentsOfDirectory(atPath: bundle.path)).subtracting(["manifest.json"])
+        // SHA256SUMS lists every file, manifest.json included; the manifest lists every other file.
+        let present = Set(try FileManager.default.contentsOfDirectory(atPath: bundle.path)).subtracting(["manifest.json", "SHA256SUMS"])
         #expect(listed == present, "manifest lists \(listed.sorted()), the bundle holds \(present.sorted())")
+        let (sumStatus, sumOut, _) = try EssdEndToEndTests.run("/bin/sh", ["-c", "cd '\(bundle.path)' && sha256sum -c SHA256SUMS"])
+        #expect(sumStatus == 0 && sumOut.components(separatedBy: ": OK").count - 1 == listed.count + 1, "sha256sum -c SHA256SUMS:\n\(sumOut)")
         for name in ["intervals.csv", "daily.csv", "indicators.csv", "criteria.csv", "devices.csv", "README.txt"] {
             #expect(listed.contains(name), "\(name) missing from the manifest")
         }
