@@ -34,12 +34,21 @@ struct SiteOptions: ParsableArguments {
     @Flag(name: .long, help: "Machine-readable JSON instead of a table.")
     var json = false
 
+    @Option(
+        name: .customLong("state-directory"),
+        help: "The store's directory when essd runs with --state-directory (default: the configuration's state_directory).")
+    var stateDirectory: String?
+
+    /// The site file, with `--state-directory` in place of its `state_directory` (as essd applies it).
     func loadSite() throws -> SiteConfiguration {
+        var site: SiteConfiguration
         do {
-            return try ConfigurationLoader.loadSite(path: config)
+            site = try ConfigurationLoader.loadSite(path: config)
         } catch {
             throw CommandFailure(message: "\(error)", exitCode: 78)
         }
+        if let stateDirectory { site.stateDirectory = stateDirectory }
+        return site
     }
 }
 

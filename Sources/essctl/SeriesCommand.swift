@@ -48,9 +48,15 @@ struct SeriesRow: Encodable {
     var min: Double?
     var max: Double?
     var coveragePercent: Double?
+    /// A raw sample's quality ("ok", "timeout", "exception_2", "not_implemented" ...): why a
+    /// value is null. Absent for slots.
+    var quality: String? = nil
+    /// Raw samples merged into a step: how many had each quality. Absent otherwise.
+    var qualityCounts: [String: Int]? = nil
 
     enum CodingKeys: String, CodingKey {
-        case timeMS = "time_ms", time, value, min, max, coveragePercent = "coverage_percent"
+        case timeMS = "time_ms", time, value, min, max, coveragePercent = "coverage_percent", quality
+        case qualityCounts = "quality_counts"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -61,6 +67,8 @@ struct SeriesRow: Encodable {
         try c.encode(min, forKey: .min)
         try c.encode(max, forKey: .max)
         try c.encode(coveragePercent, forKey: .coveragePercent)
+        try c.encodeIfPresent(quality, forKey: .quality)
+        try c.encodeIfPresent(qualityCounts, forKey: .qualityCounts)
     }
 }
 
@@ -170,9 +178,12 @@ struct SeriesCommand: ParsableCommand {
                 [
                     r.time, Format.number(r.value, digits: digits), Format.number(r.min, digits: digits),
                     Format.number(r.max, digits: digits), Format.number(r.coveragePercent, digits: 0, unit: "%"),
-                ]
+                ] + (chosen.isRaw ? [r.quality ?? r.qualityCounts.map(Self.countsText) ?? "—"] : [])
             }
-            print(Format.table(header: ["TIME", chosen.isRaw ? "VALUE" : "MEAN", "MIN", "MAX", "COVERAGE"], rows: table))
+            print(
+                Format.table(
+                    header: ["TIME", chosen.isRaw ? "VALUE" : "MEAN", "MIN", "MAX", "COVERAGE"] + (chosen.isRaw ? ["QUALITY"] : []),
+                    rows: table))
             rows.removeAll()
         }
     }
@@ -212,23 +223,25 @@ struct SeriesCommand: ParsableCommand {
             let v: Double? = good ? row.values[index] : nil
             return SeriesRow(
                 timeMS: row.timestampMS, time: Self.localTime(row.timestampMS, zone: zone), value: v, min: v, max: v,
-                coveragePercent: good ? 100 : 0)
+                coveragePercent: good ? 100 : 0, quality: quality?.name ?? "unknown")
         }
         guard let stepMS = step.flatMap(Self.durationMS) else { return rows }
         // Raw samples into steps: plain mean of the good samples.
         var buckets: [Int64: [Double]] = [:]
+        var counts: [Int64: [String: Int]] = [:]
         var order: [Int64] = []
         for row in rows {
             let start = row.timeMS - ((row.timeMS % stepMS) + stepMS) % stepMS
             if buckets[start] == nil { order.append(start) }
             buckets[start, default: []] += row.value.map { [$0] } ?? []
+            counts[start, default: [:]][row.quality ?? "unknown", default: 0] += 1
         }
         return order.map { start in
             let values = buckets[start] ?? []
             return SeriesRow(
                 timeMS: start, time: Self.localTime(start, zone: zone),
                 value: values.isEmpty ? nil : values.reduce(0, +) / Double(values.count), min: values.min(),
-                max: values.max(), coveragePercent: nil)
+                max: values.max(), coveragePercent: nil, qualityCounts: counts[start])
         }
     }
 
@@ -262,6 +275,11 @@ struct SeriesCommand: ParsableCommand {
         }
         flush()
         return rows
+    }
+
+    /// "ok=58,timeout=2" (sorted by name).
+    static func countsText(_ counts: [String: Int]) -> String {
+        counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
     }
 
     /// "2024-05-01 20:00:00 +08:00" in the site's zone.

@@ -167,6 +167,29 @@ import Testing
         let lastRowMS = try #require((seriesRows.last?["time_ms"] as? NSNumber)?.int64Value)
         #expect(stoppedMS - lastRowMS < 1500, "essctl series ends \(stoppedMS - lastRowMS) ms before the stop")
         #expect(seriesRows.allSatisfy { $0["value"] is NSNumber }, "every raw row of a healthy device has a value")
+        // Issue 12, finding 10: each raw value with its quality; a step with counts per quality.
+        #expect(seriesRows.allSatisfy { $0["quality"] as? String == "ok" }, "\(seriesRows.prefix(3))")
+        let (_, stepJSON, _) = try Self.run(
+            TestEnvironment.product("essctl"),
+            ["series", "bms1/soc", "--from", "-10m", "--to", "now", "--tier", "raw", "--step", "1m", "--config", site.path, "--json"])
+        let stepRows = try #require(
+            (try JSONSerialization.jsonObject(with: Data(stepJSON.utf8)) as? [String: Any])?["rows"] as? [[String: Any]], "\(stepJSON)")
+        let counted = stepRows.compactMap { ($0["quality_counts"] as? [String: Int])?["ok"] }.reduce(0, +)
+        #expect(counted == seriesRows.count, "quality counts over the steps \(counted), raw rows \(seriesRows.count)")
+
+        // essctl follows essd's --state-directory: the store moved elsewhere is read with the option.
+        let moved = work.appendingPathComponent("moved-state")
+        try FileManager.default.copyItem(at: state, to: moved)
+        try FileManager.default.removeItem(at: state)
+        let (lostStatus, _, _) = try Self.run(
+            TestEnvironment.product("essctl"), ["series", "bms1/soc", "--from", "-1m", "--to", "now", "--config", site.path])
+        #expect(lostStatus == 74, "no store at the configuration's path")
+        let (movedStatus, movedJSON, movedErr) = try Self.run(
+            TestEnvironment.product("essctl"),
+            ["series", "bms1/soc", "--from", "-1m", "--to", "now", "--config", site.path, "--state-directory", moved.path, "--json"])
+        let movedRows = (try? JSONSerialization.jsonObject(with: Data(movedJSON.utf8)) as? [String: Any])?["rows"] as? [[String: Any]]
+        #expect(movedStatus == 0 && movedRows?.count == seriesRows.count, "\(movedErr)")
+        try FileManager.default.moveItem(at: moved, to: state)
         let (healthStatus, health, healthErr) = try Self.run(TestEnvironment.product("essctl"), ["store", "health", "--config", site.path])
         #expect(healthStatus == 0, "\(health)\(healthErr)")
         #expect(health.contains("damaged rows: 0"))
