@@ -20,12 +20,14 @@ struct IndicatorContext {
         return Double(index < sums.count ? sums[index] : 0) / Double(windowMS)
     }
 
-    /// The summary of signal `index` in a slot, nil when unknown or not carried.
+    /// The summary of signal `index` in a slot, nil when unknown or not carried. Coverage, not
+    /// the sample count, decides: a slot with no sample of its own that the previous sample
+    /// covers within its heartbeat (one missing row) holds that value (issue 12, finding 1).
     @inline(__always)
     static func summary(_ slot: UnsafePointer<ConsolidatedSlot>, _ index: Int?) -> SlotSummary? {
         guard let index, index < slot.pointee.signals.count else { return nil }
         let s = slot.pointee.signals[index]
-        return s.isUnknown || s.count == 0 ? nil : s
+        return s.isUnknown ? nil : s
     }
 }
 

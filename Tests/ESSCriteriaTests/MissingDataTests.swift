@@ -26,6 +26,34 @@ struct MissingDataTests {
         #expect(check.hasFailOrInsufficient)
     }
 
+    /// Issue 12, finding 1: a slot with no sample of its own but covered by the previous sample
+    /// within the heartbeat (one missing row) holds data: coverage, not the sample count,
+    /// decides. Here every minute 11:00–11:29 (inside the first discharge) has count 0 and is
+    /// covered by the held value; by hand: no communication loss, availability 1,380 of 1,440
+    /// minutes (the 20:00–21:00 outage only) = 95.833 %, and the day's two discharge events.
+    @Test("a covered slot without a sample of its own is data, not a gap")
+    func coveredSlotWithoutSamples() {
+        var input = SyntheticHistory.input()
+        var held = 0
+        input.site.slots = input.site.slots.enumerated().map { m, slot in
+            guard (660..<690).contains(m) else { return slot }
+            var slot = slot
+            slot.signals = slot.signals.map { s in
+                SlotSummary(count: 0, coveredMS: s.coveredMS, min: s.first, max: s.first, mean: s.first, first: s.first, last: s.first)
+            }
+            held += 1
+            return slot
+        }
+        #expect(held == 30)
+        let r = Indicators.compute(input)
+        let commLoss = r["availability.comm_loss_hours"]?.value
+        #expect(commLoss == 0, "communication loss \(String(describing: commLoss)) h")
+        let factor = r["availability.factor_percent"]?.value ?? .nan
+        #expect(abs(factor - 1380.0 / 1440 * 100) < 1e-9, "availability \(factor) %")
+        #expect(r.dischargeEvents.count == 2 && r.dischargeEvents.allSatisfy(\.complete), "\(r.dischargeEvents)")
+        #expect(r.dayCompleteness[0].meanFraction == 1)
+    }
+
     @Test("a lower minimum coverage accepts the same data")
     func configurableMinimum() {
         let input = SyntheticHistory.input(skip: { _, m in (300..<480).contains(m) })
