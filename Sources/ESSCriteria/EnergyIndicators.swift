@@ -20,6 +20,9 @@ struct EnergyAccounting {
     var counterOnlyPartial = false
     /// Per energy group: time integrated from power so far.
     var integratedMS: [Int64]
+    /// Per group of the layout (nil: not an energy source): its charge and discharge counters'
+    /// readings, to find each counter's resets with their time.
+    var counterReadings: [(charge: CounterDelta, discharge: CounterDelta)?]
 
     init(_ input: IndicatorInput, layout: IndicatorLayout) {
         let groups = layout.energySources.map { layout.groups[$0] }
@@ -28,6 +31,43 @@ struct EnergyAccounting {
         counterOnlyPartial = withCounter < groups.count
         hasPower = groups.contains { $0.indices.power != nil }
         integratedMS = [Int64](repeating: 0, count: groups.count)
+        counterReadings = layout.groups.indices.map { g in
+            guard layout.energySources.contains(g) else { return nil }
+            let id = layout.groups[g].groupID
+            return (CounterDelta(groupID: id, counter: "charge"), CounterDelta(groupID: id, counter: "discharge"))
+        }
+    }
+
+    /// Energy group `group`'s counter readings of one step (slot start `atMS`).
+    @inline(__always)
+    mutating func observeCounters(group: Int, charge: SlotSummary?, discharge: SlotSummary?, atMS: Int64) {
+        guard counterReadings[group] != nil else { return }
+        counterReadings[group]!.charge.add(charge, atMS: atMS)
+        counterReadings[group]!.discharge.add(discharge, atMS: atMS)
+    }
+
+    /// Every reset seen between or inside slots, per counter, in time order.
+    var resets: [CounterReset] {
+        counterReadings.compactMap { $0 }.flatMap { $0.charge.resets + $0.discharge.resets }.sorted { $0.atMS < $1.atMS }
+    }
+
+    /// Notes on one counter's resets ("charge" or "discharge"): how many, and when.
+    func resetNotes(counter: String) -> [String] {
+        let mine = resets.filter { $0.counter == counter }
+        var notes: [String] = []
+        if !mine.isEmpty {
+            let shown = mine.prefix(10).map { "\($0.groupID) at \($0.timeText) (\(numberText($0.fromKWh)) → \(numberText($0.toKWh)) kWh)" }
+            notes.append(
+                "\(mine.count) \(counter) counter reset\(mine.count == 1 ? "" : "s") (never counted as energy): "
+                    + shown.joined(separator: "; ") + (mine.count > 10 ? "; …" : ""))
+        }
+        // Drops inside a slot whose last reading is again above its first are seen only by the
+        // consolidator, which does not say which counter.
+        let hidden = counterResets - resets.count
+        if hidden > 0 {
+            notes.append("\(hidden) further counter drop\(hidden == 1 ? "" : "s") inside slots (charge or discharge counter; see the finer tier)")
+        }
+        return notes
     }
 
     /// One step: every energy group's slot energy (`stepEnergy[g]`, nil when missing).
@@ -85,24 +125,37 @@ struct EnergyAccounting {
 
 /// The storage meter's import (E_off) and export (E_on), from its counter signals.
 struct MeterAccounting {
-    var importDelta = CounterDelta()
-    var exportDelta = CounterDelta()
+    var importDelta: CounterDelta
+    var exportDelta: CounterDelta
     /// Set by `finalize`.
     var coverage = 0.0
 
     init?(_ input: IndicatorInput) {
         guard let meter = input.meter, meter.indices.meterImport != nil, meter.indices.meterExport != nil else { return nil }
+        importDelta = CounterDelta(groupID: meter.groupID, counter: "meter import")
+        exportDelta = CounterDelta(groupID: meter.groupID, counter: "meter export")
     }
 
     @inline(__always)
-    mutating func add(importSummary: SlotSummary?, exportSummary: SlotSummary?) {
-        importDelta.add(importSummary)
-        exportDelta.add(exportSummary)
+    mutating func add(importSummary: SlotSummary?, exportSummary: SlotSummary?, atMS: Int64) {
+        importDelta.add(importSummary, atMS: atMS)
+        exportDelta.add(exportSummary, atMS: atMS)
     }
 
     var importKWh: Double { importDelta.readings ? importDelta.kWh : .nan }
     var exportKWh: Double { exportDelta.readings ? exportDelta.kWh : .nan }
-    var resets: Int { importDelta.resets + exportDelta.resets }
+    var resets: [CounterReset] { importDelta.resets + exportDelta.resets }
+
+    /// Notes on one meter counter's resets, with their times.
+    static func notes(_ delta: CounterDelta) -> [String] {
+        guard !delta.resets.isEmpty else { return [] }
+        let n = delta.resets.count
+        return [
+            "\(n) \(delta.counter) counter reset\(n == 1 ? "" : "s"): "
+                + delta.resets.prefix(10).map { "at \($0.timeText) (\(numberText($0.fromKWh)) → \(numberText($0.toKWh)) kWh)" }
+                .joined(separator: "; ") + (n > 10 ? "; …" : "")
+        ]
+    }
 
     mutating func finalize(_ ctx: IndicatorContext, layout: IndicatorLayout) {
         guard let g = layout.meterGroup, let i = layout.groups[g].indices.meterImport, let e = layout.groups[g].indices.meterExport
@@ -121,14 +174,13 @@ enum EnergyIndicators {
         out.append(.make("energy.discharge_kwh", energy.dischargeKWh, "kWh", coverage: energy.coverage, minimum: m,
             formula: "E_d: Σ counter deltas, else ∫ max(P, 0) dt", confidence: .verified, notes: [note]))
         if energy.hasCounter {
-            var notes = energy.counterResets > 0 ? ["\(energy.counterResets) counter resets (never counted as energy)"] : []
-            if energy.counterOnlyPartial { notes.append("not every energy group has counters: totals are partial") }
+            let partial = energy.counterOnlyPartial ? ["not every energy group has counters: totals are partial"] : []
             out.append(.make("energy.charge_counter_kwh", energy.counterChargeKWh, "kWh", coverage: energy.counterCoverage,
-                minimum: m, formula: "Σ charge counter deltas", confidence: .verified, notes: notes,
-                inputsOK: !energy.counterOnlyPartial))
+                minimum: m, formula: "Σ charge counter deltas", confidence: .verified,
+                notes: energy.resetNotes(counter: "charge") + partial, inputsOK: !energy.counterOnlyPartial))
             out.append(.make("energy.discharge_counter_kwh", energy.counterDischargeKWh, "kWh", coverage: energy.counterCoverage,
-                minimum: m, formula: "Σ discharge counter deltas", confidence: .verified, notes: notes,
-                inputsOK: !energy.counterOnlyPartial))
+                minimum: m, formula: "Σ discharge counter deltas", confidence: .verified,
+                notes: energy.resetNotes(counter: "discharge") + partial, inputsOK: !energy.counterOnlyPartial))
         }
         if energy.hasPower {
             out.append(.make("energy.charge_integrated_kwh", energy.integratedChargeKWh, "kWh", coverage: energy.integratedCoverage,
@@ -143,11 +195,9 @@ enum EnergyIndicators {
             confidence: .verified))
         if let meter {
             out.append(.make("meter.import_kwh", meter.importKWh, "kWh", coverage: meter.coverage, minimum: m,
-                formula: "E_off: Σ meter import counter steps", confidence: .verified,
-                notes: meter.resets > 0 ? ["\(meter.resets) meter counter resets"] : []))
+                formula: "E_off: Σ meter import counter steps", confidence: .verified, notes: MeterAccounting.notes(meter.importDelta)))
             out.append(.make("meter.export_kwh", meter.exportKWh, "kWh", coverage: meter.coverage, minimum: m,
-                formula: "E_on: Σ meter export counter steps", confidence: .verified,
-                notes: meter.resets > 0 ? ["\(meter.resets) meter counter resets"] : []))
+                formula: "E_on: Σ meter export counter steps", confidence: .verified, notes: MeterAccounting.notes(meter.exportDelta)))
         }
         return out
     }

@@ -139,7 +139,7 @@ public struct IndicatorAccumulator {
         return IndicatorReport(
             windowStartMS: shape.windowStartMS, windowEndMS: shape.windowEndMS, slotMS: shape.slotMS, values: values,
             dischargeEvents: discharge.events, signalCompleteness: signals, dayCompleteness: completeness.days,
-            tariffID: tariff?.id)
+            tariffID: tariff?.id, counterResets: energy.resets + (meter?.resets ?? []))
     }
 
     // MARK: one step
@@ -199,6 +199,10 @@ public struct IndicatorAccumulator {
         stepEnergy[g] = slot.pointee.energy
         let idx = layout.indices[g]
         @inline(__always) func summary(_ index: Int?) -> SlotSummary? { IndicatorContext.summary(slot, index) }
+        if idx.chargeCounter != nil || idx.dischargeCounter != nil {
+            energy.observeCounters(
+                group: g, charge: summary(idx.chargeCounter), discharge: summary(idx.dischargeCounter), atMS: step.startMS)
+        }
         if g == 0 {
             step.soc = summary(idx.soc)
             step.power = summary(idx.power)
@@ -222,7 +226,7 @@ public struct IndicatorAccumulator {
     mutating func endStep() {
         let i = stepsFed
         let (charge, discharge) = energy.add(stepEnergy, sources: layout.energySources)
-        meter?.add(importSummary: step.meterImport, exportSummary: step.meterExport)
+        meter?.add(importSummary: step.meterImport, exportSummary: step.meterExport, atMS: step.startMS)
         availability?.add(step)
         self.discharge.add(step, index: i)
         safety.add(step)

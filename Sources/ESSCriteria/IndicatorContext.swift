@@ -31,26 +31,71 @@ struct IndicatorContext {
     }
 }
 
+/// A drop of a cumulative energy counter (a reset or a replaced controller), found between
+/// two consecutive readings: never counted as energy, listed with where it happened.
+public struct CounterReset: Sendable, Hashable {
+    /// The group ("site", a device id, the meter's id).
+    public var groupID: String
+    /// "charge", "discharge", "meter import" or "meter export".
+    public var counter: String
+    /// Start of the slot in which the lower reading was seen (UTC ms).
+    public var atMS: Int64
+    /// The reading before the drop and the one after it (kWh).
+    public var fromKWh: Double
+    public var toKWh: Double
+
+    public init(groupID: String, counter: String, atMS: Int64, fromKWh: Double, toKWh: Double) {
+        self.groupID = groupID
+        self.counter = counter
+        self.atMS = atMS
+        self.fromKWh = fromKWh
+        self.toKWh = toKWh
+    }
+
+    /// "2025-03-04T10:15Z" (UTC, to the minute).
+    public var timeText: String {
+        let day = atMS >= 0 ? atMS / 86_400_000 : (atMS - 86_399_999) / 86_400_000
+        let (y, m, d) = CivilCalendar.date(daysSinceEpoch: day)
+        let minute = (atMS - day * 86_400_000) / 60_000
+        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(y)-\(two(m))-\(two(d))T\(two(minute / 60)):\(two(minute % 60))Z"
+    }
+}
+
 /// Energy from a cumulative counter signal's slot summaries, fed in time order: the sum of
 /// non-negative steps between consecutive valid readings (within a slot last − first, between
 /// slots the next slot's first − the previous known slot's last), from the first to the last
-/// valid reading inside the window. A drop is a reset: counted, never energy.
+/// valid reading inside the window. A drop is a reset: counted and listed with its slot, never
+/// energy. (A reset inside a slot whose last reading is again above its first is not visible
+/// here; the consolidator counts those in `EnergySummary.counterResets`.)
 struct CounterDelta {
     var kWh: Double = 0
-    var resets = 0
     var readings = false
+    /// Every drop seen, in time order (`groupID` and `counter` as given at init).
+    var resets: [CounterReset] = []
+    let groupID: String
+    let counter: String
     private var previousLast: Double?
 
+    init(groupID: String = "", counter: String = "") {
+        self.groupID = groupID
+        self.counter = counter
+    }
+
     @inline(__always)
-    mutating func add(_ s: SlotSummary?) {
+    mutating func add(_ s: SlotSummary?, atMS: Int64 = 0) {
         guard let s, s.first.isFinite, s.last.isFinite else { return }
         readings = true
         if let p = previousLast {
             let d = s.first - p
-            if d >= 0 { kWh += d } else { resets += 1 }
+            if d >= 0 { kWh += d } else { resets.append(CounterReset(groupID: groupID, counter: counter, atMS: atMS, fromKWh: p, toKWh: s.first)) }
         }
         let inside = s.last - s.first
-        if inside >= 0 { kWh += inside } else { resets += 1 }
+        if inside >= 0 {
+            kWh += inside
+        } else {
+            resets.append(CounterReset(groupID: groupID, counter: counter, atMS: atMS, fromKWh: s.first, toKWh: s.last))
+        }
         previousLast = s.last
     }
 }

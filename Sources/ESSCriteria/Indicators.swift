@@ -12,11 +12,16 @@ public struct IndicatorReport: Sendable, Hashable {
     public var dayCompleteness: [DayCompleteness]
     /// The tariff the peak-shifting indicators used, if any.
     public var tariffID: String?
+    /// Every drop of an energy counter (storage charge and discharge counters of each energy
+    /// group, the meter's import and export), per counter, in time order.
+    public var counterResets: [CounterReset]
 
     public init(
         windowStartMS: Int64, windowEndMS: Int64, slotMS: Int64, values: [IndicatorValue], dischargeEvents: [DischargeEvent],
-        signalCompleteness: [SignalCompleteness], dayCompleteness: [DayCompleteness], tariffID: String?
+        signalCompleteness: [SignalCompleteness], dayCompleteness: [DayCompleteness], tariffID: String?,
+        counterResets: [CounterReset] = []
     ) {
+        self.counterResets = counterResets
         self.windowStartMS = windowStartMS
         self.windowEndMS = windowEndMS
         self.slotMS = slotMS
