@@ -36,6 +36,7 @@ public struct IndicatorAccumulator {
     var safety: SafetyIndicators.Tally
     var peak: PeakShiftingIndicators.Tally?
     var completeness: CompletenessIndicators.Tally
+    var gaps: CommunicationGapTracker
 
     // The current step, filled while its groups are fed.
     var step = StepScratch()
@@ -86,6 +87,7 @@ public struct IndicatorAccumulator {
         safety = SafetyIndicators.Tally()
         peak = tariff.map { _ in PeakShiftingIndicators.Tally() }
         completeness = CompletenessIndicators.Tally(columnCount: layout.columnNames.count)
+        gaps = CommunicationGapTracker(groupIDs: layout.groups.map(\.groupID))
     }
 
     /// Number of steps in the window (`shape.slotCount`).
@@ -139,7 +141,7 @@ public struct IndicatorAccumulator {
         return IndicatorReport(
             windowStartMS: shape.windowStartMS, windowEndMS: shape.windowEndMS, slotMS: shape.slotMS, values: values,
             dischargeEvents: discharge.events, signalCompleteness: signals, dayCompleteness: completeness.days,
-            tariffID: tariff?.id, counterResets: energy.resets + (meter?.resets ?? []))
+            tariffID: tariff?.id, counterResets: energy.resets + (meter?.resets ?? []), communicationGaps: gaps.finish())
     }
 
     // MARK: one step
@@ -187,7 +189,13 @@ public struct IndicatorAccumulator {
     mutating func feed(_ g: Int, _ slot: UnsafePointer<ConsolidatedSlot>) {
         let first = layout.coveredOffset[g]
         let n = min(slot.pointee.signals.count, layout.tracked[g])
-        for s in 0..<n { covered[first + s] &+= slot.pointee.signals[s].coveredMS }
+        var best: Int64 = 0
+        for s in 0..<n {
+            let c = slot.pointee.signals[s].coveredMS
+            covered[first + s] &+= c
+            best = max(best, c)
+        }
+        gaps.covered(g, ms: best)
         if completeness.stepInOlderDay {
             // Rare (a clock step back across midnight): this step's time goes to the older day.
             for s in 0..<n {
@@ -231,6 +239,7 @@ public struct IndicatorAccumulator {
         self.discharge.add(step, index: i)
         safety.add(step)
         if let tariff { peak?.add(step, chargeKWh: charge, dischargeKWh: discharge, tariff: tariff) }
+        gaps.endStep(startMS: step.startMS, lengthMS: step.lengthMS)
         stepsFed += 1
     }
 }

@@ -54,11 +54,9 @@ public struct CounterReset: Sendable, Hashable {
 
     /// "2025-03-04T10:15Z" (UTC, to the minute).
     public var timeText: String {
-        let day = atMS >= 0 ? atMS / 86_400_000 : (atMS - 86_399_999) / 86_400_000
-        let (y, m, d) = CivilCalendar.date(daysSinceEpoch: day)
-        let minute = (atMS - day * 86_400_000) / 60_000
-        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(y)-\(two(m))-\(two(d))T\(two(minute / 60)):\(two(minute % 60))Z"
+        let t = LocalTime(utcMS: atMS, offsetSeconds: 0)
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(t.date)T\(two(t.minuteOfDay / 60)):\(two(t.minuteOfDay % 60))Z"
     }
 }
 

@@ -15,13 +15,16 @@ public struct IndicatorReport: Sendable, Hashable {
     /// Every drop of an energy counter (storage charge and discharge counters of each energy
     /// group, the meter's import and export), per counter, in time order.
     public var counterResets: [CounterReset]
+    /// Each group's runs of steps without data (site, devices, meter), in time order.
+    public var communicationGaps: [CommunicationGap]
 
     public init(
         windowStartMS: Int64, windowEndMS: Int64, slotMS: Int64, values: [IndicatorValue], dischargeEvents: [DischargeEvent],
         signalCompleteness: [SignalCompleteness], dayCompleteness: [DayCompleteness], tariffID: String?,
-        counterResets: [CounterReset] = []
+        counterResets: [CounterReset] = [], communicationGaps: [CommunicationGap] = []
     ) {
         self.counterResets = counterResets
+        self.communicationGaps = communicationGaps
         self.windowStartMS = windowStartMS
         self.windowEndMS = windowEndMS
         self.slotMS = slotMS

@@ -19,7 +19,7 @@ public struct EvidenceExport: Sendable, Hashable {
 }
 
 /// Writes an evidence bundle for one site and window into an empty directory: `intervals.csv`,
-/// `daily.csv`, `devices.csv`, `indicators.csv`, `criteria.csv`, `money.csv`, `README.txt`,
+/// `daily.csv`, `devices.csv`, `indicators.csv`, `criteria.csv`, `money.csv`, `events.csv`, `README.txt`,
 /// `manifest.json`, `SHA256SUMS` and, when a signing key is given, `site.pub`, `site.pem`,
 /// `manifest.sig` and `SHA256SUMS.sig`.
 ///
@@ -36,6 +36,7 @@ public enum EvidenceExporter {
     public static let criteriaFile = "criteria.csv"
     public static let moneyFile = "money.csv"
     public static let completenessFile = "completeness.csv"
+    public static let eventsFile = "events.csv"
     public static let readmeFile = "README.txt"
 
     /// Exports `[fromMS, toMS)` in intervals of `intervalMS` (a whole number of minutes; the last
@@ -148,6 +149,17 @@ public enum EvidenceExporter {
         let money = try CSVWriter(path: "\(dir)/\(moneyFile)", header: EvidenceTables.moneyHeader, byteOrderMark: excel)
         for estimate in check?.estimates ?? [] { try money.write(EvidenceTables.moneyRow(policy: check!.policy.id, estimate)) }
         try finish(money)
+
+        // events.csv: gaps, counter resets, stops, quarantines, repaired hints, planned outages.
+        let storeEvents: [StoreEvent]
+        do { storeEvents = try reader.events().events } catch { throw EvidenceError("export: cannot read the store's events.jsonl: \(error)") }
+        let events = try CSVWriter(path: "\(dir)/\(eventsFile)", header: EvidenceEvents.header, byteOrderMark: excel)
+        for event in EvidenceEvents.events(
+            report: report, storeEvents: storeEvents, maintenance: maintenance, fromMS: fromMS, toMS: toMS)
+        {
+            try events.write(EvidenceEvents.row(event, offsets: offsets))
+        }
+        try finish(events)
 
         let readme = EvidenceReadme.text(
             hasMeter: hasMeter, policy: policy, tariffID: labeler?.tariffID, intervalMS: intervalMS, tier: tier,

@@ -128,7 +128,8 @@ enum EvidenceReadme {
             rule_id, title_en/_zh      规则编号与名称 / rule id and title;  clause_document, clause_article  出处 / clause
             status                     estimated 已估算, conditions_not_met 前提条款未通过（见 criteria.csv）, insufficient_data
                                        输入缺失 / estimated, conditions not met (see criteria.csv), or an input is missing
-            amount_cny                 点估算（元，2 位小数）；区间型规则为空 / point estimate (CNY, 2 decimals); empty for a band
+            amount_cny                 点估算（元，2 位小数）；区间型规则或前提未通过时为空 / point estimate (CNY, 2
+                                       decimals); empty for a band, and when a condition has not passed
             low_cny, high_cny          区间下限/上限（如江西 200 万–1000 万元）/ band limits (e.g. Jiangxi CNY 2M–10M)
             formula                    代入数值后的公式，例如 min(30000000, 0.3 × 投资) / the formula with its numbers, e.g.
                                        Beijing min(CNY 30M, 30 % of total investment); discharge-based: rate × metered
@@ -137,6 +138,18 @@ enum EvidenceReadme {
                                        "name = value unit (source)", separated by "; "; missing when not known
             conditions                 须先通过的条款编号 / criteria that must pass first
             provenance, confidence, notes  规则来源、可信度、说明 / where the rule comes from, confidence, notes
+
+            events.csv — 窗口内事件 / what happened in the window, in time order
+            ----------------------------------------------------
+            start_utc, end_utc         开始与结束（UTC；瞬时事件无结束）/ start and end (UTC; empty end for an instant)
+            start_local                开始（站点时间）/ start in site time
+            kind                       communication_gap 通信中断, counter_reset 计量器复位, essd_stopped /
+                                       essd_ended_uncleanly 采集停止, rows_quarantined 时钟回拨隔离的数据, planned_outage
+                                       计划检修, store_hint_repaired 存储索引修复 / communication gap (a run of steps each
+                                       missing over 1 % of data), counter reset, essd stopped (cleanly or not), rows set
+                                       aside after a clock that ran ahead was stepped back, planned outage, repaired store hint
+            group                      站点、设备或电表 / the site, a device or the meter
+            detail                     说明 / what it changed
 
             manifest.json — 清单 / manifest
             ----------------------------------------------------

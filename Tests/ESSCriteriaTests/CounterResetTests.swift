@@ -71,3 +71,35 @@ struct CounterResetTests {
         #expect(r["meter.export_kwh"]?.notes.first?.hasPrefix("1 meter export counter reset: at 2024-03-01T02:00Z") == true)
     }
 }
+
+/// Issue 12, finding 9 (events): communication gaps per group, merged over consecutive steps.
+@Suite("Indicators: communication gaps")
+struct CommunicationGapTests {
+    @Test func aMissingHourIsOneGapPerGroup() {
+        // Local 05:00–06:00 missing in every group: 2024-02-29 21:00–22:00 UTC.
+        let input = SyntheticHistory.input(skip: { _, m in (300..<360).contains(m) })
+        let r = Indicators.compute(input)
+        let start = SyntheticHistory.march1 + 300 * 60_000
+        let expected = ["bms1", "meter", "site"].map {
+            CommunicationGap(groupID: $0, startMS: start, endMS: start + 3_600_000, missingMS: 3_600_000)
+        }
+        #expect(r.communicationGaps == expected, "\(r.communicationGaps)")
+    }
+
+    /// A slot covering 99.5 % is not a gap (coverage rounding); one covering 90 % is, and the
+    /// gap says how much was missing.
+    @Test func aPartlyCoveredStepCountsOnlyPastOnePercent() {
+        var input = SyntheticHistory.input()
+        func cover(_ m: Int, _ ms: Int64) {
+            input.site.slots[m].signals = input.site.slots[m].signals.map {
+                SlotSummary(count: $0.count, coveredMS: ms, min: $0.min, max: $0.max, mean: $0.mean, first: $0.first, last: $0.last)
+            }
+        }
+        cover(100, 59_700)
+        cover(200, 54_000)
+        cover(201, 30_000)
+        let r = Indicators.compute(input)
+        let start = SyntheticHistory.march1 + 200 * 60_000
+        #expect(r.communicationGaps == [CommunicationGap(groupID: "site", startMS: start, endMS: start + 120_000, missingMS: 36_000)])
+    }
+}

@@ -75,7 +75,17 @@ import Testing
         #expect(m.tariffID == "test-tariff")
         #expect(m.configurationSHA256 == CanonicalDescription.sha256(of: fixture.site))
         #expect(
-            m.files.map(\.name) == ["intervals.csv", "daily.csv", "devices.csv", "indicators.csv", "completeness.csv", "criteria.csv", "money.csv", "README.txt"])
+            m.files.map(\.name) == [
+                "intervals.csv", "daily.csv", "devices.csv", "indicators.csv", "completeness.csv", "criteria.csv", "money.csv",
+                "events.csv", "README.txt",
+            ])
+        // The half-covered third slot and the missing fourth are one gap of the site's data:
+        // 450 s + 900 s of the last 1800 s (by hand from the fixture).
+        let events = try Self.lines(out + "/events.csv")
+        #expect(events.first == EvidenceEvents.header.joined(separator: ","))
+        #expect(
+            events.contains("2024-04-30T16:30:00Z,2024-04-30T17:00:00Z,2024-05-01T00:30:00+08:00,communication_gap,site,no data for 1350 s of the 1800 s"),
+            "\(events)")
         #expect(try Self.lines(out + "/money.csv") == [EvidenceTables.moneyHeader.joined(separator: ",")])
         #expect(m.files.first { $0.name == "intervals.csv" }?.rows == 4)
         let readme = String(decoding: try #require(FileManager.default.contents(atPath: out + "/README.txt")), as: UTF8.self)

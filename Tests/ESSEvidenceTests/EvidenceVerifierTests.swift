@@ -1,3 +1,4 @@
+import ESSCriteria
 import ESSStore
 import Foundation
 import Testing
@@ -39,7 +40,7 @@ import Testing
         #expect(
             Set(report.verifiedFiles) == [
                 "intervals.csv", "daily.csv", "devices.csv", "indicators.csv", "completeness.csv", "criteria.csv", "money.csv", "README.txt", "site.pub",
-                "site.pem",
+                "site.pem", "events.csv",
             ])
         let pub = String(decoding: FileManager.default.contents(atPath: bundle + "/site.pub")!, as: UTF8.self)
         #expect(pub == key.publicKeyHex + "\n" && key.publicKeyHex.count == 64)
@@ -50,8 +51,8 @@ import Testing
         defer { fixture.remove() }
         let bundle = try Self.signedBundle(fixture)
         let names = try FileManager.default.contentsOfDirectory(atPath: bundle).sorted()
-        // The 11 of format 1, and SHA256SUMS, SHA256SUMS.sig, site.pem.
-        #expect(names.count == 14)
+        // The 11 of format 1, and SHA256SUMS, SHA256SUMS.sig, site.pem, events.csv.
+        #expect(names.count == 15)
         for (i, name) in names.enumerated() {
             let copy = try Self.copy(bundle, to: "flip\(i)", in: fixture)
             try Self.flipMiddleByte("\(copy)/\(name)")
@@ -180,5 +181,35 @@ import Testing
         let (forgedStatus, forgedOut) = try Self.run("openssl", Self.openssl, in: rewritten)
         #expect(forgedStatus != 0, "openssl accepted a rewritten SHA256SUMS: \(forgedOut)")
         #expect(EvidenceVerifier.verify(directory: rewritten).problems.contains { $0.file == "SHA256SUMS.sig" })
+    }
+}
+
+/// Issue 12, finding 9: `events.csv` lists what a reviewer must know, in time order.
+@Suite struct EvidenceEventsTests {
+    @Test func everyKindInTimeOrder() throws {
+        let t0: Int64 = 1_709_251_200_000  // 2024-03-01T00:00:00Z
+        let report = IndicatorReport(
+            windowStartMS: t0, windowEndMS: t0 + 86_400_000, slotMS: 60_000, values: [], dischargeEvents: [], signalCompleteness: [],
+            dayCompleteness: [], tariffID: nil,
+            counterResets: [CounterReset(groupID: "site", counter: "charge", atMS: t0 + 7_200_000, fromKWh: 10_750, toKWh: 750)],
+            communicationGaps: [CommunicationGap(groupID: "pcs1", startMS: t0 + 3_600_000, endMS: t0 + 5_400_000, missingMS: 1_750_000)])
+        let events = EvidenceEvents.events(
+            report: report,
+            storeEvents: [
+                .stopped(atMS: t0 - 1000, clean: true),  // before the window: not listed
+                .stopped(atMS: t0 + 3_600_000, clean: false),
+            ],
+            maintenance: [MaintenanceWindow(startMS: t0 + 36_000_000, endMS: t0 + 39_600_000, reason: "PCS service")],
+            fromMS: t0, toMS: t0 + 86_400_000)
+        let offsets = try #require(UTCOffsetTable(timeZoneIdentifier: "Asia/Shanghai", fromUTCMS: t0 - 86_400_000, toUTCMS: t0 + 2 * 86_400_000))
+        let rows = events.map { EvidenceEvents.row($0, offsets: offsets) }
+        #expect(rows.map { $0[3] } == ["essd_ended_uncleanly", "communication_gap", "counter_reset", "planned_outage"], "\(rows)")
+        #expect(rows[1] == [
+            "2024-03-01T01:00:00Z", "2024-03-01T01:30:00Z", "2024-03-01T09:00:00+08:00", "communication_gap", "pcs1",
+            "no data for 1750 s of the 1800 s",
+        ])
+        #expect(rows[2][0] == "2024-03-01T02:00:00Z" && rows[2][1] == "" && rows[2][4] == "site")
+        #expect(rows[2][5] == "charge counter 10750.000 → 750.000 kWh (never counted as energy)")
+        #expect(rows[3][5] == "maintenance window: PCS service" && rows[3][1] == "2024-03-01T11:00:00Z")
     }
 }
