@@ -15,9 +15,15 @@ struct EnergyAccounting {
     var counterCoverage = 1.0
     var integratedCoverage = 1.0
     var unaccountedMS: Int64 = 0
-    /// Counters where every energy group has them, else integrated power.
-    var usesCounter: Bool { hasCounter && !counterOnlyPartial }
+    /// Counters where every energy group has them and the window holds counter readings, else
+    /// integrated power (the documented fallback); counters again when there is no power either.
+    var usesCounter: Bool { hasCounter && !counterOnlyPartial && (counterSeen || !hasPower) }
     var counterOnlyPartial = false
+    /// Whether any counter delta (charge / discharge) was read in the window: without one the
+    /// counter sums are unknown, not 0.
+    var counterChargeSeen = false
+    var counterDischargeSeen = false
+    var counterSeen: Bool { counterChargeSeen || counterDischargeSeen }
     /// Per energy group: time integrated from power so far.
     var integratedMS: [Int64]
     /// Per group of the layout (nil: not an energy source): its charge and discharge counters'
@@ -70,29 +76,46 @@ struct EnergyAccounting {
         return notes
     }
 
+    /// One step's E_c and E_d from each source (NaN where unknown); which one counts is known
+    /// only at the window's end (`usesCounter`), so per-step consumers keep both.
+    struct StepEnergy {
+        var counterCharge = Double.nan
+        var counterDischarge = Double.nan
+        var integratedCharge = Double.nan
+        var integratedDischarge = Double.nan
+    }
+
     /// One step: every energy group's slot energy (`stepEnergy[g]`, nil when missing).
-    /// Returns the step's E_c and E_d from the preferred source, NaN where unknown.
     @inline(__always)
-    mutating func add(_ stepEnergy: [EnergySummary?], sources: [Int]) -> (chargeKWh: Double, dischargeKWh: Double) {
-        var charge = Double.nan
-        var discharge = Double.nan
-        let useCounter = usesCounter
+    mutating func add(_ stepEnergy: [EnergySummary?], sources: [Int]) -> StepEnergy {
+        var out = StepEnergy()
+        @inline(__always) func sum(_ total: inout Double, _ v: Double) { if v.isFinite { total = (total.isNaN ? 0 : total) + v } }
         for k in sources.indices {
             let g = sources[k]
             guard let e = stepEnergy[g] else { continue }
-            if e.counterChargeKWh.isFinite { counterChargeKWh += e.counterChargeKWh }
-            if e.counterDischargeKWh.isFinite { counterDischargeKWh += e.counterDischargeKWh }
+            if e.counterChargeKWh.isFinite {
+                counterChargeKWh += e.counterChargeKWh
+                counterChargeSeen = true
+            }
+            if e.counterDischargeKWh.isFinite {
+                counterDischargeKWh += e.counterDischargeKWh
+                counterDischargeSeen = true
+            }
             if e.integratedChargeKWh.isFinite { integratedChargeKWh += e.integratedChargeKWh }
             if e.integratedDischargeKWh.isFinite { integratedDischargeKWh += e.integratedDischargeKWh }
             integratedMS[k] += e.integratedMS
             counterResets += e.counterResets
-            let c = useCounter ? e.counterChargeKWh : e.integratedChargeKWh
-            let d = useCounter ? e.counterDischargeKWh : e.integratedDischargeKWh
-            if c.isFinite { charge = (charge.isNaN ? 0 : charge) + c }
-            if d.isFinite { discharge = (discharge.isNaN ? 0 : discharge) + d }
+            sum(&out.counterCharge, e.counterChargeKWh)
+            sum(&out.counterDischarge, e.counterDischargeKWh)
+            sum(&out.integratedCharge, e.integratedChargeKWh)
+            sum(&out.integratedDischarge, e.integratedDischargeKWh)
         }
-        return (charge, discharge)
+        return out
     }
+
+    /// The counter sums, NaN (unknown) when the window holds no reading of that counter.
+    var counterChargeValue: Double { counterChargeSeen ? counterChargeKWh : .nan }
+    var counterDischargeValue: Double { counterDischargeSeen ? counterDischargeKWh : .nan }
 
     /// Sets the coverages and unaccounted time once every step is fed.
     mutating func finalize(_ ctx: IndicatorContext, layout: IndicatorLayout) {
@@ -115,11 +138,14 @@ struct EnergyAccounting {
         if !hasPower { unaccountedMS = ctx.windowMS }
     }
 
-    var chargeKWh: Double { usesCounter ? counterChargeKWh : (hasPower ? integratedChargeKWh : .nan) }
-    var dischargeKWh: Double { usesCounter ? counterDischargeKWh : (hasPower ? integratedDischargeKWh : .nan) }
+    var chargeKWh: Double { usesCounter ? counterChargeValue : (hasPower ? integratedChargeKWh : .nan) }
+    var dischargeKWh: Double { usesCounter ? counterDischargeValue : (hasPower ? integratedDischargeKWh : .nan) }
     var coverage: Double { usesCounter ? counterCoverage : integratedCoverage }
     var sourceNote: String {
-        usesCounter ? "from energy counters" : (hasPower ? "from integrated active power" : "no counter and no power signal")
+        if usesCounter { return counterSeen ? "from energy counters" : "from energy counters: none read in the window" }
+        guard hasPower else { return "no counter and no power signal" }
+        if hasCounter && !counterOnlyPartial { return "from integrated active power: the window holds no counter reading" }
+        return "from integrated active power"
     }
 }
 
@@ -175,10 +201,10 @@ enum EnergyIndicators {
             formula: "E_d: Σ counter deltas, else ∫ max(P, 0) dt", confidence: .verified, notes: [note]))
         if energy.hasCounter {
             let partial = energy.counterOnlyPartial ? ["not every energy group has counters: totals are partial"] : []
-            out.append(.make("energy.charge_counter_kwh", energy.counterChargeKWh, "kWh", coverage: energy.counterCoverage,
+            out.append(.make("energy.charge_counter_kwh", energy.counterChargeValue, "kWh", coverage: energy.counterCoverage,
                 minimum: m, formula: "Σ charge counter deltas", confidence: .verified,
                 notes: energy.resetNotes(counter: "charge") + partial, inputsOK: !energy.counterOnlyPartial))
-            out.append(.make("energy.discharge_counter_kwh", energy.counterDischargeKWh, "kWh", coverage: energy.counterCoverage,
+            out.append(.make("energy.discharge_counter_kwh", energy.counterDischargeValue, "kWh", coverage: energy.counterCoverage,
                 minimum: m, formula: "Σ discharge counter deltas", confidence: .verified,
                 notes: energy.resetNotes(counter: "discharge") + partial, inputsOK: !energy.counterOnlyPartial))
         }

@@ -233,12 +233,12 @@ public struct IndicatorAccumulator {
     @inline(__always)
     mutating func endStep() {
         let i = stepsFed
-        let (charge, discharge) = energy.add(stepEnergy, sources: layout.energySources)
+        let sums = energy.add(stepEnergy, sources: layout.energySources)
         meter?.add(importSummary: step.meterImport, exportSummary: step.meterExport, atMS: step.startMS)
         availability?.add(step)
         self.discharge.add(step, index: i)
         safety.add(step)
-        if let tariff { peak?.add(step, chargeKWh: charge, dischargeKWh: discharge, tariff: tariff) }
+        if let tariff { peak?.add(step, energy: sums, tariff: tariff) }
         gaps.endStep(startMS: step.startMS, lengthMS: step.lengthMS)
         stepsFed += 1
     }

@@ -43,20 +43,30 @@ enum PeakShiftingIndicators {
     /// E_c and E_d per period kind (indexed as `PeriodKind.allCases`), step by step.
     struct Tally {
         var cache = DayCache()
-        var chargeBy = [Double](repeating: 0, count: PeriodKind.allCases.count)
-        var dischargeBy = [Double](repeating: 0, count: PeriodKind.allCases.count)
-        var unassigned = 0
+        /// Per period kind, from counters and from integrated power (which one is used is
+        /// decided at the window's end, as for the totals: `EnergyAccounting.usesCounter`).
+        var counterChargeBy = [Double](repeating: 0, count: PeriodKind.allCases.count)
+        var counterDischargeBy = [Double](repeating: 0, count: PeriodKind.allCases.count)
+        var integratedChargeBy = [Double](repeating: 0, count: PeriodKind.allCases.count)
+        var integratedDischargeBy = [Double](repeating: 0, count: PeriodKind.allCases.count)
+        var counterUnassigned = 0
+        var integratedUnassigned = 0
 
         @inline(__always)
-        mutating func add(_ step: IndicatorAccumulator.StepScratch, chargeKWh c: Double, dischargeKWh d: Double, tariff: TariffCalendar) {
-            guard c.isFinite || d.isFinite else { return }
+        mutating func add(_ step: IndicatorAccumulator.StepScratch, energy e: EnergyAccounting.StepEnergy, tariff: TariffCalendar) {
+            let counter = e.counterCharge.isFinite || e.counterDischarge.isFinite
+            let integrated = e.integratedCharge.isFinite || e.integratedDischarge.isFinite
+            guard counter || integrated else { return }
             guard let kind = cache.kind(tariff, day: step.localDay, minute: step.localMinute) else {
-                unassigned += 1
+                if counter { counterUnassigned += 1 }
+                if integrated { integratedUnassigned += 1 }
                 return
             }
             let k = Self.index(kind)
-            if c.isFinite { chargeBy[k] += c }
-            if d.isFinite { dischargeBy[k] += d }
+            if e.counterCharge.isFinite { counterChargeBy[k] += e.counterCharge }
+            if e.counterDischarge.isFinite { counterDischargeBy[k] += e.counterDischarge }
+            if e.integratedCharge.isFinite { integratedChargeBy[k] += e.integratedCharge }
+            if e.integratedDischarge.isFinite { integratedDischargeBy[k] += e.integratedDischarge }
         }
 
         @inline(__always)
@@ -74,9 +84,12 @@ enum PeakShiftingIndicators {
     static func compute(_ ctx: IndicatorContext, _ energy: EnergyAccounting, _ tally: Tally, tariff: TariffCalendar) -> [IndicatorValue] {
         let m = ctx.minimum
         let kinds = PeriodKind.allCases
-        let chargeBy = Dictionary(uniqueKeysWithValues: kinds.map { ($0, tally.chargeBy[Tally.index($0)]) })
-        let dischargeBy = Dictionary(uniqueKeysWithValues: kinds.map { ($0, tally.dischargeBy[Tally.index($0)]) })
-        let unassigned = tally.unassigned
+        let counter = energy.usesCounter
+        let charges = counter ? tally.counterChargeBy : tally.integratedChargeBy
+        let discharges = counter ? tally.counterDischargeBy : tally.integratedDischargeBy
+        let chargeBy = Dictionary(uniqueKeysWithValues: kinds.map { ($0, charges[Tally.index($0)]) })
+        let dischargeBy = Dictionary(uniqueKeysWithValues: kinds.map { ($0, discharges[Tally.index($0)]) })
+        let unassigned = counter ? tally.counterUnassigned : tally.integratedUnassigned
         // Sums in PeriodKind order (deterministic, unlike a dictionary's order).
         let totalC = kinds.reduce(0) { $0 + chargeBy[$1]! }
         let totalD = kinds.reduce(0) { $0 + dischargeBy[$1]! }

@@ -119,3 +119,46 @@ struct MissingDataTests {
         #expect(gbt.results.first { $0.criterion.id == "gbt.comprehensive_efficiency" }?.verdict == .insufficientData)
     }
 }
+
+/// Issue 12, finding 5: a profile with counters but a window without counter data printed
+/// discharge energy and utilisation as 0. Expected: the documented fallback to integrated power,
+/// saying so, and the counter sums unknown (NaN: null in JSON, "—" in tables), never 0.
+@Suite("Indicators: counters without data")
+struct CounterFallbackTests {
+    static func withoutCounterData() -> IndicatorInput {
+        var input = SyntheticHistory.input()
+        input.site.slots = input.site.slots.map { slot in
+            var slot = slot
+            slot.signals[3] = .unknown
+            slot.signals[4] = .unknown
+            slot.energy?.counterChargeKWh = .nan
+            slot.energy?.counterDischargeKWh = .nan
+            return slot
+        }
+        return input
+    }
+
+    @Test func integratedPowerIsUsedAndSaidWhenNoCounterWasRead() {
+        let r = Indicators.compute(Self.withoutCounterData(), tariff: BuiltInTariffs.guangdong2021)
+        // By hand: 500 kW for 4 h charged, 450 kW for 4 h discharged.
+        let charge = r["energy.charge_kwh"]
+        let discharge = r["energy.discharge_kwh"]
+        #expect(abs((charge?.value ?? .nan) - 2_000) < 1e-6 && charge?.status == .ok, "\(String(describing: charge))")
+        #expect(abs((discharge?.value ?? .nan) - 1_800) < 1e-6 && discharge?.status == .ok, "\(String(describing: discharge))")
+        #expect(discharge?.notes.contains("from integrated active power: the window holds no counter reading") == true)
+        // The counter sums are unknown, not 0.
+        #expect(r["energy.charge_counter_kwh"]?.value.isNaN == true && r["energy.charge_counter_kwh"]?.status == .insufficientData)
+        #expect(r["energy.discharge_counter_kwh"]?.value.isNaN == true)
+        // Utilisation from the same energy: E_d / P_N.
+        let pn = SyntheticHistory.facts.ratedPowerKW
+        #expect(abs((r["utilisation.hours"]?.value ?? .nan) - 1_800 / pn) < 1e-9)
+        // Peak shifting uses the same source: the integrated discharge, all of it in some band.
+        let normal = Indicators.compute(SyntheticHistory.input(), tariff: BuiltInTariffs.guangdong2021)
+        for id in ["peak.valley_charge_share_percent", "peak.peak_discharge_share_percent", "peak.shifted_kwh"] {
+            let a = r[id]?.value ?? .nan
+            #expect(a.isFinite, "\(id) has a value")
+            let b = normal[id]?.value ?? .nan
+            #expect(abs(a - b) < 1e-9, "\(id): \(a) without counters, \(b) with (the fixture's counters equal its integrated power)")
+        }
+    }
+}
