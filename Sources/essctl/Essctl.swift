@@ -11,7 +11,7 @@ struct Essctl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "essctl",
         abstract: "Query and check an essd site: configuration, store.",
-        subcommands: [ConfigCommand.self, StoreCommand.self, StatusCommand.self, DevicesCommand.self, SeriesCommand.self, KpiCommand.self, CheckCommand.self, ExportCommand.self, VerifyCommand.self, ImportCommand.self])
+        subcommands: [ConfigCommand.self, StoreCommand.self, StatusCommand.self, DevicesCommand.self, LatestCommand.self, SeriesCommand.self, KpiCommand.self, CheckCommand.self, ExportCommand.self, VerifyCommand.self, ImportCommand.self])
 }
 
 /// Options every command that reads the site shares.

@@ -288,6 +288,22 @@ import Testing
         let pcs = try #require(listed.first { $0["device_id"] as? String == "pcs1" })
         #expect(pcs["identity"] as? [String: String] == ["serial_number": "SIM-PCS1-0001", "firmware_version": "1.0.0"])
 
+        // Issue 12, finding 10: essctl latest, each point with its quality.
+        let (latestStatus, latestJSON, latestErr) = try Self.run(
+            TestEnvironment.product("essctl"), ["latest", "bms1", "--config", site.path, "--json"])
+        #expect(latestStatus == 0, "\(latestErr)")
+        let latest = try #require(try JSONSerialization.jsonObject(with: Data(latestJSON.utf8)) as? [[String: Any]], "\(latestJSON)")
+        #expect(latest.map { $0["device_id"] as? String } == ["bms1"])
+        let points = try #require(latest.first?["points"] as? [[String: Any]])
+        #expect(!points.isEmpty && points.allSatisfy { $0["quality"] is String }, "\(points)")
+        let socPoint = try #require(points.first { $0["role"] as? String == "soc_percent" }, "\(points)")
+        let latestSoC = try #require((socPoint["value"] as? NSNumber)?.doubleValue, "\(socPoint)")
+        #expect(socPoint["quality"] as? String == "ok" && abs(latestSoC - servedSoC) <= 0.5, "\(socPoint), simulator \(servedSoC)")
+        let (latestTableStatus, latestTable, _) = try Self.run(TestEnvironment.product("essctl"), ["latest", "--config", site.path])
+        #expect(latestTableStatus == 0 && latestTable.contains("QUALITY") && latestTable.contains("pcs1"), "\(latestTable)")
+        let (unknownStatus, _, unknownErr) = try Self.run(TestEnvironment.product("essctl"), ["latest", "nosuch", "--config", site.path])
+        #expect(unknownStatus == 65 && unknownErr.contains("bms1"), "\(unknownErr)")
+
         let metrics = try Self.httpGet(port: metricsPort, path: "/metrics")
         #expect(metrics.contains("essd_device_up{"), "\(metrics.prefix(500))")
         #expect(metrics.contains("essd_build_info{"))
