@@ -10,6 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SCRATCH=()
 if [[ -n "${EVIDENCE_BENCH_SCRATCH:-}" ]]; then SCRATCH=(--scratch-path "$EVIDENCE_BENCH_SCRATCH"); fi
+. scripts/bench-fresh-plan.sh
+bench_fresh_plan "${EVIDENCE_BENCH_SCRATCH:-.build}"
 (cd Benchmarks && swift build -c release "${SCRATCH[@]}" --product ess-evidence-bench)
 BENCH_BIN="$(cd Benchmarks && swift build -c release "${SCRATCH[@]}" --show-bin-path)/ess-evidence-bench"
 echo "machine: $(nproc) cores, $(uname -r), $(df -T "${TMPDIR:-/tmp}" | awk 'NR==2 {print $2}') scratch"

@@ -10,12 +10,8 @@ cd "$(dirname "$0")/.."
 # BENCH_SCRATCH_PATH: the Benchmarks package's build folder (default .build), e.g. .build-store
 # to keep one's own build apart from another engineer's in the same working tree.
 SCRATCH=(--scratch-path "${BENCH_SCRATCH_PATH:-.build}")
-# SwiftPM keeps the build plan of the path dependency (essd) and does not notice source files
-# added to it since; drop the plan when any source is newer, so it is made again.
-PLAN="Benchmarks/${BENCH_SCRATCH_PATH:-.build}/release/description.json"
-if [ -f "$PLAN" ] && [ -n "$(find Sources -name '*.swift' -newer "$PLAN" -print -quit)" ]; then
-    rm -f "$PLAN" "Benchmarks/${BENCH_SCRATCH_PATH:-.build}/release.yaml"
-fi
+. scripts/bench-fresh-plan.sh
+bench_fresh_plan "${BENCH_SCRATCH_PATH:-.build}"
 (cd Benchmarks && swift build -c release "${SCRATCH[@]}" --product ess-store-bench)
 BENCH_BIN="$(cd Benchmarks && swift build -c release "${SCRATCH[@]}" --show-bin-path)/ess-store-bench"
 echo "machine: $(nproc) cores, $(uname -r), $(df -T "${TMPDIR:-/tmp}" | awk 'NR==2 {print $2}') scratch"

@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product ess-sim
+. scripts/bench-fresh-plan.sh
+bench_fresh_plan .build
 (cd Benchmarks && swift build -c release --product ess-bench)
 SIM_BIN="$(swift build -c release --show-bin-path)/ess-sim"
 BENCH_BIN="$(cd Benchmarks && swift build -c release --show-bin-path)/ess-bench"
