@@ -10,7 +10,8 @@ internal import Foundation
 /// `HistoryImporter`'s.
 enum ImportMapReader {
     static let topKeys = [
-        "delimiter", "header_line", "sample_interval_seconds", "missing_values", "ignore", "time", "column",
+        "delimiter", "decimal_separator", "header_line", "sample_interval_seconds", "missing_values", "ignore", "time",
+        "column",
     ]
     static let timeKeys = ["column", "format"]
     static let columnKeys = ["column", "group", "signal", "scale"]
@@ -33,6 +34,20 @@ enum ImportMapReader {
                     "delimiter",
                     "\"\(text)\" is not one ASCII character other than a quote or line break; e.g. \",\", \";\" or \"\\t\""
                 )
+            }
+        }
+        var decimalSeparator = UInt8(ascii: ".")
+        if let text = top.string("decimal_separator", nonEmpty: true) {
+            switch text {
+            case ".": break
+            case ",":
+                decimalSeparator = UInt8(ascii: ",")
+                if delimiter == decimalSeparator {
+                    top.issue(
+                        "decimal_separator",
+                        "\",\" is also the delimiter; set delimiter = \";\" (or another character) for a decimal comma")
+                }
+            default: top.issue("decimal_separator", "\"\(text)\" is not allowed; expected \".\" or \",\"")
             }
         }
         let headerLine = top.has("header_line") ? top.integer("header_line", in: 0...1000) : 1
@@ -156,7 +171,8 @@ enum ImportMapReader {
         return HistoryImportMap(
             delimiter: delimiter, headerLine: headerLine, timeColumn: timeColumn, timeFormat: timeFormat,
             columns: columns,
-            ignoredColumns: ignored, missingValues: Set(missing), sampleIntervalMS: sampleIntervalMS)
+            ignoredColumns: ignored, missingValues: Set(missing), sampleIntervalMS: sampleIntervalMS,
+            decimalSeparator: decimalSeparator)
     }
 }
 

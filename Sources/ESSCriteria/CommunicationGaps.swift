@@ -21,46 +21,77 @@ public struct CommunicationGap: Sendable, Hashable {
 /// all covers nothing). Owns the open run of each group; pure.
 struct CommunicationGapTracker {
     let groupIDs: [String]
-    /// Per group: the best signal coverage of the current step (−1: not fed).
+    /// Per group: the best signal coverage of the step it was last fed in (`fedStep`).
     private var stepCovered: [Int64]
-    private var open: [CommunicationGap?]
+    private var fedStep: [Int]
+    private var stepNumber = 0
+    /// Per group: the open run (start, end, missing ms); start `Int64.min` when none. Plain values: this
+    /// runs once per step and group.
+    private var openStart: [Int64]
+    private var openEnd: [Int64]
+    private var openMissing: [Int64]
     private(set) var gaps: [CommunicationGap] = []
+    /// Groups fed with (nearly) full coverage this step, and runs open: when every group is
+    /// full and no run is open (the usual step), `endStep` does nothing.
+    private var fullThisStep = 0
+    private var openRuns = 0
 
     init(groupIDs: [String]) {
         self.groupIDs = groupIDs
-        stepCovered = Array(repeating: -1, count: groupIDs.count)
-        open = Array(repeating: nil, count: groupIDs.count)
+        stepCovered = Array(repeating: 0, count: groupIDs.count)
+        fedStep = Array(repeating: -1, count: groupIDs.count)
+        openStart = Array(repeating: .min, count: groupIDs.count)
+        openEnd = openStart
+        openMissing = Array(repeating: 0, count: groupIDs.count)
     }
 
-    /// Group `g`'s slot of the current step covered `ms` (its best signal).
+    private mutating func close(_ g: Int) {
+        gaps.append(CommunicationGap(groupID: groupIDs[g], startMS: openStart[g], endMS: openEnd[g], missingMS: openMissing[g]))
+        openStart[g] = .min
+        openMissing[g] = 0
+        openRuns -= 1
+    }
+
+    /// Group `g`'s slot of the current step (`lengthMS` long) covered `ms` (its best signal).
     @inline(__always)
-    mutating func covered(_ g: Int, ms: Int64) { stepCovered[g] = max(stepCovered[g], ms) }
+    mutating func covered(_ g: Int, ms: Int64, lengthMS: Int64) {
+        stepCovered[g] = ms
+        fedStep[g] = stepNumber
+        if (lengthMS - min(lengthMS, ms)) * 100 <= lengthMS { fullThisStep += 1 }
+    }
 
     /// Ends the step [startMS, startMS + lengthMS).
     @inline(__always)
     mutating func endStep(startMS: Int64, lengthMS: Int64) {
+        defer {
+            fullThisStep = 0
+            stepNumber += 1
+        }
+        // The usual step: every group fed and covered, no run open.
+        if fullThisStep == groupIDs.count && openRuns == 0 { return }
+        slowEndStep(startMS: startMS, lengthMS: lengthMS)
+    }
+
+    private mutating func slowEndStep(startMS: Int64, lengthMS: Int64) {
         for g in groupIDs.indices {
-            let missing = lengthMS - min(lengthMS, max(0, stepCovered[g]))
-            stepCovered[g] = -1
+            let covered = fedStep[g] == stepNumber ? max(0, stepCovered[g]) : 0
+            let missing = lengthMS - min(lengthMS, covered)
             if missing * 100 > lengthMS {
-                if open[g] == nil {
-                    open[g] = CommunicationGap(groupID: groupIDs[g], startMS: startMS, endMS: startMS, missingMS: 0)
+                if openStart[g] == .min {
+                    openStart[g] = startMS
+                    openRuns += 1
                 }
-                open[g]!.endMS = startMS + lengthMS
-                open[g]!.missingMS += missing
-            } else if let gap = open[g] {
-                gaps.append(gap)
-                open[g] = nil
+                openEnd[g] = startMS + lengthMS
+                openMissing[g] += missing
+            } else if openStart[g] != .min {
+                close(g)
             }
         }
     }
 
     /// Closes the runs still open at the window's end; returns every gap, in time order.
     mutating func finish() -> [CommunicationGap] {
-        for g in open.indices {
-            if let gap = open[g] { gaps.append(gap) }
-            open[g] = nil
-        }
+        for g in groupIDs.indices where openStart[g] != .min { close(g) }
         return gaps.sorted { ($0.startMS, $0.groupID) < ($1.startMS, $1.groupID) }
     }
 }

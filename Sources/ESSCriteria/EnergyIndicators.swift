@@ -26,9 +26,13 @@ struct EnergyAccounting {
     var counterSeen: Bool { counterChargeSeen || counterDischargeSeen }
     /// Per energy group: time integrated from power so far.
     var integratedMS: [Int64]
-    /// Per group of the layout (nil: not an energy source): its charge and discharge counters'
-    /// readings, to find each counter's resets with their time.
-    var counterReadings: [(charge: CounterDelta, discharge: CounterDelta)?]
+    /// Per energy source (`layout.energySources` order): its charge and discharge counters'
+    /// readings, to find each counter's resets with their time; `sourcePosition[g]` is group
+    /// `g`'s place there, −1 when it is not an energy source.
+    var chargeReadings: [CounterDelta]
+    var dischargeReadings: [CounterDelta]
+    let sourcePosition: [Int]
+    let sourceGroupIDs: [String]
 
     init(_ input: IndicatorInput, layout: IndicatorLayout) {
         let groups = layout.energySources.map { layout.groups[$0] }
@@ -37,24 +41,33 @@ struct EnergyAccounting {
         counterOnlyPartial = withCounter < groups.count
         hasPower = groups.contains { $0.indices.power != nil }
         integratedMS = [Int64](repeating: 0, count: groups.count)
-        counterReadings = layout.groups.indices.map { g in
-            guard layout.energySources.contains(g) else { return nil }
-            let id = layout.groups[g].groupID
-            return (CounterDelta(groupID: id, counter: "charge"), CounterDelta(groupID: id, counter: "discharge"))
-        }
+        var position = [Int](repeating: -1, count: layout.groups.count)
+        for (k, g) in layout.energySources.enumerated() where position[g] < 0 { position[g] = k }
+        sourcePosition = position
+        sourceGroupIDs = layout.energySources.map { layout.groups[$0].groupID }
+        chargeReadings = Array(repeating: CounterDelta(), count: layout.energySources.count)
+        dischargeReadings = chargeReadings
     }
 
-    /// Energy group `group`'s counter readings of one step (slot start `atMS`).
+    /// Whether group `g` is an energy source (its counters are watched for resets).
+    @inline(__always)
+    func isSource(_ g: Int) -> Bool { sourcePosition[g] >= 0 }
+
+    /// Energy source group `group`'s counter readings of one step (slot start `atMS`).
     @inline(__always)
     mutating func observeCounters(group: Int, charge: SlotSummary?, discharge: SlotSummary?, atMS: Int64) {
-        guard counterReadings[group] != nil else { return }
-        counterReadings[group]!.charge.add(charge, atMS: atMS)
-        counterReadings[group]!.discharge.add(discharge, atMS: atMS)
+        let k = sourcePosition[group]
+        guard k >= 0 else { return }
+        chargeReadings[k].add(charge, atMS: atMS)
+        dischargeReadings[k].add(discharge, atMS: atMS)
     }
 
     /// Every reset seen between or inside slots, per counter, in time order.
     var resets: [CounterReset] {
-        counterReadings.compactMap { $0 }.flatMap { $0.charge.resets + $0.discharge.resets }.sorted { $0.atMS < $1.atMS }
+        sourceGroupIDs.indices.flatMap { k in
+            chargeReadings[k].resets(groupID: sourceGroupIDs[k], counter: "charge")
+                + dischargeReadings[k].resets(groupID: sourceGroupIDs[k], counter: "discharge")
+        }.sorted { $0.atMS < $1.atMS }
     }
 
     /// Notes on one counter's resets ("charge" or "discharge"): how many, and when.
@@ -151,15 +164,15 @@ struct EnergyAccounting {
 
 /// The storage meter's import (E_off) and export (E_on), from its counter signals.
 struct MeterAccounting {
-    var importDelta: CounterDelta
-    var exportDelta: CounterDelta
+    var importDelta = CounterDelta()
+    var exportDelta = CounterDelta()
+    let groupID: String
     /// Set by `finalize`.
     var coverage = 0.0
 
     init?(_ input: IndicatorInput) {
         guard let meter = input.meter, meter.indices.meterImport != nil, meter.indices.meterExport != nil else { return nil }
-        importDelta = CounterDelta(groupID: meter.groupID, counter: "meter import")
-        exportDelta = CounterDelta(groupID: meter.groupID, counter: "meter export")
+        groupID = meter.groupID
     }
 
     @inline(__always)
@@ -170,15 +183,17 @@ struct MeterAccounting {
 
     var importKWh: Double { importDelta.readings ? importDelta.kWh : .nan }
     var exportKWh: Double { exportDelta.readings ? exportDelta.kWh : .nan }
-    var resets: [CounterReset] { importDelta.resets + exportDelta.resets }
+    var importResets: [CounterReset] { importDelta.resets(groupID: groupID, counter: "meter import") }
+    var exportResets: [CounterReset] { exportDelta.resets(groupID: groupID, counter: "meter export") }
+    var resets: [CounterReset] { importResets + exportResets }
 
     /// Notes on one meter counter's resets, with their times.
-    static func notes(_ delta: CounterDelta) -> [String] {
-        guard !delta.resets.isEmpty else { return [] }
-        let n = delta.resets.count
+    static func notes(_ resets: [CounterReset]) -> [String] {
+        guard let counter = resets.first?.counter else { return [] }
+        let n = resets.count
         return [
-            "\(n) \(delta.counter) counter reset\(n == 1 ? "" : "s"): "
-                + delta.resets.prefix(10).map { "at \($0.timeText) (\(numberText($0.fromKWh)) → \(numberText($0.toKWh)) kWh)" }
+            "\(n) \(counter) counter reset\(n == 1 ? "" : "s"): "
+                + resets.prefix(10).map { "at \($0.timeText) (\(numberText($0.fromKWh)) → \(numberText($0.toKWh)) kWh)" }
                 .joined(separator: "; ") + (n > 10 ? "; …" : "")
         ]
     }
@@ -221,9 +236,9 @@ enum EnergyIndicators {
             confidence: .verified))
         if let meter {
             out.append(.make("meter.import_kwh", meter.importKWh, "kWh", coverage: meter.coverage, minimum: m,
-                formula: "E_off: Σ meter import counter steps", confidence: .verified, notes: MeterAccounting.notes(meter.importDelta)))
+                formula: "E_off: Σ meter import counter steps", confidence: .verified, notes: MeterAccounting.notes(meter.importResets)))
             out.append(.make("meter.export_kwh", meter.exportKWh, "kWh", coverage: meter.coverage, minimum: m,
-                formula: "E_on: Σ meter export counter steps", confidence: .verified, notes: MeterAccounting.notes(meter.exportDelta)))
+                formula: "E_on: Σ meter export counter steps", confidence: .verified, notes: MeterAccounting.notes(meter.exportResets)))
         }
         return out
     }

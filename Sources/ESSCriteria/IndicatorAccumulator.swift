@@ -189,13 +189,14 @@ public struct IndicatorAccumulator {
     mutating func feed(_ g: Int, _ slot: UnsafePointer<ConsolidatedSlot>) {
         let first = layout.coveredOffset[g]
         let n = min(slot.pointee.signals.count, layout.tracked[g])
-        var best: Int64 = 0
-        for s in 0..<n {
-            let c = slot.pointee.signals[s].coveredMS
-            covered[first + s] &+= c
-            best = max(best, c)
+        for s in 0..<n { covered[first + s] &+= slot.pointee.signals[s].coveredMS }
+        // The group's best-covered signal, for communication gaps: the first signal when it is
+        // fully covered (the usual slot), else the maximum over all of them.
+        var best: Int64 = n > 0 ? slot.pointee.signals[0].coveredMS : 0
+        if (step.lengthMS - min(step.lengthMS, best)) * 100 > step.lengthMS {
+            for s in 0..<n { best = max(best, slot.pointee.signals[s].coveredMS) }
         }
-        gaps.covered(g, ms: best)
+        gaps.covered(g, ms: best, lengthMS: step.lengthMS)
         if completeness.stepInOlderDay {
             // Rare (a clock step back across midnight): this step's time goes to the older day.
             for s in 0..<n {
@@ -207,7 +208,7 @@ public struct IndicatorAccumulator {
         stepEnergy[g] = slot.pointee.energy
         let idx = layout.indices[g]
         @inline(__always) func summary(_ index: Int?) -> SlotSummary? { IndicatorContext.summary(slot, index) }
-        if idx.chargeCounter != nil || idx.dischargeCounter != nil {
+        if energy.isSource(g) {
             energy.observeCounters(
                 group: g, charge: summary(idx.chargeCounter), discharge: summary(idx.dischargeCounter), atMS: step.startMS)
         }

@@ -63,22 +63,16 @@ public struct CounterReset: Sendable, Hashable {
 /// Energy from a cumulative counter signal's slot summaries, fed in time order: the sum of
 /// non-negative steps between consecutive valid readings (within a slot last − first, between
 /// slots the next slot's first − the previous known slot's last), from the first to the last
-/// valid reading inside the window. A drop is a reset: counted and listed with its slot, never
-/// energy. (A reset inside a slot whose last reading is again above its first is not visible
-/// here; the consolidator counts those in `EnergySummary.counterResets`.)
+/// valid reading inside the window. A drop is a reset: kept with its slot, never energy. (A
+/// reset inside a slot whose last reading is again above its first is not visible here; the
+/// consolidator counts those in `EnergySummary.counterResets`.) Plain values only: it is fed
+/// once per step and group.
 struct CounterDelta {
     var kWh: Double = 0
     var readings = false
-    /// Every drop seen, in time order (`groupID` and `counter` as given at init).
-    var resets: [CounterReset] = []
-    let groupID: String
-    let counter: String
+    /// Every drop seen, in time order: slot start, reading before, reading after.
+    var drops: [(atMS: Int64, fromKWh: Double, toKWh: Double)] = []
     private var previousLast: Double?
-
-    init(groupID: String = "", counter: String = "") {
-        self.groupID = groupID
-        self.counter = counter
-    }
 
     @inline(__always)
     mutating func add(_ s: SlotSummary?, atMS: Int64 = 0) {
@@ -86,14 +80,15 @@ struct CounterDelta {
         readings = true
         if let p = previousLast {
             let d = s.first - p
-            if d >= 0 { kWh += d } else { resets.append(CounterReset(groupID: groupID, counter: counter, atMS: atMS, fromKWh: p, toKWh: s.first)) }
+            if d >= 0 { kWh += d } else { drops.append((atMS, p, s.first)) }
         }
         let inside = s.last - s.first
-        if inside >= 0 {
-            kWh += inside
-        } else {
-            resets.append(CounterReset(groupID: groupID, counter: counter, atMS: atMS, fromKWh: s.first, toKWh: s.last))
-        }
+        if inside >= 0 { kWh += inside } else { drops.append((atMS, s.first, s.last)) }
         previousLast = s.last
+    }
+
+    /// The drops as resets of `counter` in group `groupID`.
+    func resets(groupID: String, counter: String) -> [CounterReset] {
+        drops.map { CounterReset(groupID: groupID, counter: counter, atMS: $0.atMS, fromKWh: $0.fromKWh, toKWh: $0.toKWh) }
     }
 }

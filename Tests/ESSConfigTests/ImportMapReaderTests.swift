@@ -14,6 +14,7 @@ import Testing
     @Test func aFullMap() throws {
         let text = """
             delimiter = ";"
+            decimal_separator = ","
             header_line = 2
             sample_interval_seconds = 60
             missing_values = ["", "NULL"]
@@ -36,6 +37,7 @@ import Testing
             """
         let map = try ConfigurationLoader.parseImportMap(text: text, file: "map.toml", site: Self.site)
         #expect(map.delimiter == UInt8(ascii: ";"))
+        #expect(map.decimalSeparator == UInt8(ascii: ","))
         #expect(map.headerLine == 2)
         #expect(map.sampleIntervalMS == 60_000)
         #expect(map.missingValues == ["", "NULL"])
@@ -43,8 +45,8 @@ import Testing
         #expect(map.timeColumn == .name("Timestamp") && map.timeFormat == .local)
         #expect(
             map.columns == [
-                .init(column: .name("PCS1 P (W)"), group: "pcs1", signal: "active_power", scale: 0.001, line: 11),
-                .init(column: .number(5), group: "bms1", signal: "soc", scale: 1, line: 17),
+                .init(column: .name("PCS1 P (W)"), group: "pcs1", signal: "active_power", scale: 0.001, line: 12),
+                .init(column: .number(5), group: "bms1", signal: "soc", scale: 1, line: 18),
             ])
         #expect(map.groups == ["pcs1", "bms1"] && !map.feedsSiteDirectly)
     }
@@ -93,6 +95,15 @@ import Testing
                 "5: time.format: \"excel\" is not allowed; expected one of: rfc3339, local, epoch_s, epoch_ms",
                 "10: column[0].scale: must be a finite number other than 0, found 0",
             ]),
+        BadMap(
+            name: "a decimal comma with a comma delimiter, and an unknown decimal mark",
+            text: "decimal_separator = \",\"\n" + time + "[[column]]\ncolumn = \"a\"\ngroup = \"pcs1\"\nsignal = \"active_power\"\n",
+            issues: ["1: decimal_separator: \",\" is also the delimiter; set delimiter = \";\""]),
+        BadMap(
+            name: "a decimal mark that is neither point nor comma",
+            text: "delimiter = \";\"\ndecimal_separator = \"'\"\n" + time
+                + "[[column]]\ncolumn = \"a\"\ngroup = \"pcs1\"\nsignal = \"active_power\"\n",
+            issues: ["2: decimal_separator: \"'\" is not allowed; expected \".\" or \",\""]),
         BadMap(
             name: "missing time and columns",
             text: "delimiter = \",\"\n",

@@ -213,7 +213,15 @@ import Testing
             row: "2025-01-01 00:11:00,1e400,1,50,,", reason: .numberInvalid, column: "P_W", message: "is not a number"),
         BadRow(
             row: "2025-01-01 00:10:00,1,1,50,,", reason: .timeDuplicate, column: "time",
-            message: "repeats the time of line 3"),
+            message: "repeats the time of line 3 with the same values"),
+        // "1.0" is the value of line 3's "1": the same row, not a conflict.
+        BadRow(
+            row: "2025-01-01 00:10:00,1.0,1,50,,", reason: .timeDuplicate, column: "time",
+            message: "with the same values"),
+        // Issue 12, finding 11: a duplicate time with another value was dropped silently.
+        BadRow(
+            row: "2025-01-01 00:10:00,1,1,51,,", reason: .timeDuplicateConflict, column: "SOC %",
+            message: "repeats the time of line 3 with another value (\"50\" then \"51\"); line 3's row is kept"),
         BadRow(
             row: "2025-01-01 00:09:00,1,1,50,,", reason: .timeOutOfOrder, column: "time", message: "is before line 3's"),
         BadRow(
@@ -315,5 +323,25 @@ import Testing
         }
         let day: Int64 = 86_400_000
         #expect(times == [day - 5_400_000, day - 1_800_000, day + 1_800_000, day + 5_400_000])
+    }
+
+    /// Issue 12, finding 11: `decimal_separator = ","` reads "12,5" as 12.5 (with `;` between
+    /// fields); a grouping mark is refused rather than guessed.
+    @Test func aDecimalCommaIsRead() throws {
+        let map = HistoryImportMap(
+            delimiter: UInt8(ascii: ";"), headerLine: 0, timeColumn: .number(1), timeFormat: .epochSeconds,
+            columns: [.init(column: .number(2), group: "bms1", signal: "soc")], decimalSeparator: UInt8(ascii: ","))
+        var mapper = HistoryRowMapper(map: map, groups: Self.schemas, resolver: nil, notAfterMS: nil)
+        var values: [Double] = []
+        var rejected: [String] = []
+        for record in Self.records("1735660800;12,5\n1735660860;13\n1735660920;1.234,5\n1735660980;-0,25\n", delimiter: ";") {
+            switch try mapper.map(record) {
+            case .row(let r): values.append(r.values[1][0])
+            case .rejected(let r): rejected.append(r.message)
+            case .skipped: break
+            }
+        }
+        #expect(values == [12.5, 13, -0.25])
+        #expect(rejected == ["\"1.234,5\" is not a number (decimal comma)"])
     }
 }

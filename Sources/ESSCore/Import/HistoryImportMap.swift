@@ -66,12 +66,16 @@ public struct HistoryImportMap: Sendable, Hashable {
     /// Spacing of the export's rows, for heartbeats (3 × this, as essd uses 3 × the poll
     /// interval); nil: the most common spacing between rows.
     public var sampleIntervalMS: Int64?
+    /// The decimal mark of the numbers: `.` (default) or `,` (European exports, "12,5"; the
+    /// delimiter must then be another character, usually `;`).
+    public var decimalSeparator: UInt8
 
     public init(
         delimiter: UInt8 = UInt8(ascii: ","), headerLine: Int = 1, timeColumn: ColumnReference,
         timeFormat: TimeFormat, columns: [Column], ignoredColumns: [String] = [], missingValues: Set<String> = [""],
-        sampleIntervalMS: Int64? = nil
+        sampleIntervalMS: Int64? = nil, decimalSeparator: UInt8 = UInt8(ascii: ".")
     ) {
+        self.decimalSeparator = decimalSeparator
         self.delimiter = delimiter
         self.headerLine = headerLine
         self.timeColumn = timeColumn

@@ -15,6 +15,8 @@ public struct HistoryRowRejection: Sendable, Hashable, CustomStringConvertible {
         case fieldCount = "field_count"
         case timeInvalid = "time_invalid"
         case timeDuplicate = "time_duplicate"
+        /// The same time as the previous row with other values: the first row is kept.
+        case timeDuplicateConflict = "time_duplicate_conflicting"
         case timeOutOfOrder = "time_out_of_order"
         case timeInFuture = "time_in_future"
         case numberInvalid = "number_invalid"
@@ -84,6 +86,8 @@ public struct HistoryRowMapper: Sendable {
     private var headerCount: Int?
     private var columnNames: [String] = []
     private var previous: (ms: Int64, line: Int)?
+    /// The mapped fields' texts of the previous accepted row (to tell a conflicting duplicate).
+    private var previousFields: [String] = []
     /// Fields a row needs without a header (the highest column the map reads).
     private var neededFields = 0
     private let blankValues: [[Double]]
@@ -257,9 +261,15 @@ public struct HistoryRowMapper: Sendable {
         }
         if let previous, t <= previous.ms {
             if t == previous.ms {
+                if let conflict = conflict(with: fields) {
+                    return reject(
+                        .timeDuplicateConflict, conflict.column,
+                        "\(Self.utcText(t)) repeats the time of line \(previous.line) with another value (\(conflict.text)); line \(previous.line)'s row is kept, this one is not imported: check which is right"
+                    )
+                }
                 return reject(
                     .timeDuplicate, timeName(),
-                    "\(Self.utcText(t)) repeats the time of line \(previous.line); the row is not imported")
+                    "\(Self.utcText(t)) repeats the time of line \(previous.line) with the same values; the row is not imported")
             }
             return reject(
                 .timeOutOfOrder, timeName(),
@@ -277,14 +287,39 @@ public struct HistoryRowMapper: Sendable {
             if text.isEmpty ? missingIncludesEmpty : (hasOtherMissingValues && map.missingValues.contains(text)) {
                 continue
             }
-            guard let v = Self.number(text) else {
-                return reject(.numberInvalid, target.name, "\"\(text)\" is not a number")
+            guard let v = number(text) else {
+                return reject(
+                    .numberInvalid, target.name,
+                    "\"\(text)\" is not a number" + (map.decimalSeparator == UInt8(ascii: ",") ? " (decimal comma)" : ""))
             }
             values[target.group][target.signal] = v * target.scale
             qualities[target.group][target.signal] = .ok
         }
         previous = (t, record.line)
+        previousFields = targets.map { fields[$0.field].trimmingASCIISpaces }
         return .row(HistoryRow(line: record.line, timestampMS: t, values: values, qualities: qualities))
+    }
+
+    /// The first mapped column whose text differs from the previous accepted row's (the two
+    /// texts), or nil when every mapped value is the same.
+    private func conflict(with fields: [String]) -> (column: String, text: String)? {
+        for (k, target) in targets.enumerated() where k < previousFields.count {
+            let text = fields[target.field].trimmingASCIISpaces
+            let before = previousFields[k]
+            guard text != before else { continue }
+            // "12.50" and "12.5" are the same value.
+            if let a = number(text), let b = number(before), a == b { continue }
+            return (target.name, "\"\(before)\" then \"\(text)\"")
+        }
+        return nil
+    }
+
+    /// A mapped field's number under the map's decimal mark.
+    private func number(_ text: String) -> Double? {
+        guard map.decimalSeparator == UInt8(ascii: ",") else { return Self.number(text) }
+        // A decimal comma: "1.234,5" is not accepted (no grouping marks), "12,5" is 12.5.
+        guard !text.utf8.contains(UInt8(ascii: ".")) else { return nil }
+        return Self.number(String(decoding: text.utf8.map { $0 == UInt8(ascii: ",") ? UInt8(ascii: ".") : $0 }, as: UTF8.self))
     }
 
     /// A finite decimal number, or true/false (1/0) for state columns.
