@@ -18,18 +18,28 @@ public struct CommunicationGap: Sendable, Hashable {
 
 /// Finds each group's communication gaps while the steps are fed: a step is missing for a
 /// group when the group's best-covered signal covers less than 99 % of it (a slot not read at
-/// all covers nothing). Owns the open run of each group; pure.
+/// all covers nothing). Owns the open run of each group; pure. Fed once per step and group, so
+/// it holds plain values and does nothing more on a fully covered step.
 struct CommunicationGapTracker {
+    /// One group's state: its coverage in the step it was last fed in, and its open run.
+    private struct Group {
+        var covered: Int64 = 0
+        var fedStep = -1
+        /// Start of the open run, `Int64.min` when none.
+        var openStart = Int64.min
+        var openEnd: Int64 = 0
+        var missing: Int64 = 0
+
+        @inline(__always)
+        mutating func feed(_ ms: Int64, step: Int) {
+            covered = ms
+            fedStep = step
+        }
+    }
+
     let groupIDs: [String]
-    /// Per group: the best signal coverage of the step it was last fed in (`fedStep`).
-    private var stepCovered: [Int64]
-    private var fedStep: [Int]
+    private var states: [Group]
     private var stepNumber = 0
-    /// Per group: the open run (start, end, missing ms); start `Int64.min` when none. Plain values: this
-    /// runs once per step and group.
-    private var openStart: [Int64]
-    private var openEnd: [Int64]
-    private var openMissing: [Int64]
     private(set) var gaps: [CommunicationGap] = []
     /// Groups fed with (nearly) full coverage this step, and runs open: when every group is
     /// full and no run is open (the usual step), `endStep` does nothing.
@@ -38,25 +48,13 @@ struct CommunicationGapTracker {
 
     init(groupIDs: [String]) {
         self.groupIDs = groupIDs
-        stepCovered = Array(repeating: 0, count: groupIDs.count)
-        fedStep = Array(repeating: -1, count: groupIDs.count)
-        openStart = Array(repeating: .min, count: groupIDs.count)
-        openEnd = openStart
-        openMissing = Array(repeating: 0, count: groupIDs.count)
-    }
-
-    private mutating func close(_ g: Int) {
-        gaps.append(CommunicationGap(groupID: groupIDs[g], startMS: openStart[g], endMS: openEnd[g], missingMS: openMissing[g]))
-        openStart[g] = .min
-        openMissing[g] = 0
-        openRuns -= 1
+        states = Array(repeating: Group(), count: groupIDs.count)
     }
 
     /// Group `g`'s slot of the current step (`lengthMS` long) covered `ms` (its best signal).
     @inline(__always)
     mutating func covered(_ g: Int, ms: Int64, lengthMS: Int64) {
-        stepCovered[g] = ms
-        fedStep[g] = stepNumber
+        states[g].feed(ms, step: stepNumber)
         if (lengthMS - min(lengthMS, ms)) * 100 <= lengthMS { fullThisStep += 1 }
     }
 
@@ -73,25 +71,33 @@ struct CommunicationGapTracker {
     }
 
     private mutating func slowEndStep(startMS: Int64, lengthMS: Int64) {
-        for g in groupIDs.indices {
-            let covered = fedStep[g] == stepNumber ? max(0, stepCovered[g]) : 0
+        for g in states.indices {
+            let covered = states[g].fedStep == stepNumber ? max(0, states[g].covered) : 0
             let missing = lengthMS - min(lengthMS, covered)
             if missing * 100 > lengthMS {
-                if openStart[g] == .min {
-                    openStart[g] = startMS
+                if states[g].openStart == .min {
+                    states[g].openStart = startMS
                     openRuns += 1
                 }
-                openEnd[g] = startMS + lengthMS
-                openMissing[g] += missing
-            } else if openStart[g] != .min {
+                states[g].openEnd = startMS + lengthMS
+                states[g].missing += missing
+            } else if states[g].openStart != .min {
                 close(g)
             }
         }
     }
 
+    private mutating func close(_ g: Int) {
+        let s = states[g]
+        gaps.append(CommunicationGap(groupID: groupIDs[g], startMS: s.openStart, endMS: s.openEnd, missingMS: s.missing))
+        states[g].openStart = .min
+        states[g].missing = 0
+        openRuns -= 1
+    }
+
     /// Closes the runs still open at the window's end; returns every gap, in time order.
     mutating func finish() -> [CommunicationGap] {
-        for g in groupIDs.indices where openStart[g] != .min { close(g) }
+        for g in states.indices where states[g].openStart != .min { close(g) }
         return gaps.sorted { ($0.startMS, $0.groupID) < ($1.startMS, $1.groupID) }
     }
 }

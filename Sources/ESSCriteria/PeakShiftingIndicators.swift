@@ -45,10 +45,11 @@ enum PeakShiftingIndicators {
         var cache = DayCache()
         /// Per period kind, from counters and from integrated power (which one is used is
         /// decided at the window's end, as for the totals: `EnergyAccounting.usesCounter`).
-        var counterChargeBy = [Double](repeating: 0, count: PeriodKind.allCases.count)
-        var counterDischargeBy = [Double](repeating: 0, count: PeriodKind.allCases.count)
-        var integratedChargeBy = [Double](repeating: 0, count: PeriodKind.allCases.count)
-        var integratedDischargeBy = [Double](repeating: 0, count: PeriodKind.allCases.count)
+        /// (SIMD8 lanes, one per `PeriodKind`: plain values, no array to check on every step.)
+        var counterChargeBy = SIMD8<Double>()
+        var counterDischargeBy = SIMD8<Double>()
+        var integratedChargeBy = SIMD8<Double>()
+        var integratedDischargeBy = SIMD8<Double>()
         var counterUnassigned = 0
         var integratedUnassigned = 0
 

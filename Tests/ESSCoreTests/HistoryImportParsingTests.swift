@@ -218,6 +218,9 @@ import Testing
         BadRow(
             row: "2025-01-01 00:10:00,1.0,1,50,,", reason: .timeDuplicate, column: "time",
             message: "with the same values"),
+        // A missing value (NULL, empty) is no value: it conflicts with nothing.
+        BadRow(
+            row: "2025-01-01 00:10:00,NULL,1,,,", reason: .timeDuplicate, column: "time", message: "with the same values"),
         // Issue 12, finding 11: a duplicate time with another value was dropped silently.
         BadRow(
             row: "2025-01-01 00:10:00,1,1,51,,", reason: .timeDuplicateConflict, column: "SOC %",

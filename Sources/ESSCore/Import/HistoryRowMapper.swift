@@ -339,15 +339,22 @@ public struct HistoryRowMapper: Sendable {
         return .row(HistoryRow(line: record.line, timestampMS: t, values: values, qualities: qualities))
     }
 
-    /// The first mapped column whose text differs from the previous accepted row's (the two
-    /// texts), or nil when every mapped value is the same.
+    /// Whether a field's text means "no value in this row" (the map's missing values).
+    private func isMissing(_ text: String) -> Bool {
+        text.isEmpty ? missingIncludesEmpty : (hasOtherMissingValues && map.missingValues.contains(text))
+    }
+
+    /// The first mapped column whose value differs from the previous accepted row's (the two
+    /// texts), or nil when every mapped value is the same; a missing value ("no value in this
+    /// row") or a text that is not a number conflicts with nothing.
     private func conflict(with fields: [String]) -> (column: String, text: String)? {
         for (k, target) in targets.enumerated() where k < previousFields.count {
             let text = fields[target.field].trimmingASCIISpaces
             let before = previousFields[k]
-            guard text != before else { continue }
-            // "12.50" and "12.5" are the same value.
-            if let a = number(text), let b = number(before), a == b { continue }
+            guard text != before, !isMissing(text), !isMissing(before) else { continue }
+            // Two numbers that differ ("12.50" and "12.5" are the same); a text that is no
+            // number is no value to conflict with (the row is a plain duplicate).
+            guard let a = number(text), let b = number(before), a != b else { continue }
             return (target.name, "\"\(before)\" then \"\(text)\"")
         }
         return nil
