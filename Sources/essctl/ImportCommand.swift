@@ -114,8 +114,7 @@ struct ImportCommand: ParsableCommand {
                 // Pass 2: the same rows, into the store.
                 var storeError: (any Error)?
                 let imported = try Self.pass(
-                    file: file, map: importMap, schemas: importer.feedSchemas, resolver: resolver, nowMS: nowMS,
-                    skipLines: Set(checked.outOfSequenceLines)
+                    file: file, map: importMap, schemas: importer.feedSchemas, resolver: resolver, nowMS: nowMS
                 ) { row in
                     guard storeError == nil else { return }
                     do { try importer.add(row) } catch { storeError = error }
@@ -141,11 +140,9 @@ struct ImportCommand: ParsableCommand {
         }
 
         /// Reads `file` once, mapping every record; calls `row` for each accepted row.
-        /// `skipLines`: rows the first pass found out of sequence (left out before they can hide
-        /// the good rows after them).
         static func pass(
             file: String, map: HistoryImportMap, schemas: [SeriesSchema], resolver: LocalTimeResolver?, nowMS: Int64,
-            skipLines: Set<Int> = [], row: (HistoryRow) -> Void
+            row: (HistoryRow) -> Void
         ) throws -> HistoryImportTally {
             guard let handle = FileHandle(forReadingAtPath: file) else {
                 let reason =
@@ -154,8 +151,7 @@ struct ImportCommand: ParsableCommand {
             }
             defer { try? handle.close() }
             var reader = CSVRecordReader(delimiter: map.delimiter)
-            var mapper = HistoryRowMapper(
-                map: map, groups: schemas, resolver: resolver, notAfterMS: nowMS, skipLines: skipLines)
+            var mapper = HistoryRowMapper(map: map, groups: schemas, resolver: resolver, notAfterMS: nowMS)
             var headerError: HistoryHeaderError?
             func take(_ record: CSVRecord) {
                 guard headerError == nil else { return }

@@ -18,9 +18,6 @@ public struct HistoryRowRejection: Sendable, Hashable, CustomStringConvertible {
         /// The same time as the previous row with other values: the first row is kept.
         case timeDuplicateConflict = "time_duplicate_conflicting"
         case timeOutOfOrder = "time_out_of_order"
-        /// A row whose time jumps ahead of the rows on both sides of it (a wrong date): it is
-        /// left out and the rows after it are kept.
-        case timeOutOfSequence = "time_out_of_sequence"
         case timeInFuture = "time_in_future"
         case numberInvalid = "number_invalid"
 
@@ -57,9 +54,6 @@ public struct HistoryImportTally: Sendable, Hashable {
     public var unknownColumns: [String] = []
     /// How often each spacing between consecutive accepted rows occurred (at most 64 kept).
     public var spacings: [Int64: Int] = [:]
-    /// Lines found to jump ahead of the rows around them (`time_out_of_sequence`), in file
-    /// order: a second pass over the file skips them from the start (`skipLines`).
-    public var outOfSequenceLines: [Int] = []
 
     public var rowsRejected: Int { rejected.values.reduce(0, +) }
 
@@ -92,9 +86,6 @@ public struct HistoryRowMapper: Sendable {
     private var headerCount: Int?
     private var columnNames: [String] = []
     private var previous: (ms: Int64, line: Int)?
-    /// The accepted row before `previous` (to tell a row that jumped ahead).
-    private var beforePrevious: (ms: Int64, line: Int)?
-    private let skipLines: Set<Int>
     /// The mapped fields' texts of the previous accepted row (to tell a conflicting duplicate).
     private var previousFields: [String] = []
     /// Fields a row needs without a header (the highest column the map reads).
@@ -119,13 +110,7 @@ public struct HistoryRowMapper: Sendable {
 
     /// `groups` must hold a schema for every group the map names, and each mapped signal.
     /// Rows later than `notAfterMS` are rejected (an export in the future is a time-zone mistake).
-    /// `skipLines` (a first pass's `tally.outOfSequenceLines`) are rejected as out of sequence
-    /// before they can become the row the next ones are judged against.
-    public init(
-        map: HistoryImportMap, groups: [SeriesSchema], resolver: LocalTimeResolver?, notAfterMS: Int64?,
-        skipLines: Set<Int> = []
-    ) {
-        self.skipLines = skipLines
+    public init(map: HistoryImportMap, groups: [SeriesSchema], resolver: LocalTimeResolver?, notAfterMS: Int64?) {
         self.map = map
         self.groups = groups
         self.resolver = resolver
@@ -274,29 +259,6 @@ public struct HistoryRowMapper: Sendable {
         } else if previous == nil {
             t = instants[0]
         }
-        if skipLines.contains(record.line) {
-            return reject(
-                .timeOutOfSequence, timeName(),
-                "\(Self.utcText(t)) jumps ahead of the rows before and after it (a wrong date?); the row is not imported, the rows after it are")
-        }
-        if let previous, t < previous.ms, let before = beforePrevious, t > before.ms {
-            // The previous row jumped ahead of this one and of the one before it: it is the one
-            // out of place (one wrong row must not cost every row after it). It was counted as
-            // accepted in this pass; a second pass skips it from the start (`skipLines`).
-            tally.outOfSequenceLines.append(previous.line)
-            tally.rowsAccepted -= 1
-            tally.lastMS = before.ms
-            let rejection = HistoryRowRejection(
-                line: previous.line, column: timeName(), reason: .timeOutOfSequence,
-                message:
-                    "\(Self.utcText(previous.ms)) jumps ahead of the rows before and after it (a wrong date?); the row is not imported, the rows after it are"
-            )
-            let count = tally.rejected[.timeOutOfSequence, default: 0]
-            tally.rejected[.timeOutOfSequence] = count + 1
-            if count < HistoryImportTally.examplesPerReason { tally.examples.append(rejection) }
-            self.previous = before
-            beforePrevious = nil
-        }
         if let previous, t <= previous.ms {
             if t == previous.ms {
                 if let conflict = conflict(with: fields) {
@@ -333,7 +295,6 @@ public struct HistoryRowMapper: Sendable {
             values[target.group][target.signal] = v * target.scale
             qualities[target.group][target.signal] = .ok
         }
-        beforePrevious = previous
         previous = (t, record.line)
         previousFields = targets.map { fields[$0.field].trimmingASCIISpaces }
         return .row(HistoryRow(line: record.line, timestampMS: t, values: values, qualities: qualities))
