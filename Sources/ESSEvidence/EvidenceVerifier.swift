@@ -104,10 +104,10 @@ public enum EvidenceVerifier {
             let signatureText = FileManager.default.contents(atPath: "\(dir)/\(signatureName)").flatMap {
                 String(data: $0, encoding: .utf8)
             }
-            if let keyText, let key = Hex.decode(keyText), key.count == 32 { publicKey = key }
+            publicKey = keyText.flatMap(Hex.decode).flatMap { $0.count == 32 ? $0 : nil }
             if !signaturePresent {
                 problem(.signatureMissing, signatureName, "the manifest is signed but the signature file is missing")
-            } else if let keyText, let key = Hex.decode(keyText), key.count == 32 {
+            } else if let key = publicKey {
                 report.publicKeyHex = Hex.encode(key)
                 if let signatureText, let signature = Hex.decode(signatureText), signature.count == 64,
                     EvidenceSigningKey.isValid(signature: signature, of: manifestBytes, publicKey: key)
