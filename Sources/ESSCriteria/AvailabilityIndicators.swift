@@ -47,14 +47,20 @@ enum AvailabilityIndicators {
     }
 
     /// Fraction of a slot's covered time the system was available. `available` non-zero is
-    /// available; a fault anywhere in the slot makes the whole covered time unavailable
-    /// (conservative); a mixed 0/1 slot uses the time-weighted mean ÷ max.
+    /// available; a mixed 0/1 slot uses the time-weighted mean ÷ max (exact min and max since
+    /// store format 4, so a 15-minute outage inside a slot is never lost). A 0/1 `fault` takes
+    /// its time at 1 away, assumed not to overlap the unavailable time (conservative); a fault
+    /// code other than 0/1 anywhere in the slot makes the whole covered time unavailable.
     static func availableFraction(_ a: SlotSummary?, _ f: SlotSummary?) -> Double {
-        if let f, f.max != 0 || f.min != 0 { return 0 }
-        guard let a else { return 1 }
-        if a.min != 0 { return 1 }
-        if a.max == 0 { return 0 }
-        return Swift.min(1, Swift.max(0, a.mean / a.max))
+        var fraction = 1.0
+        if let a, a.min == 0 {
+            fraction = a.max == 0 ? 0 : Swift.min(1, Swift.max(0, a.mean / a.max))
+        }
+        if let f, f.max != 0 || f.min != 0 {
+            let faulted = f.min == 0 && f.max == 1 ? Swift.min(1, Swift.max(0, f.mean)) : 1
+            fraction = Swift.max(0, fraction - faulted)
+        }
+        return fraction
     }
 
     static func compute(_ ctx: IndicatorContext, _ hours: Hours?) -> [IndicatorValue] {

@@ -19,7 +19,7 @@ public enum BuiltInPolicies {
         titleZH: "电化学储能电站运行指标及评价", document: gbt, issuer: "SAMR / SAC", date: "2018-09-17",
         criteria: [
             Criterion(id: "gbt.completeness", titleEN: "Data completeness", titleZH: "数据完整率",
-                clause: Clause(document: gbt, article: "operating data basis of every indicator"), subject: .indicator("completeness.mean_percent"),
+                clause: Clause(document: gbt, article: "operating data basis of every indicator"), subject: .indicator("completeness.samples_mean_percent"),
                 comparison: .atLeast(90), unit: "%", provenance: "essd default minimum coverage", confidence: .siteChoice),
             Criterion(id: "gbt.ac_efficiency", titleEN: "AC-side round-trip efficiency", titleZH: "交流侧充放电效率",
                 clause: Clause(document: gbt, article: "efficiency indicators"), subject: .indicator("efficiency.ac_round_trip_percent"),
@@ -174,7 +174,7 @@ public enum BuiltInPolicies {
                 confidence: .verified),
             Criterion(id: "yn.monitoring", titleEN: "Online monitoring: least complete signal", titleZH: "在线监测：数据完整率",
                 clause: Clause(document: "国家能源局 2021 No. 47; 25 key anti-accident measures (2023) 2.12.2", article: "online monitoring of second-life batteries"),
-                subject: .indicator("completeness.worst_signal_percent"), comparison: .atLeast(90), unit: "%",
+                subject: .indicator("completeness.samples_worst_signal_percent"), comparison: .atLeast(90), unit: "%",
                 provenance: "essd default", confidence: .siteChoice, notes: ["required for echelon (second-life) projects [V]"]),
             Criterion(id: "yn.cell_temp", titleEN: "Lifecycle supervision: cell temperature", titleZH: "全生命周期监管：电芯温度",
                 clause: Clause(document: ynDoc, article: "全生命周期"), subject: .indicator("safety.cell_temp_over_minutes"),

@@ -29,6 +29,14 @@ public struct IndicatorAccumulator {
 
     // Running sums over the window.
     var covered: [Int64]
+    /// Valid samples per tracked signal (flat, as `covered`).
+    var received: [Int64]
+    /// Per group: the window's time under a changed sampling interval and the samples it expects.
+    var changedMS: [Int64]
+    var changedExpected: [Double]
+    /// Per group: the next of its `sampleIntervalChanges` that may overlap a step.
+    var changeCursor: [Int]
+    let anyIntervalChange: Bool
     var energy: EnergyAccounting
     var meter: MeterAccounting?
     var availability: AvailabilityIndicators.Hours?
@@ -79,6 +87,11 @@ public struct IndicatorAccumulator {
         let layout = IndicatorLayout(shape)
         self.layout = layout
         covered = [Int64](repeating: 0, count: layout.coveredCount)
+        received = covered
+        changedMS = [Int64](repeating: 0, count: layout.groups.count)
+        changedExpected = changedMS.map(Double.init)
+        changeCursor = [Int](repeating: 0, count: layout.groups.count)
+        anyIntervalChange = layout.groups.contains { !$0.sampleIntervalChanges.isEmpty }
         stepEnergy = [EnergySummary?](repeating: nil, count: layout.groups.count)
         energy = EnergyAccounting(shape, layout: layout)
         meter = MeterAccounting(shape)
@@ -86,7 +99,7 @@ public struct IndicatorAccumulator {
         discharge = DischargeIndicators.Tracker(shape, settings: settings)
         safety = SafetyIndicators.Tally()
         peak = tariff.map { _ in PeakShiftingIndicators.Tally() }
-        completeness = CompletenessIndicators.Tally(columnCount: layout.columnNames.count)
+        completeness = CompletenessIndicators.Tally(layout: layout)
         gaps = CommunicationGapTracker(groupIDs: layout.groups.map(\.groupID))
     }
 
@@ -119,7 +132,7 @@ public struct IndicatorAccumulator {
     public mutating func finish() -> IndicatorReport {
         addMissing(untilMS: shape.windowEndMS)
         discharge.finish()
-        completeness.closeAll(covered: covered, layout: layout, handler: onDayClosed)
+        completeness.closeAll(covered: covered, received: received, layout: layout, handler: onDayClosed)
         var perGroup: [[Int64]] = []
         for g in layout.groups.indices {
             let first = layout.coveredOffset[g]
@@ -136,7 +149,8 @@ public struct IndicatorAccumulator {
         values += DischargeIndicators.compute(ctx, discharge)
         values += SafetyIndicators.compute(ctx, safety, layout: layout)
         if let tariff, let peak { values += PeakShiftingIndicators.compute(ctx, energy, peak, tariff: tariff) }
-        let signals = CompletenessIndicators.signals(ctx, layout: layout)
+        let signals = CompletenessIndicators.signals(
+            ctx, layout: layout, received: received, changedMS: changedMS, changedExpected: changedExpected)
         values += CompletenessIndicators.values(signals)
         return IndicatorReport(
             windowStartMS: shape.windowStartMS, windowEndMS: shape.windowEndMS, slotMS: shape.slotMS, values: values,
@@ -171,9 +185,36 @@ public struct IndicatorAccumulator {
         for g in stepEnergy.indices { stepEnergy[g] = nil }
         if !completeness.extendNewest(day: step.localDay, lengthMS: step.lengthMS) {
             completeness.beginOtherDay(
-                day: step.localDay, lengthMS: step.lengthMS, covered: covered, layout: layout, handler: onDayClosed)
+                day: step.localDay, lengthMS: step.lengthMS, covered: covered, received: received, layout: layout,
+                handler: onDayClosed)
         }
+        if anyIntervalChange { addIntervalChanges(startMS: start, endMS: start + step.lengthMS) }
         return true
+    }
+
+    /// The current step's time under each group's changed sampling intervals (rare: imported history).
+    mutating func addIntervalChanges(startMS: Int64, endMS: Int64) {
+        for g in layout.groups.indices {
+            let changes = layout.groups[g].sampleIntervalChanges
+            var k = changeCursor[g]
+            while k < changes.count, changes[k].toMS <= startMS { k += 1 }
+            changeCursor[g] = k
+            var ms: Int64 = 0
+            var expected = 0.0
+            var j = k
+            while j < changes.count, changes[j].fromMS < endMS {
+                let overlap = min(endMS, changes[j].toMS) - max(startMS, changes[j].fromMS)
+                if overlap > 0, changes[j].intervalMS > 0 {
+                    ms += overlap
+                    expected += Double(overlap) / Double(changes[j].intervalMS)
+                }
+                j += 1
+            }
+            guard ms > 0 else { continue }
+            changedMS[g] += ms
+            changedExpected[g] += expected
+            completeness.addChanged(group: g, ms: ms, expected: expected)
+        }
     }
 
     /// Group `g`'s slot of the current step (nil: missing).
@@ -189,7 +230,10 @@ public struct IndicatorAccumulator {
     mutating func feed(_ g: Int, _ slot: UnsafePointer<ConsolidatedSlot>) {
         let first = layout.coveredOffset[g]
         let n = min(slot.pointee.signals.count, layout.tracked[g])
-        for s in 0..<n { covered[first + s] &+= slot.pointee.signals[s].coveredMS }
+        for s in 0..<n {
+            covered[first + s] &+= slot.pointee.signals[s].coveredMS
+            received[first + s] &+= Int64(slot.pointee.signals[s].count)
+        }
         // The group's best-covered signal, for communication gaps: the first signal when it is
         // fully covered (the usual slot), else the maximum over all of them.
         var best: Int64 = n > 0 ? slot.pointee.signals[0].coveredMS : 0
@@ -201,8 +245,9 @@ public struct IndicatorAccumulator {
             // Rare (a clock step back across midnight): this step's time goes to the older day.
             for s in 0..<n {
                 let c = slot.pointee.signals[s].coveredMS
+                let r = Int64(slot.pointee.signals[s].count)
                 let column = Int(layout.columnOf[first + s])
-                if c > 0, column >= 0 { completeness.addToOlderDay(column: column, c) }
+                if c > 0 || r > 0, column >= 0 { completeness.addToOlderDay(column: column, c, received: r) }
             }
         }
         stepEnergy[g] = slot.pointee.energy
@@ -262,6 +307,8 @@ struct IndicatorLayout {
     /// Per column: group index and signal index, and where its running total is in `covered`.
     var columns: [(group: Int, signal: Int)]
     var columnCovered: [Int]
+    /// Per column: the signal's expected sampling interval (0: unknown).
+    var columnIntervalMS: [Int64]
     /// Each group's role indices (copied out of `groups` for the per-step path).
     var indices: [SignalIndices]
 
@@ -281,6 +328,7 @@ struct IndicatorLayout {
         columnNames = []
         columns = []
         columnCovered = []
+        columnIntervalMS = []
         var offset = 0
         for (g, group) in groups.enumerated() {
             let i = group.indices
@@ -297,6 +345,7 @@ struct IndicatorLayout {
                     columnNames.append("\(group.groupID)/\(group.signalNames[s])")
                     columns.append((g, s))
                     columnCovered.append(offset + s)
+                    columnIntervalMS.append(group.sampleIntervalMS(s))
                 } else {
                     columnOf.append(-1)
                 }

@@ -59,10 +59,17 @@ public struct GroupSeries: Sendable, Hashable {
     public var slots: [ConsolidatedSlot]
     /// Signals left out of completeness: not kept in this tier, or identity/scale factors.
     public var excludedFromCompleteness: Set<Int>
+    /// Per signal (schema order): the interval at which samples are expected, for completeness
+    /// by samples (`SignalDefinition.expectedIntervalMS`); 0 or absent: unknown.
+    public var sampleIntervalsMS: [Int64]
+    /// Time ranges in which every signal of the group was sampled at another interval
+    /// (imported history), sorted by start, not overlapping.
+    public var sampleIntervalChanges: [SampleIntervalChange]
 
     public init(
         groupID: String, signalNames: [String], indices: SignalIndices, hasEnergy: Bool, slots: [ConsolidatedSlot],
-        excludedFromCompleteness: Set<Int> = []
+        excludedFromCompleteness: Set<Int> = [], sampleIntervalsMS: [Int64] = [],
+        sampleIntervalChanges: [SampleIntervalChange] = []
     ) {
         self.groupID = groupID
         self.signalNames = signalNames
@@ -70,6 +77,8 @@ public struct GroupSeries: Sendable, Hashable {
         self.hasEnergy = hasEnergy
         self.slots = slots
         self.excludedFromCompleteness = excludedFromCompleteness
+        self.sampleIntervalsMS = sampleIntervalsMS
+        self.sampleIntervalChanges = sampleIntervalChanges
     }
 
     /// A group described by its schema; `tier` (default: the first slot's) decides which
@@ -83,10 +92,28 @@ public struct GroupSeries: Sendable, Hashable {
         }
         self.init(
             groupID: schema.groupID, signalNames: schema.signals.map(\.name), indices: SignalIndices(schema: schema),
-            hasEnergy: schema.energy.hasEnergy, slots: slots, excludedFromCompleteness: excluded)
+            hasEnergy: schema.energy.hasEnergy, slots: slots, excludedFromCompleteness: excluded,
+            sampleIntervalsMS: schema.signals.map(\.expectedIntervalMS))
     }
 
     func included(_ signal: Int) -> Bool { !excludedFromCompleteness.contains(signal) }
+
+    /// Signal `s`'s expected sampling interval, 0 when unknown.
+    func sampleIntervalMS(_ s: Int) -> Int64 { s < sampleIntervalsMS.count ? Swift.max(0, sampleIntervalsMS[s]) : 0 }
+}
+
+/// A time range [fromMS, toMS) in which a group's signals were sampled every `intervalMS`
+/// instead of at their configured interval (history imported from another system's export).
+public struct SampleIntervalChange: Sendable, Hashable {
+    public var fromMS: Int64
+    public var toMS: Int64
+    public var intervalMS: Int64
+
+    public init(fromMS: Int64, toMS: Int64, intervalMS: Int64) {
+        self.fromMS = fromMS
+        self.toMS = toMS
+        self.intervalMS = intervalMS
+    }
 }
 
 /// A planned outage declared by the site (maintenance), [startMS, endMS) in UTC.

@@ -168,13 +168,19 @@ struct DailyAccumulator {
 }
 
 extension EvidenceTables {
-    public static let completenessHeader = ["date_local", "signal", "coverage_percent"]
+    public static let completenessHeader = ["date_local", "signal", "coverage_percent", "samples_percent"]
 
-    /// One row per signal of a local day: "group/signal" and its covered time / the day's time
-    /// in the window (rounded down, so 100.00 means complete).
+    /// One row per signal of a local day: "group/signal", its covered time / the day's time in
+    /// the window, and its received ÷ expected samples (both rounded down, so 100.00 means
+    /// complete; samples empty when the sampling interval is unknown).
     static func completenessRows(_ day: DayCompleteness) -> [[String]] {
-        zip(day.signalNames, day.signalFractions).map { name, fraction in
-            [day.date.description, name, FixedDecimal.percentDown(fraction, decimals: percentDecimals)]
+        day.signalNames.indices.map { k in
+            let samples = k < day.signalSampleFractions.count ? day.signalSampleFractions[k] : .nan
+            return [
+                day.date.description, day.signalNames[k],
+                FixedDecimal.percentDown(day.signalFractions[k], decimals: percentDecimals),
+                FixedDecimal.percentDown(samples, decimals: percentDecimals),
+            ]
         }
     }
 }

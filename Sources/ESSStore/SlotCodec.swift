@@ -6,7 +6,12 @@ public import ESSCore
 /// Signal (14 bytes): mean Float32; min and max as Float16 of (value − mean) / 256; then a
 /// UInt32 holding first and last as 10-bit fractions of the decoded [min, max] (bits 0–9 and
 /// 10–19) and coverage as a 12-bit fraction of the slot (bits 20–31, rounded, at least 1 when
-/// coveredMS > 0); count UInt16 saturating at 65535. Unknown: NaN mean and coverage 0. A part
+/// coveredMS > 0); count in the low 15 bits of a UInt16, saturating at 32767. The count's top
+/// bit marks an *exact* slot (since format 4): a slot whose min, max, first and last are
+/// integers (a boolean, a fault or alarm bit, a state) keeps them exactly, as UInt16 distances
+/// of min and max below and above the rounded mean and first and last as distances above min
+/// (or as min/max ends when the slot spans more than 1023), so a 0/1 signal reads back 0 and 1
+/// and its time at 1 is mean × coverage. Unknown: NaN mean and coverage 0. A part
 /// of a row nobody has written yet (another group's, or a later slot of the same row) holds the
 /// "not written" marks: mean bits `notWrittenMeanBits`, energy's reserved UInt16 `0xFFFF`.
 enum SlotCodec {
@@ -21,6 +26,14 @@ enum SlotCodec {
     static let positionSteps = 1023.0
     /// Coverage: steps across the slot.
     static let coverageSteps: Int64 = 4095
+    /// Counts saturate here: the stored value means "at least this many".
+    static let countLimit = 32767
+    /// The count field's top bit: the slot is stored exactly (see the type's comment).
+    static let exactFlag: UInt16 = 0x8000
+    /// First and last are stored as distances above min when the slot spans at most this.
+    static let exactPositionSpan = 1023.0
+    /// Exact slots hold integers within ±2²⁴, where Float32 and Double agree on every integer.
+    static let exactMagnitude = 16_777_216.0
 
     static func encode(_ summary: SlotSummary, slotMS: Int64, to p: UnsafeMutableRawPointer) {
         if summary.isUnknown {
@@ -29,6 +42,7 @@ enum SlotCodec {
         }
         let converted = Float(summary.mean)
         let mean = converted.isNaN ? Float.nan : converted
+        if encodeExact(summary, mean: mean, slotMS: slotMS, to: p) { return }
         let base = Double(mean)
         let minBits = Float16((summary.min - base) / deltaScale).bitPattern
         let maxBits = Float16((summary.max - base) / deltaScale).bitPattern
@@ -41,7 +55,40 @@ enum SlotCodec {
             position(summary.first, summary, low, high) | position(summary.last, summary, low, high) << 10
             | UInt32(coverage(summary.coveredMS, of: slotMS)) << 20
         p.storeBytes(of: packed.littleEndian, toByteOffset: 8, as: UInt32.self)
-        p.storeBytes(of: UInt16(clamping: summary.count).littleEndian, toByteOffset: 12, as: UInt16.self)
+        p.storeBytes(of: storedCount(summary.count).littleEndian, toByteOffset: 12, as: UInt16.self)
+    }
+
+    /// The count as stored: 0...`countLimit`, without the exact flag.
+    @inline(__always)
+    static func storedCount(_ count: Int) -> UInt16 { UInt16(Swift.max(0, Swift.min(count, countLimit))) }
+
+    /// Stores `summary` exactly when its min, max, first and last are integers the exact form
+    /// holds; false (nothing written) otherwise.
+    static func encodeExact(_ summary: SlotSummary, mean: Float, slotMS: Int64, to p: UnsafeMutableRawPointer) -> Bool {
+        func integral(_ v: Double) -> Bool { v.rounded() == v && abs(v) <= exactMagnitude }
+        guard !mean.isNaN, integral(summary.min), integral(summary.max), integral(summary.first),
+            integral(summary.last), summary.min <= summary.max
+        else { return false }
+        let base = Double(mean).rounded()
+        let below = base - summary.min
+        let above = summary.max - base
+        guard below >= 0, below <= 65535, above >= 0, above <= 65535 else { return false }
+        let span = summary.max - summary.min
+        func position(_ v: Double) -> UInt32? {
+            guard v >= summary.min, v <= summary.max else { return nil }
+            if span <= exactPositionSpan { return UInt32(v - summary.min) }
+            if v == summary.min { return 0 }
+            if v == summary.max { return UInt32(exactPositionSpan) }
+            return nil
+        }
+        guard let first = position(summary.first), let last = position(summary.last) else { return false }
+        p.storeBytes(of: mean.bitPattern.littleEndian, toByteOffset: 0, as: UInt32.self)
+        p.storeBytes(of: UInt16(below).littleEndian, toByteOffset: 4, as: UInt16.self)
+        p.storeBytes(of: UInt16(above).littleEndian, toByteOffset: 6, as: UInt16.self)
+        let packed = first | last << 10 | UInt32(coverage(summary.coveredMS, of: slotMS)) << 20
+        p.storeBytes(of: packed.littleEndian, toByteOffset: 8, as: UInt32.self)
+        p.storeBytes(of: (storedCount(summary.count) | exactFlag).littleEndian, toByteOffset: 12, as: UInt16.self)
+        return true
     }
 
     static func encodeUnknown(to p: UnsafeMutableRawPointer) {
@@ -69,11 +116,27 @@ enum SlotCodec {
         let coverage = Int64(packed >> 20)
         if mean.isNaN && coverage == 0 { return .unknown }
         let base = Double(mean)
-        let low = delta(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 4, as: UInt16.self)), base)
-        let high = delta(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 6, as: UInt16.self)), base)
-        let count = UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 12, as: UInt16.self))
+        let lowBits = UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 4, as: UInt16.self))
+        let highBits = UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 6, as: UInt16.self))
+        let countBits = UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 12, as: UInt16.self))
+        let coveredMS = (coverage * slotMS + coverageSteps / 2) / coverageSteps
+        let count = Int(countBits & ~exactFlag)
+        if countBits & exactFlag != 0 {
+            let rounded = base.rounded()
+            let low = rounded - Double(lowBits)
+            let high = rounded + Double(highBits)
+            func exactValue(_ position: UInt32) -> Double {
+                if high - low <= exactPositionSpan { return Swift.min(high, low + Double(position)) }
+                return position == 0 ? low : high
+            }
+            return SlotSummary(
+                count: count, coveredMS: coveredMS, min: low, max: high, mean: base,
+                first: exactValue(packed & 0x3FF), last: exactValue(packed >> 10 & 0x3FF))
+        }
+        let low = delta(lowBits, base)
+        let high = delta(highBits, base)
         return SlotSummary(
-            count: Int(count), coveredMS: (coverage * slotMS + coverageSteps / 2) / coverageSteps, min: low, max: high,
+            count: count, coveredMS: coveredMS, min: low, max: high,
             mean: base, first: value(packed & 0x3FF, low, high), last: value(packed >> 10 & 0x3FF, low, high))
     }
 

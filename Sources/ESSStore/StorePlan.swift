@@ -4,7 +4,7 @@ public import ESSCore
 /// entry per tier file. `essctl store plan` prints it; `StoreWriter` creates exactly these sizes.
 public struct StorePlan: Sendable, Hashable {
     /// Version of the on-disk format this plan describes.
-    public static let formatVersion: UInt16 = 3
+    public static let formatVersion: UInt16 = 4
 
     public var siteID: String
     /// Hash of every group's layout (signal names, roles, tier membership, energy sources).

@@ -16,7 +16,7 @@ public struct SignalAggregate: Sendable, Hashable {
     public var mean: Double
     public var coveredMS: Int64
     public var count: Int
-    /// True when a slot's count was stored saturated (65535): `count` is then a lower bound.
+    /// True when a slot's count was stored saturated (`SlotCodec.countLimit`): `count` is then a lower bound.
     public var countIsLowerBound: Bool
     /// The range actually covered: the query range widened outward to the finest tier's slots.
     public var fromMS: Int64
@@ -56,7 +56,7 @@ struct SignalSums {
         weighted += summary.mean * Double(summary.coveredMS)
         coveredMS += summary.coveredMS
         count += summary.count
-        if summary.count >= 65535 { countIsLowerBound = true }
+        if summary.count >= SlotCodec.countLimit { countIsLowerBound = true }
     }
 
     func store(in result: inout SignalAggregate) {

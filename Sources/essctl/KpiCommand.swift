@@ -94,6 +94,10 @@ struct KpiJSON: Encodable {
         var group: String
         var signal: String
         var coverage_percent: Double
+        /// null when the signal's sampling interval is unknown.
+        var received_samples: Int64
+        var expected_samples: Double?
+        var samples_percent: Double?
     }
 
     struct Day: Encodable {
@@ -101,6 +105,9 @@ struct KpiJSON: Encodable {
         var mean_percent: Double
         var worst_signal: String
         var worst_percent: Double
+        var samples_mean_percent: Double?
+        var samples_worst_signal: String?
+        var samples_worst_percent: Double?
     }
 
     struct Tariff: Encodable {
@@ -129,10 +136,17 @@ struct KpiJSON: Encodable {
                 depth_of_discharge_percent: CriteriaFormat.finite($0.depthOfDischargePercent), complete: $0.complete)
         }
         signal_completeness = report.signalCompleteness.map {
-            Signal(group: $0.groupID, signal: $0.signal, coverage_percent: $0.fraction * 100)
+            Signal(
+                group: $0.groupID, signal: $0.signal, coverage_percent: $0.fraction * 100,
+                received_samples: $0.receivedSamples, expected_samples: CriteriaFormat.finite($0.expectedSamples),
+                samples_percent: CriteriaFormat.finite($0.sampleFraction * 100))
         }
         day_completeness = report.dayCompleteness.map {
-            Day(date: $0.date.description, mean_percent: $0.meanFraction * 100, worst_signal: $0.worstSignal, worst_percent: $0.worstFraction * 100)
+            Day(
+                date: $0.date.description, mean_percent: $0.meanFraction * 100, worst_signal: $0.worstSignal,
+                worst_percent: $0.worstFraction * 100, samples_mean_percent: CriteriaFormat.finite($0.meanSampleFraction * 100),
+                samples_worst_signal: $0.worstSampleSignal.isEmpty ? nil : $0.worstSampleSignal,
+                samples_worst_percent: CriteriaFormat.finite($0.worstSampleFraction * 100))
         }
     }
 
@@ -208,6 +222,8 @@ enum IndicatorNames {
         "peak.value": "Peak-shifting value 峰谷价差价值",
         "completeness.mean_percent": "Data completeness, mean 数据完整率",
         "completeness.worst_signal_percent": "Data completeness, worst signal 最差信号完整率",
+        "completeness.samples_mean_percent": "Samples received / expected, mean 数据完整率（条数）",
+        "completeness.samples_worst_signal_percent": "Samples received / expected, worst signal 最差信号完整率（条数）",
     ]
 
     static func name(_ id: String) -> String { names[id] ?? id }

@@ -257,7 +257,9 @@ struct IndicatorAccumulatorTests {
     @Test("gappy random histories: an ok status always has enough coverage", arguments: 0..<20)
     func okNeedsCoverage(seed: Int) {
         let report = Indicators.compute(Self.input(seed: UInt64(1000 + seed)), tariff: BuiltInTariffs.guangdong2021)
-        let alwaysOK: Set = ["energy.unaccounted_hours", "availability.comm_loss_hours", "completeness.mean_percent", "completeness.worst_signal_percent"]
+        let alwaysOK: Set = ["energy.unaccounted_hours", "availability.comm_loss_hours", "completeness.mean_percent", "completeness.worst_signal_percent",
+            "completeness.samples_mean_percent", "completeness.samples_worst_signal_percent",
+        ]
         for v in report.values where v.status == .ok && !alwaysOK.contains(v.id) {
             #expect(v.coverage + 1e-12 >= 0.9, "\(v.id) ok at coverage \(v.coverage)")
             #expect(v.value.isFinite, "\(v.id)")

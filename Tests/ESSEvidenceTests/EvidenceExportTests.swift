@@ -55,13 +55,14 @@ import Testing
         #expect(devices[1] == "pcs1,\"Acme, Inc.\",PCS-100,pcs-test,\(pcsHash),,,tcp://127.0.0.1:502,1,6,")
         #expect(pcsHash.count == 64)
 
-        // One row per signal of the one local day: 2.5 of 4 slots covered → 62.50 %.
+        // One row per signal of the one local day: 2.5 of 4 slots covered → 62.50 %; samples:
+        // 3 slots of 900 (the half-covered one too) of 3,600 expected at a 1 s poll → 75.00 %.
         let completeness = try Self.lines(out + "/completeness.csv")
-        #expect(completeness.first == "date_local,signal,coverage_percent")
+        #expect(completeness.first == "date_local,signal,coverage_percent,samples_percent")
         #expect(completeness.count == 1 + 13, "\(completeness)")
-        #expect(completeness.contains("2024-05-01,site/soc_percent,62.50"))
-        #expect(completeness.contains("2024-05-01,pcs1/cell_temp_max,75.00"))
-        #expect(completeness.contains("2024-05-01,meter1/import_total,62.50"))
+        #expect(completeness.contains("2024-05-01,site/soc_percent,62.50,75.00"))
+        #expect(completeness.contains("2024-05-01,pcs1/cell_temp_max,75.00,75.00"))
+        #expect(completeness.contains("2024-05-01,meter1/import_total,62.50,75.00"))
         // Without a policy: indicators are computed, criteria.csv is the header only.
         #expect(try Self.lines(out + "/indicators.csv").count > 1)
         #expect(try Self.lines(out + "/criteria.csv") == [EvidenceTables.criteriaHeader.joined(separator: ",")])

@@ -29,7 +29,8 @@ public struct TierDefinition: Sendable, Hashable {
 public struct SignalDefinition: Sendable, Hashable {
     public var name: String
     public var role: SignalRole
-    /// How long one sample stands for: beyond it the time is unknown (default 3 × poll interval).
+    /// How long one sample stands for: beyond it the time is unknown (default
+    /// `heartbeatIntervals` × poll interval).
     public var heartbeatMS: Int64
     /// Names of the tiers this signal is kept in (points with a role: every tier; `other`: raw and 15m).
     public var tiers: Set<String>
@@ -40,6 +41,16 @@ public struct SignalDefinition: Sendable, Hashable {
         self.heartbeatMS = heartbeatMS
         self.tiers = tiers
     }
+
+    /// A heartbeat is this many sampling intervals (a sample stands until two in a row are missed).
+    public static let heartbeatIntervals: Int64 = 3
+
+    /// The default heartbeat of a signal sampled every `intervalMS`.
+    public static func heartbeat(intervalMS: Int64) -> Int64 { heartbeatIntervals * intervalMS }
+
+    /// The sampling interval the heartbeat stands for (heartbeat ÷ `heartbeatIntervals`): the
+    /// spacing at which samples are expected, for completeness by samples.
+    public var expectedIntervalMS: Int64 { heartbeatMS / Self.heartbeatIntervals }
 
     /// The default tier membership for a role.
     public static func defaultTiers(for role: SignalRole, all: [TierDefinition]) -> Set<String> {
@@ -70,7 +81,7 @@ public struct SeriesSchema: Sendable, Hashable {
         let signals = points.map { point in
             SignalDefinition(
                 name: point.name, role: point.role,
-                heartbeatMS: Int64(3 * device.pollIntervalMS * max(1, point.pollMultiple)),
+                heartbeatMS: SignalDefinition.heartbeat(intervalMS: Int64(device.pollIntervalMS * max(1, point.pollMultiple))),
                 tiers: point.tiers ?? SignalDefinition.defaultTiers(for: point.role, all: tiers))
         }
         return SeriesSchema(groupID: device.id, signals: signals, energy: EnergySources(points: points))

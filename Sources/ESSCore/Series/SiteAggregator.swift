@@ -54,7 +54,7 @@ public struct SiteAggregator: Sendable {
         deviceIndex = index
         latest = devices.map { Array(repeating: nil, count: $0.profile.points.count) }
         heartbeats = devices.map { d in
-            d.profile.points.map { Int64(3 * d.pollIntervalMS * max(1, $0.pollMultiple)) }
+            d.profile.points.map { SignalDefinition.heartbeat(intervalMS: Int64(d.pollIntervalMS * max(1, $0.pollMultiple))) }
         }
         let meter = meterDeviceID.flatMap { index[$0] }
         self.meterDeviceID = meter.map { devices[$0].id }
