@@ -54,6 +54,12 @@ public enum EvidenceEvents {
                 out.append(Event(
                     startMS: noted, endMS: nil, kind: "store_hint_repaired", group: hint.groupID,
                     detail: "a damaged raw head hint was ignored and rebuilt from the rows (\(hint.reason)); no row lost"))
+            case .imported(let i):
+                guard i.toMS > fromMS, i.fromMS < toMS else { continue }
+                let source = i.source.isEmpty ? "another system's export" : i.source
+                out.append(Event(
+                    startMS: i.fromMS, endMS: i.toMS, kind: "history_imported", group: i.groups.joined(separator: " "),
+                    detail: "history imported from \(source), rows every \(FixedDecimal.format(Double(i.intervalMS) / 1000, decimals: 0)) s (completeness by samples expects that interval here); imported at \(TimeText.utc(ms: i.notedMS))"))
             }
         }
         for window in maintenance where window.endMS > fromMS && window.startMS < toMS {
@@ -61,7 +67,7 @@ public enum EvidenceEvents {
                 startMS: window.startMS, endMS: window.endMS, kind: "planned_outage", group: "site",
                 detail: window.reason.isEmpty ? "maintenance window" : "maintenance window: \(window.reason)"))
         }
-        let order = ["essd_ended_uncleanly", "essd_stopped", "rows_quarantined", "communication_gap", "counter_reset", "planned_outage", "store_hint_repaired"]
+        let order = ["essd_ended_uncleanly", "essd_stopped", "rows_quarantined", "communication_gap", "counter_reset", "planned_outage", "store_hint_repaired", "history_imported"]
         return out.sorted {
             ($0.startMS, order.firstIndex(of: $0.kind) ?? 99, $0.group) < ($1.startMS, order.firstIndex(of: $1.kind) ?? 99, $1.group)
         }

@@ -250,7 +250,7 @@ public enum EvidenceExporter {
         let tier =
             reader.tiers.first { $0.slotMS == 900_000 && fromMS % 900_000 == 0 && toMS % 900_000 == 0 } ?? fallback
         let source = StoreIndicatorReader(reader: reader, tier: tier, meterDeviceID: site.store.meterDeviceID)
-        let shape = source.shape(facts: site.site, fromMS: fromMS, toMS: toMS, offsets: offsets, maintenance: maintenance)
+        let shape = try source.shape(facts: site.site, fromMS: fromMS, toMS: toMS, offsets: offsets, maintenance: maintenance)
         return try source.report(shape, tariff: tariff, settings: settings)
     }
 }

@@ -27,15 +27,44 @@ public struct StoreIndicatorReader {
 
     /// The indicator input of `[fromMS, toMS)` without slots (what `IndicatorAccumulator` needs).
     /// With a storage meter the site's counters are the meter's, so E_c/E_d come from the devices.
+    /// Imported history (the store's `imported` events) is expected at its own row interval.
     public func shape(
         facts: SiteFacts, fromMS: Int64, toMS: Int64, offsets: UTCOffsetTable, maintenance: [MaintenanceWindow] = []
-    ) -> IndicatorInput {
-        func group(_ schema: SeriesSchema) -> GroupSeries { GroupSeries(schema: schema, slots: [], tier: tier.name) }
+    ) throws(StoreError) -> IndicatorInput {
+        let changes = Self.sampleIntervalChanges(try reader.events().events)
+        func group(_ schema: SeriesSchema) -> GroupSeries {
+            var series = GroupSeries(schema: schema, slots: [], tier: tier.name)
+            series.sampleIntervalChanges = changes[schema.groupID] ?? []
+            return series
+        }
         return IndicatorInput(
             windowStartMS: fromMS, windowEndMS: toMS, slotMS: tier.slotMS, facts: facts, site: group(siteSchema),
             devices: deviceSchemas.map(group),
             energyGroupIDs: meterSchema == nil ? [] : deviceSchemas.filter { $0.energy.hasEnergy }.map(\.groupID),
             meter: meterSchema.map(group), maintenance: maintenance, offsets: offsets)
+    }
+
+    /// Per group, the time ranges imported history covers and its row interval, sorted, not
+    /// overlapping: where imports overlap (a re-import with `--force`), the later one holds.
+    public static func sampleIntervalChanges(_ events: [StoreEvent]) -> [String: [SampleIntervalChange]] {
+        var byGroup: [String: [StoreImport]] = [:]
+        for case .imported(let i) in events where i.toMS > i.fromMS && i.intervalMS > 0 {
+            for g in i.groups { byGroup[g, default: []].append(i) }
+        }
+        return byGroup.mapValues { imports in
+            let bounds = Set(imports.flatMap { [$0.fromMS, $0.toMS] }).sorted()
+            var out: [SampleIntervalChange] = []
+            for (a, b) in zip(bounds, bounds.dropFirst()) {
+                // The last-recorded import covering [a, b) (events are in the order they were recorded).
+                guard let holder = imports.last(where: { $0.fromMS <= a && $0.toMS >= b }) else { continue }
+                if let last = out.last, last.toMS == a, last.intervalMS == holder.intervalMS {
+                    out[out.count - 1].toMS = b
+                } else {
+                    out.append(SampleIntervalChange(fromMS: a, toMS: b, intervalMS: holder.intervalMS))
+                }
+            }
+            return out
+        }
     }
 
     /// Every indicator over `shape`'s window, reading `chunkMS` of slots per group at a time

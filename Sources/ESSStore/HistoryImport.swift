@@ -53,6 +53,8 @@ public final class HistoryImporter {
     private var siteConsolidator: SeriesConsolidator?
     private let siteFedDirectly: Int?
     private let rawFromMS: Int64
+    /// The rows' sampling interval (nil: the site's own).
+    private let sampleIntervalMS: Int64?
     private var result = HistoryImportResult()
     private var failure: StoreError?
 
@@ -96,6 +98,7 @@ public final class HistoryImporter {
         nowMS: Int64, logger: Logger = Logger(label: "essd.import", factory: { _ in SwiftLogNoOpLogHandler() })
     ) throws {
         self.window = window
+        self.sampleIntervalMS = sampleIntervalMS
         let writer = try StoreWriter(
             directory: site.stateDirectory, siteID: site.site.id, schemas: site.seriesSchemas, tiers: site.store.tiers,
             pollIntervalsMS: site.seriesPollIntervalsMS, rawBudgetBytes: site.store.rawBudgetBytes, nowMS: nowMS,
@@ -142,8 +145,9 @@ public final class HistoryImporter {
     }
 
     /// Closes the window as essd's shutdown does (everything up to `window.endMS`, the open
-    /// slots as they stand), then checkpoints.
-    public func finish(nowMS: Int64) throws(StoreError) -> HistoryImportResult {
+    /// slots as they stand), records the import (an `imported` event naming `source`, the
+    /// window and the sampling interval, for completeness by samples), then checkpoints.
+    public func finish(nowMS: Int64, source: String = "") throws(StoreError) -> HistoryImportResult {
         // Slots starting at the window's end hold nothing of the file: not written, so data
         // already stored after the window is never touched.
         let end = window.endMS
@@ -156,6 +160,12 @@ public final class HistoryImporter {
             for slot in siteConsolidator!.openSlots(nowMS: end) where slot.startMS < end { write(slot) }
         }
         if let failure { throw failure }
+        if let interval = sampleIntervalMS, interval > 0 {
+            try writer.recordImport(
+                StoreImport(
+                    groups: result.groups, fromMS: window.firstMS, toMS: end, intervalMS: interval, source: source,
+                    notedMS: nowMS))
+        }
         try writer.checkpoint(nowMS: nowMS)
         return result
     }

@@ -38,6 +38,29 @@ public struct StoreQuarantine: Sendable, Hashable {
     public var rows: [String: QuarantinedRows]
 }
 
+/// History imported from another system's export (`essctl import csv`): the groups it fed,
+/// the time its rows span, and the interval they were sampled at (for completeness by samples,
+/// which expects the configured poll interval elsewhere).
+public struct StoreImport: Sendable, Hashable {
+    public var groups: [String]
+    /// [fromMS, toMS): the first row's time to the last row's time plus one interval.
+    public var fromMS: Int64
+    public var toMS: Int64
+    public var intervalMS: Int64
+    /// The source file, as given to the import.
+    public var source: String
+    public var notedMS: Int64
+
+    public init(groups: [String], fromMS: Int64, toMS: Int64, intervalMS: Int64, source: String, notedMS: Int64) {
+        self.groups = groups
+        self.fromMS = fromMS
+        self.toMS = toMS
+        self.intervalMS = intervalMS
+        self.source = source
+        self.notedMS = notedMS
+    }
+}
+
 /// Something a reader of the history must know about, kept in `events.jsonl`.
 public enum StoreEvent: Sendable, Hashable {
     /// essd stopped at `atMS` (`clean`: its store said so at shutdown; not clean: it ended
@@ -49,6 +72,8 @@ public enum StoreEvent: Sendable, Hashable {
     /// A raw region's head hint failed its checks; the writer scanned the rows and continued
     /// after `continuedAfter` (the newest row's sequence), then replaced the hint.
     case hintRepaired(DamagedHint, continuedAfter: UInt64, notedMS: Int64)
+    /// History was imported (after its slots and checkpoint were written).
+    case imported(StoreImport)
 }
 
 /// The store's event log: `events.jsonl` in the state directory, one line per event, appended
@@ -83,9 +108,12 @@ enum StoreEventLog {
         var offset: Int?
         var group: String?
         var sequence: UInt64?
+        var groups: [String]?
+        var intervalMS: Int64?
 
         enum CodingKeys: String, CodingKey {
-            case kind, clean, reason, rows, path, offset, group, sequence
+            case kind, clean, reason, rows, path, offset, group, sequence, groups
+            case intervalMS = "interval_ms"
             case atMS = "at_ms"
             case fromMS = "from_ms"
             case toMS = "to_ms"
@@ -115,6 +143,14 @@ enum StoreEventLog {
                 reason = hint.reason
                 sequence = after
                 notedMS = noted
+            case .imported(let i):
+                kind = "imported"
+                groups = i.groups
+                fromMS = i.fromMS
+                toMS = i.toMS
+                intervalMS = i.intervalMS
+                path = i.source
+                notedMS = i.notedMS
             }
         }
 
@@ -133,6 +169,12 @@ enum StoreEventLog {
                 return .hintRepaired(
                     DamagedHint(path: path, offset: offset, groupID: group, reason: reason), continuedAfter: sequence,
                     notedMS: notedMS)
+            case "imported":
+                guard let groups, let fromMS, let toMS, let intervalMS, let path, let notedMS, fromMS <= toMS,
+                    intervalMS > 0
+                else { return nil }
+                return .imported(
+                    StoreImport(groups: groups, fromMS: fromMS, toMS: toMS, intervalMS: intervalMS, source: path, notedMS: notedMS))
             default: return nil
             }
         }

@@ -194,6 +194,10 @@ extension StoreWriter {
         }
     }
 
+    /// Records imported history (after its slots are written): an `imported` event, durable on
+    /// return; the next checkpoint counts it.
+    public func recordImport(_ record: StoreImport) throws(StoreError) { try appendEvent(.imported(record)) }
+
     func appendEvent(_ event: StoreEvent) throws(StoreError) {
         try StoreEventLog.append(event, directory: directory)
         eventLines += 1

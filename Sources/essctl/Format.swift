@@ -35,6 +35,8 @@ enum Format {
             return "\(utc(ms: q.notedMS)) quarantined rows stored with times \(utc(ms: q.fromMS)) ... \(utc(ms: q.toMS)) (\(q.reason)): \(rows.isEmpty ? "none" : rows.joined(separator: ", "))"
         case .hintRepaired(let hint, let after, let noted):
             return "\(utc(ms: noted)) \(hint); continued after sequence \(after)"
+        case .imported(let i):
+            return "\(utc(ms: i.notedMS)) imported \(i.source.isEmpty ? "history" : i.source) into \(i.groups.joined(separator: ", ")): \(utc(ms: i.fromMS)) ... \(utc(ms: i.toMS)), rows every \(duration(ms: i.intervalMS))"
         }
     }
 

@@ -122,7 +122,7 @@ struct ImportCommand: ParsableCommand {
                 let result: HistoryImportResult
                 do {
                     if let storeError { throw storeError }
-                    result = try importer.finish(nowMS: nowMS)
+                    result = try importer.finish(nowMS: nowMS, source: file)
                 } catch {
                     throw CommandFailure(
                         message:

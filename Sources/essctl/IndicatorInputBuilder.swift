@@ -72,9 +72,9 @@ struct IndicatorInputBuilder {
         _ window: Window, tariff: TariffCalendar?, settings: IndicatorSettings, maintenance: [MaintenanceWindow]
     ) throws -> IndicatorReport {
         let source = StoreIndicatorReader(reader: reader, tier: window.tier, meterDeviceID: site.store.meterDeviceID)
-        let shape = source.shape(
-            facts: site.site, fromMS: window.fromMS, toMS: window.toMS, offsets: offsets(window), maintenance: maintenance)
         do {
+            let shape = try source.shape(
+                facts: site.site, fromMS: window.fromMS, toMS: window.toMS, offsets: offsets(window), maintenance: maintenance)
             return try source.report(shape, tariff: tariff, settings: settings)
         } catch {
             throw CommandFailure(message: "cannot read the store: \(error)", exitCode: 74)

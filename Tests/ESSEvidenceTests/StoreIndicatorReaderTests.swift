@@ -46,7 +46,7 @@ import Testing
             (EvidenceFixture.startMS, EvidenceFixture.startMS + 3_600_000),
             (EvidenceFixture.startMS + 300_000, EvidenceFixture.startMS + 2_000_000),
         ] {
-            let shape = source.shape(facts: fixture.site.site, fromMS: from, toMS: to, offsets: .chinaStandardTime)
+            let shape = try source.shape(facts: fixture.site.site, fromMS: from, toMS: to, offsets: .chinaStandardTime)
             let streamed = try source.report(shape, tariff: BuiltInTariffs.guangdong2021, chunkMS: chunkMS)
             let whole = Indicators.compute(try Self.wholeInput(source, shape), tariff: BuiltInTariffs.guangdong2021)
             #expect(Self.same(streamed, whole), "window \(from)…\(to), chunk \(chunkMS)")

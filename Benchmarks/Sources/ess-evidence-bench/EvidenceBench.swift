@@ -111,7 +111,7 @@ struct EvidenceBench {
         // (store reads included), and checked against the in-memory report.
         clock = ContinuousClock.now
         let source = StoreIndicatorReader(reader: reader, tier: reader.tiers.first { $0.name == "1m" }!, meterDeviceID: nil)
-        let shape = source.shape(facts: site.site, fromMS: yearStartMS, toMS: yearEndMS, offsets: input.offsets)
+        let shape = try source.shape(facts: site.site, fromMS: yearStartMS, toMS: yearEndMS, offsets: input.offsets)
         let streamed = try source.report(shape, tariff: tariff)
         let streamedMS = seconds(ContinuousClock.now - clock) * 1000
         let agrees = report.map { whole in
