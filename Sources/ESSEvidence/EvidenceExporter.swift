@@ -239,16 +239,17 @@ public enum EvidenceExporter {
         return .init(name: name, bytes: bytes.count, rows: nil, sha256: Hex.encode(Array(SHA256.hash(data: bytes))))
     }
 
-    /// ESSCriteria's indicators over the window, from the 15 min tier when the window is on its
-    /// slots (else `fallback`), read a day at a time: the site group, every device but the
-    /// meter, and the meter.
+    /// ESSCriteria's indicators over the window, from the finest tier that holds it
+    /// (`StoreIndicatorReader.finestTier`) when the window is on its slots (else `fallback`),
+    /// read a day at a time: the site group, every device but the meter, and the meter.
     static func indicatorReport(
         site: SiteConfiguration, reader: StoreReader, fromMS: Int64, toMS: Int64, fallback: TierDefinition,
         offsets: UTCOffsetTable, tariff: TariffCalendar?, settings: IndicatorSettings = IndicatorSettings(),
         maintenance: [MaintenanceWindow] = []
     ) throws -> IndicatorReport {
-        let tier =
-            reader.tiers.first { $0.slotMS == 900_000 && fromMS % 900_000 == 0 && toMS % 900_000 == 0 } ?? fallback
+        // The finest tier that holds the window and whose slots it is aligned to.
+        let finest = try StoreIndicatorReader.finestTier(reader: reader, fromMS: fromMS, toMS: toMS)
+        let tier = finest.flatMap { fromMS % $0.slotMS == 0 && toMS % $0.slotMS == 0 ? $0 : nil } ?? fallback
         let source = StoreIndicatorReader(reader: reader, tier: tier, meterDeviceID: site.store.meterDeviceID)
         let shape = try source.shape(facts: site.site, fromMS: fromMS, toMS: toMS, offsets: offsets, maintenance: maintenance)
         return try source.report(shape, tariff: tariff, settings: settings)

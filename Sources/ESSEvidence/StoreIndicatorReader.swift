@@ -25,6 +25,22 @@ public struct StoreIndicatorReader {
         meterSchema = meterDeviceID.flatMap { id in reader.schemas.first { $0.groupID == id } }
     }
 
+    /// The finest consolidated tier that still holds `[fromMS, toMS)` (its ring reaches back to
+    /// `fromMS` and is at least as long as the window), so durations and events are counted at
+    /// the best resolution the store has (issue 12, finding 7); when none does, the coarsest
+    /// tier that reaches back to `fromMS`, else the coarsest. nil when the store has no
+    /// consolidated tier.
+    public static func finestTier(reader: StoreReader, fromMS: Int64, toMS: Int64) throws(StoreError) -> TierDefinition? {
+        let consolidated = reader.tiers.filter { !$0.isRaw }.sorted { $0.slotMS < $1.slotMS }
+        var reaching: [TierDefinition] = []
+        for tier in consolidated {
+            guard let oldest = try reader.oldestHeldMS(tier: tier.name), oldest <= fromMS else { continue }
+            if tier.retentionMS >= toMS - fromMS { return tier }
+            reaching.append(tier)
+        }
+        return reaching.last ?? consolidated.last
+    }
+
     /// The indicator input of `[fromMS, toMS)` without slots (what `IndicatorAccumulator` needs).
     /// With a storage meter the site's counters are the meter's, so E_c/E_d come from the devices.
     /// Imported history (the store's `imported` events) is expected at its own row interval.

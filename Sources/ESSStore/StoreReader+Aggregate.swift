@@ -201,6 +201,18 @@ extension StoreReader {
         total.unaccountedMS += e.unaccountedMS
     }
 
+    /// The start of the oldest slot consolidated tier `tier` can still hold, as of the last
+    /// checkpoint: its ring keeps `capacity` slots back from the newest slot any group wrote.
+    /// nil when the tier is unknown, raw, or holds no slot yet. (Slots written after the
+    /// checkpoint may have moved it later by as much.)
+    public func oldestHeldMS(tier: String) throws(StoreError) -> Int64? {
+        guard let file = plan.files.first(where: { $0.tier.name == tier }), !file.tier.isRaw,
+            let checkpoint = try CheckpointRecord.read(directory: directory),
+            let newest = checkpoint.newestSlots[tier]?.values.filter({ $0 > 0 }).max()
+        else { return nil }
+        return max(1, Int64(newest) + 1 - Int64(file.capacity)) * file.tier.slotMS
+    }
+
     /// The last checkpoint, the damaged rows met so far and each file's size.
     public func health() throws(StoreError) -> StoreHealth {
         let checkpoint = try CheckpointRecord.read(directory: directory)

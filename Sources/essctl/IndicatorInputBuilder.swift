@@ -11,9 +11,6 @@ import Foundation
 /// choice of tier and the alignment of the window to its slots; the indicators themselves are
 /// ESSCriteria's.
 struct IndicatorInputBuilder {
-    /// Windows up to this long read the 1 min tier; longer ones the 15 min tier.
-    static let oneMinuteLimitMS: Int64 = 31 * 86_400_000
-
     let site: SiteConfiguration
     let reader: StoreReader
 
@@ -27,9 +24,9 @@ struct IndicatorInputBuilder {
         var requestedToMS: Int64
     }
 
-    /// `requested` ("1m", "15m" or another consolidated tier name) when given; else the tier
-    /// with 1 min slots for windows up to 31 days, the 15 min tier beyond (falling back to the
-    /// nearest consolidated tier the store has).
+    /// `requested` ("1m", "15m" or another consolidated tier name) when given; else the finest
+    /// tier that still holds the window (`StoreIndicatorReader.finestTier`: durations and
+    /// events at the best resolution the store has).
     func chooseTier(requested: String?, fromMS: Int64, toMS: Int64) throws -> TierDefinition {
         let consolidated = reader.tiers.filter { !$0.isRaw }
         guard !consolidated.isEmpty else {
@@ -43,12 +40,11 @@ struct IndicatorInputBuilder {
             }
             return tier
         }
-        let wantedMS: Int64 = toMS - fromMS <= Self.oneMinuteLimitMS ? 60_000 : 900_000
-        if let exact = consolidated.first(where: { $0.slotMS == wantedMS }) { return exact }
-        // Nearest slot length, preferring the finer of two equally near.
-        return consolidated.min { a, b in
-            (abs(a.slotMS - wantedMS), a.slotMS) < (abs(b.slotMS - wantedMS), b.slotMS)
-        }!
+        do {
+            return try StoreIndicatorReader.finestTier(reader: reader, fromMS: fromMS, toMS: toMS) ?? consolidated[0]
+        } catch {
+            throw CommandFailure(message: "cannot read the store: \(error)", exitCode: 74)
+        }
     }
 
     /// The window widened to the tier's slots: from rounded down, to rounded up.

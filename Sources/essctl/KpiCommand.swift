@@ -11,8 +11,8 @@ struct KpiCommand: ParsableCommand {
         abstract: "Operating indicators over a window (energy, efficiency, availability, safety, peak shifting, completeness).",
         discussion: """
             Reads the store's files (works with essd stopped). --from/--to: now, -90s, -15m, -1h, -2d, or ISO 8601
-            (without an offset: site time). The window is widened to whole slots of the tier read: 1m for windows
-            up to 31 days, else 15m (--tier overrides). Peak shifting uses the site's tariff ([site] tariff, read
+            (without an offset: site time). The window is widened to whole slots of the tier read: the finest tier
+            that still holds the window, usually 1m (--tier overrides). Peak shifting uses the site's tariff ([site] tariff, read
             from tariff_directory, else built in). Status is ok only with coverage ≥ 90 % and a finite value;
             unknown values print as — (JSON null), never 0. Formulas: docs/indicators.md.
             Exit 78 configuration, 74 store, 64 arguments.
