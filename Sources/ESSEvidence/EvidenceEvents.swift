@@ -1,3 +1,4 @@
+import ESSCore
 public import ESSCriteria
 public import ESSStore
 
@@ -21,9 +22,10 @@ public enum EvidenceEvents {
     /// Every event inside [fromMS, toMS) (a run that overlaps the window is kept whole), in
     /// time order, kinds in a fixed order at equal times.
     public static func events(
-        report: IndicatorReport, storeEvents: [StoreEvent], maintenance: [MaintenanceWindow], fromMS: Int64, toMS: Int64
+        report: IndicatorReport, storeEvents: [StoreEvent], maintenance: [MaintenanceWindow], fromMS: Int64, toMS: Int64,
+        intervals: [Event] = []
     ) -> [Event] {
-        var out: [Event] = []
+        var out: [Event] = intervals
         for gap in report.communicationGaps {
             out.append(Event(
                 startMS: gap.startMS, endMS: gap.endMS, kind: "communication_gap", group: gap.groupID,
@@ -67,10 +69,24 @@ public enum EvidenceEvents {
                 startMS: window.startMS, endMS: window.endMS, kind: "planned_outage", group: "site",
                 detail: window.reason.isEmpty ? "maintenance window" : "maintenance window: \(window.reason)"))
         }
-        let order = ["essd_ended_uncleanly", "essd_stopped", "rows_quarantined", "communication_gap", "counter_reset", "planned_outage", "store_hint_repaired", "history_imported"]
+        let order = ["essd_ended_uncleanly", "essd_stopped", "rows_quarantined", "communication_gap", "counter_reset", "planned_outage", "store_hint_repaired", "history_imported", "implausible_energy"]
         return out.sorted {
             ($0.startMS, order.firstIndex(of: $0.kind) ?? 99, $0.group) < ($1.startMS, order.firstIndex(of: $1.kind) ?? 99, $1.group)
         }
+    }
+
+    /// An interval whose energy rated power cannot deliver (`IntervalSummary.implausible`).
+    public static func implausible(_ s: IntervalSummary, ratedPowerKW: Double) -> Event {
+        let e = s.energy
+        let limit = ratedPowerKW * Double(s.durationMS) / 3_600_000
+        let parts = [
+            ("charge (counter)", e.counterChargeKWh), ("discharge (counter)", e.counterDischargeKWh),
+            ("charge (integrated)", e.integratedChargeKWh), ("discharge (integrated)", e.integratedDischargeKWh),
+        ].filter { $0.1.isFinite && $0.1 > limit * (1 + IntervalReader.plausibilityTolerance) }
+        let text = parts.map { "\($0.0) \(FixedDecimal.format($0.1, decimals: 3)) kWh" }.joined(separator: ", ")
+        return Event(
+            startMS: s.startMS, endMS: s.endMS, kind: "implausible_energy", group: "site",
+            detail: "\(text) > rated power \(FixedDecimal.format(ratedPowerKW, decimals: 1)) kW × \(s.durationMS / 60_000) min = \(FixedDecimal.format(limit, decimals: 3)) kWh (+\(Int(IntervalReader.plausibilityTolerance * 100)) % tolerance)\(s.apportioned ? "; after spreading counter steps over gaps" : "")")
     }
 
     /// One CSV row; an instant has an empty `end_utc`.

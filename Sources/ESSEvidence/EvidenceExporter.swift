@@ -90,7 +90,10 @@ public enum EvidenceExporter {
         }
 
         // intervals.csv and daily.csv, streamed together.
-        let intervals = IntervalReader(reader: reader, tier: tier, meterDeviceID: site.store.meterDeviceID, labeler: labeler)
+        let intervals = IntervalReader(
+            reader: reader, tier: tier, meterDeviceID: site.store.meterDeviceID, labeler: labeler, untilMS: toMS,
+            ratedPowerKW: site.site.ratedPowerKW)
+        var implausible: [EvidenceEvents.Event] = []
         let hasMeter = intervals.meter != nil
         let intervalWriter = try CSVWriter(
             path: "\(dir)/\(intervalsFile)", header: EvidenceTables.intervalHeader(hasMeter: hasMeter), byteOrderMark: excel)
@@ -104,6 +107,9 @@ public enum EvidenceExporter {
         while start < toMS {
             let end = min(start + intervalMS, toMS)
             let summary = try intervals.read(startMS: start, endMS: end)
+            if summary.implausible {
+                implausible.append(EvidenceEvents.implausible(summary, ratedPowerKW: site.site.ratedPowerKW))
+            }
             try intervalWriter.write(EvidenceTables.intervalRow(summary, offsets: offsets, hasMeter: hasMeter))
             if let row = daily.add(summary, date: offsets.localTime(atUTCMS: start).date, hasMeter: hasMeter) {
                 try dailyWriter.write(row)
@@ -155,7 +161,8 @@ public enum EvidenceExporter {
         do { storeEvents = try reader.events().events } catch { throw EvidenceError("export: cannot read the store's events.jsonl: \(error)") }
         let events = try CSVWriter(path: "\(dir)/\(eventsFile)", header: EvidenceEvents.header, byteOrderMark: excel)
         for event in EvidenceEvents.events(
-            report: report, storeEvents: storeEvents, maintenance: maintenance, fromMS: fromMS, toMS: toMS)
+            report: report, storeEvents: storeEvents, maintenance: maintenance, fromMS: fromMS, toMS: toMS,
+            intervals: implausible)
         {
             try events.write(EvidenceEvents.row(event, offsets: offsets))
         }

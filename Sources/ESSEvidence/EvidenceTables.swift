@@ -17,7 +17,7 @@ public enum EvidenceTables {
             "charge_kwh_integrated", "discharge_kwh_integrated"]
             + (hasMeter ? ["meter_import_kwh", "meter_export_kwh"] : [])
             + ["soc_start_percent", "soc_end_percent", "soc_min_percent", "soc_max_percent", "power_mean_kw", "power_max_kw",
-                "cell_temp_max_c", "availability_percent", "tariff_period", "quality"]
+                "cell_temp_max_c", "availability_percent", "tariff_period", "quality", "flags"]
     }
 
     static func intervalRow(_ s: IntervalSummary, offsets: UTCOffsetTable, hasMeter: Bool) -> [String] {
@@ -30,7 +30,7 @@ public enum EvidenceTables {
             + [pct(s.socStartPercent), pct(s.socEndPercent), pct(s.socMinPercent), pct(s.socMaxPercent),
                 FixedDecimal.format(s.powerMeanKW, decimals: powerDecimals), FixedDecimal.format(s.powerMaxKW, decimals: powerDecimals),
                 FixedDecimal.format(s.cellTempMaxC, decimals: temperatureDecimals), pct(s.availabilityMean * 100), s.tariffPeriod,
-                s.quality.description]
+                s.quality.description, s.flags]
     }
 
     public static func dailyHeader(hasMeter: Bool) -> [String] {

@@ -47,11 +47,24 @@ final class IntervalReader {
     let meter: (group: String, importIndex: Int?, exportIndex: Int?)?
     private var meterImport = CounterTracker()
     private var meterExport = CounterTracker()
+    /// The site's charge and discharge counters, spread back over gaps.
+    private var chargePlan: CounterGapPlan?
+    private var dischargePlan: CounterGapPlan?
+    /// The end of the export: how far a gap's end is looked for.
+    let untilMS: Int64
+    /// P_N: an interval whose energy exceeds P_N × its length × (1 + `plausibilityTolerance`) is implausible.
+    let ratedPowerKW: Double?
+    static let plausibilityTolerance = 0.05
 
-    init(reader: StoreReader, tier: TierDefinition, meterDeviceID: String?, labeler: (any TariffPeriodLabeler)?) {
+    init(
+        reader: StoreReader, tier: TierDefinition, meterDeviceID: String?, labeler: (any TariffPeriodLabeler)?,
+        untilMS: Int64 = .max, ratedPowerKW: Double? = nil
+    ) {
         self.reader = reader
         self.tier = tier
         self.labeler = labeler
+        self.untilMS = untilMS
+        self.ratedPowerKW = ratedPowerKW
         func index(_ schema: SeriesSchema, _ role: SignalRole) -> Int? {
             schema.signals.firstIndex { $0.role == role && $0.tiers.contains(tier.name) }
         }
@@ -61,6 +74,15 @@ final class IntervalReader {
         power = site.flatMap { index($0, .activePowerKW) }
         available = site.flatMap { index($0, .available) }
         coverageSignal = power ?? soc ?? site.flatMap { s in s.signals.firstIndex { $0.tiers.contains(tier.name) } }
+        if let site, let c = site.energy.chargeCounter, site.signals[c].tiers.contains(tier.name) {
+            chargePlan = CounterGapPlan(
+                counterIndex: c, storedEnergy: \.counterChargeKWh, integratedEnergy: \.integratedChargeKWh, slotMS: tier.slotMS)
+        }
+        if let site, let d = site.energy.dischargeCounter, site.signals[d].tiers.contains(tier.name) {
+            dischargePlan = CounterGapPlan(
+                counterIndex: d, storedEnergy: \.counterDischargeKWh, integratedEnergy: \.integratedDischargeKWh,
+                slotMS: tier.slotMS)
+        }
         cellTemps = reader.schemas.compactMap { schema in
             schema.groupID == "site" ? nil : index(schema, .cellTempMaxC).map { (schema.groupID, $0) }
         }
@@ -73,9 +95,17 @@ final class IntervalReader {
         }
     }
 
-    /// Reads the slot just before `startMS` so the first interval's meter deltas have a reading to start from.
+    /// Reads the slot just before `startMS` so the first interval's meter deltas, and a gap of
+    /// the site's counters across the start, have a reading to start from.
     func prime(beforeMS startMS: Int64) throws {
-        guard let meter, startMS - tier.slotMS > 0 else { return }
+        guard startMS - tier.slotMS > 0 else { return }
+        if let siteGroup, chargePlan != nil || dischargePlan != nil {
+            let before = try reader.slots(tier: tier.name, group: siteGroup, fromMS: startMS - tier.slotMS, toMS: startMS)
+                .compactMap(\.slot).last
+            chargePlan?.prime(before)
+            dischargePlan?.prime(before)
+        }
+        guard let meter else { return }
         for stored in try reader.slots(tier: tier.name, group: meter.group, fromMS: startMS - tier.slotMS, toMS: startMS) {
             guard let slot = stored.slot else { continue }
             if let i = meter.importIndex { _ = meterImport.add(slot.signals[i], startMS: slot.startMS, slotMS: tier.slotMS) }
@@ -94,11 +124,31 @@ final class IntervalReader {
         var availableStats = SignalStats()
         var coveredMS: Int64 = 0
         if let siteGroup {
-            for stored in try reader.slots(tier: tier.name, group: siteGroup, fromMS: startMS, toMS: endMS) {
+            let stored = try reader.slots(tier: tier.name, group: siteGroup, fromMS: startMS, toMS: endMS)
+            if chargePlan != nil || dischargePlan != nil {
+                var byStart: [Int64: ConsolidatedSlot] = [:]
+                for s in stored { if let slot = s.slot { byStart[slot.startMS] = slot } }
+                let readAhead = { (from: Int64) in try self.siteSlots(group: siteGroup, fromMS: from) }
+                var t = startMS
+                while t < endMS {
+                    if chargePlan != nil {
+                        let (kWh, spread) = try chargePlan!.energy(at: t, slot: byStart[t], readAhead: readAhead)
+                        addKnown(&summary.energy.counterChargeKWh, kWh)
+                        summary.apportioned = summary.apportioned || spread
+                    }
+                    if dischargePlan != nil {
+                        let (kWh, spread) = try dischargePlan!.energy(at: t, slot: byStart[t], readAhead: readAhead)
+                        addKnown(&summary.energy.counterDischargeKWh, kWh)
+                        summary.apportioned = summary.apportioned || spread
+                    }
+                    t += tier.slotMS
+                }
+            }
+            for stored in stored {
                 guard let slot = stored.slot else { continue }
                 if let e = slot.energy {
-                    addKnown(&summary.energy.counterChargeKWh, e.counterChargeKWh)
-                    addKnown(&summary.energy.counterDischargeKWh, e.counterDischargeKWh)
+                    if chargePlan == nil { addKnown(&summary.energy.counterChargeKWh, e.counterChargeKWh) }
+                    if dischargePlan == nil { addKnown(&summary.energy.counterDischargeKWh, e.counterDischargeKWh) }
                     addKnown(&summary.energy.integratedChargeKWh, e.integratedChargeKWh)
                     addKnown(&summary.energy.integratedDischargeKWh, e.integratedDischargeKWh)
                     summary.energy.counterResets += e.counterResets
@@ -145,6 +195,13 @@ final class IntervalReader {
             }
         }
 
+        if let rated = ratedPowerKW, rated > 0 {
+            let limit = rated * Double(summary.durationMS) / 3_600_000 * (1 + Self.plausibilityTolerance)
+            let e = summary.energy
+            summary.implausible = [e.counterChargeKWh, e.counterDischargeKWh, e.integratedChargeKWh, e.integratedDischargeKWh]
+                .contains { $0.isFinite && $0 > limit }
+        }
+
         if let labeler {
             var labels: [String] = []
             var t = startMS
@@ -155,5 +212,17 @@ final class IntervalReader {
             summary.tariffPeriod = labels.joined(separator: "+")
         }
         return summary
+    }
+
+    /// The site group's slots from `fromMS` on, one per slot start (nil where not stored), a
+    /// day at a time; empty at or past `untilMS`.
+    private func siteSlots(group: String, fromMS: Int64) throws -> [(startMS: Int64, slot: ConsolidatedSlot?)] {
+        let to = min(untilMS, fromMS + max(tier.slotMS, 86_400_000 / tier.slotMS * tier.slotMS))
+        guard fromMS < to else { return [] }
+        var byStart: [Int64: ConsolidatedSlot] = [:]
+        for s in try reader.slots(tier: tier.name, group: group, fromMS: fromMS, toMS: to) {
+            if let slot = s.slot { byStart[slot.startMS] = slot }
+        }
+        return stride(from: fromMS, to: to, by: Int(tier.slotMS)).map { ($0, byStart[$0]) }
     }
 }

@@ -24,6 +24,16 @@ public struct IntervalSummary: Sendable, Hashable {
     public var coverage: Double
     /// Tariff period kinds in force during the interval, in order ("valley", "flat+peak"); "" without a tariff.
     public var tariffPeriod: String
+    /// Counter energy here includes a share of a step across a communication gap, spread over
+    /// the gap (`CounterGapApportion`), or the slot that closed such a gap gave it back.
+    public var apportioned = false
+    /// An energy exceeds the rated power × the interval's length, plus the stated tolerance.
+    public var implausible = false
+
+    /// The flags column: "apportioned", "implausible", both joined by "+", or "".
+    public var flags: String {
+        [apportioned ? "apportioned" : nil, implausible ? "implausible" : nil].compactMap { $0 }.joined(separator: "+")
+    }
 
     public var durationMS: Int64 { endMS - startMS }
     public var quality: IntervalQuality { IntervalQuality(coverage: coverage) }

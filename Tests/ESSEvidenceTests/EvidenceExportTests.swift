@@ -29,19 +29,19 @@ import Testing
         #expect(intervals[0] == EvidenceTables.intervalHeader(hasMeter: true).joined(separator: ","))
         #expect(
             intervals[1]
-                == "2024-04-30T16:00:00Z,2024-05-01T00:00:00+08:00,900,1.500,0.000,1.250,0.000,1.500,0.000,50.00,55.00,50.00,55.00,-6.000,-5.000,30.5,100.00,valley,measured"
+                == "2024-04-30T16:00:00Z,2024-05-01T00:00:00+08:00,900,1.500,0.000,1.250,0.000,1.500,0.000,50.00,55.00,50.00,55.00,-6.000,-5.000,30.5,100.00,valley,measured,"
         )
         // The meter's step between adjacent slots (101.5 → 101.75) counts in the later one.
         #expect(
             intervals[2]
-                == "2024-04-30T16:15:00Z,2024-05-01T00:15:00+08:00,900,1.500,0.000,1.250,0.000,1.500,0.000,55.00,60.00,55.00,60.00,-6.000,-5.000,30.5,100.00,valley,measured"
+                == "2024-04-30T16:15:00Z,2024-05-01T00:15:00+08:00,900,1.500,0.000,1.250,0.000,1.500,0.000,55.00,60.00,55.00,60.00,-6.000,-5.000,30.5,100.00,valley,measured,"
         )
         #expect(
             intervals[3]
-                == "2024-04-30T16:30:00Z,2024-05-01T00:30:00+08:00,900,0.750,0.000,0.500,0.000,0.500,0.000,60.00,61.00,60.00,61.00,-6.000,-5.000,30.5,100.00,peak,partial:50.0"
+                == "2024-04-30T16:30:00Z,2024-05-01T00:30:00+08:00,900,0.750,0.000,0.500,0.000,0.500,0.000,60.00,61.00,60.00,61.00,-6.000,-5.000,30.5,100.00,peak,partial:50.0,"
         )
         // Never written: every value empty (never 0), quality missing.
-        #expect(intervals[4] == "2024-04-30T16:45:00Z,2024-05-01T00:45:00+08:00,900,,,,,,,,,,,,,,,peak,missing")
+        #expect(intervals[4] == "2024-04-30T16:45:00Z,2024-05-01T00:45:00+08:00,900,,,,,,,,,,,,,,,peak,missing,")
         #expect(intervals.count == 5)
 
         let daily = try Self.lines(out + "/daily.csv")
@@ -141,7 +141,7 @@ import Testing
         let row = text.components(separatedBy: "\r\n")[1]
         #expect(row.hasPrefix("2024-04-30T16:00:00Z,2024-05-01T00:00:00+08:00,3600,3.750,0.000,3.000,0.000,3.500,0.000,50.00,61.00,50.00,61.00,"))
         // Coverage (1 + 1 + 0.5 + 0) / 4 of the hour.
-        #expect(row.hasSuffix(",valley+peak,partial:62.5"))
+        #expect(row.hasSuffix(",valley+peak,partial:62.5,"))
     }
 
     @Test func policyFillsCriteria() throws {
