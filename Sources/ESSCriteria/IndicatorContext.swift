@@ -63,28 +63,37 @@ public struct CounterReset: Sendable, Hashable {
 /// Energy from a cumulative counter signal's slot summaries, fed in time order: the sum of
 /// non-negative steps between consecutive valid readings (within a slot last − first, between
 /// slots the next slot's first − the previous known slot's last), from the first to the last
-/// valid reading inside the window. A drop is a reset: kept with its slot, never energy. (A
-/// reset inside a slot whose last reading is again above its first is not visible here; the
-/// consolidator counts those in `EnergySummary.counterResets`.) Plain values only: it is fed
-/// once per step and group.
+/// valid reading inside the window. A drop is a reset: kept with its slot, never energy; a
+/// drop within the store's rounding of the two readings (`SlotSummary.storedReadingTolerance`)
+/// is rounding, not a reset. (A reset inside a slot whose last reading is again above its first
+/// is not visible here; the consolidator counts those in `EnergySummary.counterResets`.) Plain
+/// values only: it is fed once per step and group.
 struct CounterDelta {
     var kWh: Double = 0
     var readings = false
     /// Every drop seen, in time order: slot start, reading before, reading after.
     var drops: [(atMS: Int64, fromKWh: Double, toKWh: Double)] = []
-    private var previousLast: Double?
+    private var previous: SlotSummary?
 
     @inline(__always)
     mutating func add(_ s: SlotSummary?, atMS: Int64 = 0) {
         guard let s, s.first.isFinite, s.last.isFinite else { return }
         readings = true
-        if let p = previousLast {
-            let d = s.first - p
-            if d >= 0 { kWh += d } else { drops.append((atMS, p, s.first)) }
+        if let p = previous {
+            let d = s.first - p.last
+            if d >= 0 {
+                kWh += d
+            } else if -d > p.storedReadingTolerance + s.storedReadingTolerance {
+                drops.append((atMS, p.last, s.first))
+            }
         }
         let inside = s.last - s.first
-        if inside >= 0 { kWh += inside } else { drops.append((atMS, s.first, s.last)) }
-        previousLast = s.last
+        if inside >= 0 {
+            kWh += inside
+        } else if -inside > 2 * s.storedReadingTolerance {
+            drops.append((atMS, s.first, s.last))
+        }
+        previous = s
     }
 
     /// The drops as resets of `counter` in group `groupID`.

@@ -93,27 +93,36 @@ struct SignalStats {
 }
 
 /// Energy from a cumulative counter across slots: within a slot last − first, between two
-/// *adjacent* slots the next first − the previous last; a drop is a reset (never energy); a
+/// *adjacent* slots the next first − the previous last; a drop is a reset (never energy), unless
+/// it is within the store's rounding of the readings (`SlotSummary.storedReadingTolerance`); a
 /// step across a gap (a slot with no reading) is not counted, because when it happened is unknown.
 struct CounterTracker {
-    var previousLast: Double?
+    var previous: SlotSummary?
     var previousEndMS: Int64?
     var resets = 0
 
     /// The energy `s` adds (NaN when it holds no reading).
     mutating func add(_ s: SlotSummary, startMS: Int64, slotMS: Int64) -> Double {
         guard !s.isUnknown, s.first.isFinite, s.last.isFinite else {
-            previousLast = nil
+            previous = nil
             return .nan
         }
         var kWh = 0.0
-        if let p = previousLast, previousEndMS == startMS {
-            let d = s.first - p
-            if d >= 0 { kWh += d } else { resets += 1 }
+        if let p = previous, previousEndMS == startMS {
+            let d = s.first - p.last
+            if d >= 0 {
+                kWh += d
+            } else if -d > p.storedReadingTolerance + s.storedReadingTolerance {
+                resets += 1
+            }
         }
         let inside = s.last - s.first
-        if inside >= 0 { kWh += inside } else { resets += 1 }
-        previousLast = s.last
+        if inside >= 0 {
+            kWh += inside
+        } else if -inside > 2 * s.storedReadingTolerance {
+            resets += 1
+        }
+        previous = s
         previousEndMS = startMS + slotMS
         return kWh
     }

@@ -139,6 +139,19 @@ public struct SlotSummary: Sendable, Hashable {
 
     public static let unknown = SlotSummary(count: 0, coveredMS: 0, min: .nan, max: .nan, mean: .nan, first: .nan, last: .nan)
     public var isUnknown: Bool { count == 0 && coveredMS == 0 }
+
+    /// How far a consolidated tier may have moved this slot's first and last (the store's
+    /// documented precision, docs/store-format.md "Precision": Float32 mean, 11-bit deviations,
+    /// 10-bit positions): a counter that seems to drop by less than the two slots' tolerances
+    /// between them has not been reset, it was read back rounded. 0 for an exact slot's integers.
+    public var storedReadingTolerance: Double {
+        guard min.isFinite, max.isFinite, mean.isFinite else { return 0 }
+        if min.rounded() == min, max.rounded() == max, first.rounded() == first, last.rounded() == last, max - min <= 1023 {
+            return 0
+        }
+        let deviation = Swift.max(abs(max - mean), abs(mean - min))
+        return deviation * 0x1p-10 + abs(mean) * 0x1p-23 + (max - min) / 1023 + 0x1p-16
+    }
 }
 
 /// A group's charge and discharge energy over one slot, from both sources, kept apart so
