@@ -33,8 +33,17 @@ struct EnergyAccounting {
     var dischargeReadings: [CounterDelta]
     let sourcePosition: [Int]
     let sourceGroupIDs: [String]
+    /// Whether counter gaps are followed for peak shifting (only with a tariff), and per source:
+    /// the gap in progress, and this step's readings and step across a gap (`CounterGapLanes`).
+    let tracksGaps: Bool
+    var chargeGaps: [CounterGapLanes]
+    var dischargeGaps: [CounterGapLanes]
+    var chargeRead: [Bool]
+    var dischargeRead: [Bool]
+    var chargeAcross: [Double]
+    var dischargeAcross: [Double]
 
-    init(_ input: IndicatorInput, layout: IndicatorLayout) {
+    init(_ input: IndicatorInput, layout: IndicatorLayout, tracksGaps: Bool = false) {
         let groups = layout.energySources.map { layout.groups[$0] }
         let withCounter = groups.filter { $0.indices.chargeCounter != nil && $0.indices.dischargeCounter != nil }.count
         hasCounter = withCounter > 0
@@ -47,6 +56,14 @@ struct EnergyAccounting {
         sourceGroupIDs = layout.energySources.map { layout.groups[$0].groupID }
         chargeReadings = Array(repeating: CounterDelta(), count: layout.energySources.count)
         dischargeReadings = chargeReadings
+        self.tracksGaps = tracksGaps
+        let n = layout.energySources.count
+        chargeGaps = Array(repeating: CounterGapLanes(), count: n)
+        dischargeGaps = chargeGaps
+        chargeRead = Array(repeating: false, count: n)
+        dischargeRead = chargeRead
+        chargeAcross = Array(repeating: 0, count: n)
+        dischargeAcross = chargeAcross
     }
 
     /// Whether group `g` is an energy source (its counters are watched for resets).
@@ -58,6 +75,7 @@ struct EnergyAccounting {
     mutating func observeCounters(group: Int, charge: SlotSummary?, discharge: SlotSummary?, atMS: Int64) {
         let k = sourcePosition[group]
         guard k >= 0 else { return }
+        if tracksGaps { noteGapReadings(k: k, charge: charge, discharge: discharge) }
         chargeReadings[k].add(charge, atMS: atMS)
         dischargeReadings[k].add(discharge, atMS: atMS)
     }
@@ -96,15 +114,29 @@ struct EnergyAccounting {
         var counterDischarge = Double.nan
         var integratedCharge = Double.nan
         var integratedDischarge = Double.nan
+        /// Counter steps across gaps that closed in this step, spread per tariff-period lane
+        /// (taken out of `counterCharge` / `counterDischarge`); only when gaps are followed.
+        var spreadCharge = SIMD8<Double>()
+        var spreadDischarge = SIMD8<Double>()
     }
 
-    /// One step: every energy group's slot energy (`stepEnergy[g]`, nil when missing).
+    /// One step (in tariff-period `lane`, 7 when none): every energy group's slot energy
+    /// (`stepEnergy[g]`, nil when missing).
     @inline(__always)
-    mutating func add(_ stepEnergy: [EnergySummary?], sources: [Int]) -> StepEnergy {
+    mutating func add(_ stepEnergy: [EnergySummary?], sources: [Int], lane: Int = 7, lengthMS: Int64 = 0) -> StepEnergy {
         var out = StepEnergy()
         @inline(__always) func sum(_ total: inout Double, _ v: Double) { if v.isFinite { total = (total.isNaN ? 0 : total) + v } }
         for k in sources.indices {
             let g = sources[k]
+            if tracksGaps {
+                var ownCharge = stepEnergy[g]?.counterChargeKWh ?? .nan
+                var ownDischarge = stepEnergy[g]?.counterDischargeKWh ?? .nan
+                closeOrExtendGaps(
+                    k: k, lane: lane, lengthMS: lengthMS, energy: stepEnergy[g], ownCharge: &ownCharge,
+                    ownDischarge: &ownDischarge, spreadCharge: &out.spreadCharge, spreadDischarge: &out.spreadDischarge)
+                sum(&out.counterCharge, ownCharge)
+                sum(&out.counterDischarge, ownDischarge)
+            }
             guard let e = stepEnergy[g] else { continue }
             if e.counterChargeKWh.isFinite {
                 counterChargeKWh += e.counterChargeKWh
@@ -118,8 +150,10 @@ struct EnergyAccounting {
             if e.integratedDischargeKWh.isFinite { integratedDischargeKWh += e.integratedDischargeKWh }
             integratedMS[k] += e.integratedMS
             counterResets += e.counterResets
-            sum(&out.counterCharge, e.counterChargeKWh)
-            sum(&out.counterDischarge, e.counterDischargeKWh)
+            if !tracksGaps {
+                sum(&out.counterCharge, e.counterChargeKWh)
+                sum(&out.counterDischarge, e.counterDischargeKWh)
+            }
             sum(&out.integratedCharge, e.integratedChargeKWh)
             sum(&out.integratedDischarge, e.integratedDischargeKWh)
         }

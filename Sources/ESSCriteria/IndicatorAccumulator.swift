@@ -93,7 +93,7 @@ public struct IndicatorAccumulator {
         changeCursor = [Int](repeating: 0, count: layout.groups.count)
         anyIntervalChange = layout.groups.contains { !$0.sampleIntervalChanges.isEmpty }
         stepEnergy = [EnergySummary?](repeating: nil, count: layout.groups.count)
-        energy = EnergyAccounting(shape, layout: layout)
+        energy = EnergyAccounting(shape, layout: layout, tracksGaps: tariff != nil)
         meter = MeterAccounting(shape)
         availability = AvailabilityIndicators.Hours(shape)
         discharge = DischargeIndicators.Tracker(shape, settings: settings)
@@ -279,12 +279,14 @@ public struct IndicatorAccumulator {
     @inline(__always)
     mutating func endStep() {
         let i = stepsFed
-        let sums = energy.add(stepEnergy, sources: layout.energySources)
+        var lane = 7
+        if let tariff, peak != nil { lane = peak!.lane(step, tariff: tariff) }
+        let sums = energy.add(stepEnergy, sources: layout.energySources, lane: lane, lengthMS: step.lengthMS)
         meter?.add(importSummary: step.meterImport, exportSummary: step.meterExport, atMS: step.startMS)
         availability?.add(step)
         self.discharge.add(step, index: i)
         safety.add(step)
-        if let tariff { peak?.add(step, energy: sums, tariff: tariff) }
+        if tariff != nil { peak?.add(step, energy: sums, lane: lane) }
         gaps.endStep(startMS: step.startMS, lengthMS: step.lengthMS)
         stepsFed += 1
     }

@@ -74,6 +74,8 @@ struct CounterDelta {
     /// Every drop seen, in time order: slot start, reading before, reading after.
     var drops: [(atMS: Int64, fromKWh: Double, toKWh: Double)] = []
     private var previous: SlotSummary?
+    /// The last valid reading's slot (nil before the first).
+    var lastReading: SlotSummary? { previous }
 
     @inline(__always)
     mutating func add(_ s: SlotSummary?, atMS: Int64 = 0) {

@@ -53,17 +53,26 @@ enum PeakShiftingIndicators {
         var counterUnassigned = 0
         var integratedUnassigned = 0
 
+        /// The lane of the period in force at the step's start; 7 when the tariff has none there.
         @inline(__always)
-        mutating func add(_ step: IndicatorAccumulator.StepScratch, energy e: EnergyAccounting.StepEnergy, tariff: TariffCalendar) {
+        mutating func lane(_ step: IndicatorAccumulator.StepScratch, tariff: TariffCalendar) -> Int {
+            cache.kind(tariff, day: step.localDay, minute: step.localMinute).map(Self.index) ?? 7
+        }
+
+        /// One step's energy in `lane`, and counter steps across gaps spread back over the
+        /// gap's lanes (`EnergyAccounting.StepEnergy.spreadCharge`).
+        @inline(__always)
+        mutating func add(_ step: IndicatorAccumulator.StepScratch, energy e: EnergyAccounting.StepEnergy, lane k: Int) {
+            counterChargeBy += e.spreadCharge
+            counterDischargeBy += e.spreadDischarge
             let counter = e.counterCharge.isFinite || e.counterDischarge.isFinite
             let integrated = e.integratedCharge.isFinite || e.integratedDischarge.isFinite
             guard counter || integrated else { return }
-            guard let kind = cache.kind(tariff, day: step.localDay, minute: step.localMinute) else {
+            guard k < 5 else {
                 if counter { counterUnassigned += 1 }
                 if integrated { integratedUnassigned += 1 }
                 return
             }
-            let k = Self.index(kind)
             if e.counterCharge.isFinite { counterChargeBy[k] += e.counterCharge }
             if e.counterDischarge.isFinite { counterDischargeBy[k] += e.counterDischarge }
             if e.integratedCharge.isFinite { integratedChargeBy[k] += e.integratedCharge }
