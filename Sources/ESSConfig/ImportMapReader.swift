@@ -13,7 +13,7 @@ enum ImportMapReader {
         "delimiter", "decimal_separator", "header_line", "sample_interval_seconds", "missing_values", "ignore", "time",
         "column",
     ]
-    static let timeKeys = ["column", "format"]
+    static let timeKeys = ["column", "format", "stamped_at"]
     static let columnKeys = ["column", "group", "signal", "scale"]
 
     static func read(text: String, file: String, site: SiteConfiguration, log: IssueLog) -> HistoryImportMap? {
@@ -21,7 +21,10 @@ enum ImportMapReader {
         let before = log.count
         top.rejectUnknownKeys(
             allowed: topKeys,
-            hints: ["name": "column names go in [[column]] tables", "format": "the time format goes in [time]"])
+            hints: [
+                "name": "column names go in [[column]] tables", "format": "the time format goes in [time]",
+                "stamped_at": "stamped_at goes in [time]",
+            ])
         var delimiter = UInt8(ascii: ",")
         if let text = top.string("delimiter", nonEmpty: true) {
             let bytes = Array(text.utf8)
@@ -95,11 +98,16 @@ enum ImportMapReader {
 
         var timeColumn: HistoryImportMap.ColumnReference?
         var timeFormat: HistoryImportMap.TimeFormat?
+        var stampedAt: HistoryImportMap.StampedAt? = .start
         if let time = top.table("time", required: true) {
             time.rejectUnknownKeys(allowed: timeKeys)
             timeColumn = reference(time, "column")
             timeFormat = time.choice(
                 "format", required: true, HistoryImportMap.TimeFormat.allCases.map { ($0.rawValue, $0) })
+            if time.has("stamped_at") {
+                stampedAt = time.choice(
+                    "stamped_at", HistoryImportMap.StampedAt.allCases.map { ($0.rawValue, $0) })
+            }
         }
 
         let schemas = site.seriesSchemas
@@ -167,12 +175,14 @@ enum ImportMapReader {
                 "site columns and device columns (e.g. \(firstDevice.group) on line \(firstDevice.line)) are both mapped; the site group is derived from the devices when device columns are given. Map device columns only, or site columns only"
             )
         }
-        guard log.count == before, let headerLine, let timeColumn, let timeFormat, let missing else { return nil }
+        guard log.count == before, let headerLine, let timeColumn, let timeFormat, let stampedAt, let missing else {
+            return nil
+        }
         return HistoryImportMap(
             delimiter: delimiter, headerLine: headerLine, timeColumn: timeColumn, timeFormat: timeFormat,
             columns: columns,
             ignoredColumns: ignored, missingValues: Set(missing), sampleIntervalMS: sampleIntervalMS,
-            decimalSeparator: decimalSeparator)
+            decimalSeparator: decimalSeparator, stampedAt: stampedAt)
     }
 }
 

@@ -61,12 +61,14 @@ struct ImportCommand: ParsableCommand {
                 let groups = importMap.groups
                 let mapperSchemas = HistoryImporter.feedSchemas(site: site, groups: groups, sampleIntervalMS: nil)
 
-                // Pass 1: check every row; nothing is written.
-                let checked = try Self.pass(
-                    file: file, map: importMap, schemas: mapperSchemas, resolver: resolver, nowMS: nowMS
+                // Pass 1: check every row; nothing is written. Times are the rows' stamps until the
+                // row interval (and so the shift of end-stamped rows) is known.
+                var checked = try Self.pass(
+                    file: file, map: importMap, schemas: mapperSchemas, resolver: resolver, nowMS: nowMS,
+                    stampShiftMS: 0
                 ) { _ in }
-                guard let firstMS = checked.firstMS, let lastMS = checked.lastMS else {
-                    report(checked, interval: nil, result: nil, existing: nil, writerPID: nil)
+                guard checked.firstMS != nil else {
+                    report(checked, map: importMap, interval: nil, result: nil, existing: nil, writerPID: nil)
                     throw CommandFailure(message: "\(file): no row can be imported; nothing was written", exitCode: 65)
                 }
                 let intervalSource: String
@@ -79,6 +81,9 @@ struct ImportCommand: ParsableCommand {
                     let polls = site.devices.filter { groups.contains($0.id) }.map { Int64($0.pollIntervalMS) }
                     (intervalMS, intervalSource) = (polls.min() ?? 1000, "the devices' poll interval (one row only)")
                 }
+                let shiftMS = importMap.stampShiftMS(rowIntervalMS: intervalMS)
+                checked.moveTimes(byMS: -shiftMS)
+                let (firstMS, lastMS) = (checked.firstMS!, checked.lastMS!)
                 let window = HistoryImportWindow(firstMS: firstMS, lastMS: lastMS, endMS: lastMS + intervalMS)
                 let interval = (intervalMS, intervalSource)
 
@@ -92,7 +97,7 @@ struct ImportCommand: ParsableCommand {
                         throw CommandFailure(message: "cannot read the store: \(error)", exitCode: 74)
                     }
                     let holder = HistoryImporter.writerPID(directory: site.stateDirectory)
-                    report(checked, interval: interval, result: nil, existing: existing, writerPID: holder)
+                    report(checked, map: importMap, interval: interval, result: nil, existing: existing, writerPID: holder)
                     // The exit status the real run would have, so scripts can check first.
                     if holder != nil { throw ExitCode(75) }
                     if !existing.isEmpty && !force { throw ExitCode(73) }
@@ -114,7 +119,8 @@ struct ImportCommand: ParsableCommand {
                 // Pass 2: the same rows, into the store.
                 var storeError: (any Error)?
                 let imported = try Self.pass(
-                    file: file, map: importMap, schemas: importer.feedSchemas, resolver: resolver, nowMS: nowMS
+                    file: file, map: importMap, schemas: importer.feedSchemas, resolver: resolver, nowMS: nowMS,
+                    stampShiftMS: shiftMS
                 ) { row in
                     guard storeError == nil else { return }
                     do { try importer.add(row) } catch { storeError = error }
@@ -135,14 +141,15 @@ struct ImportCommand: ParsableCommand {
                             "essctl: warning: \(file) changed while it was imported (\(checked.rowsAccepted) rows checked, \(imported.rowsAccepted) imported)\n"
                                 .utf8))
                 }
-                report(imported, interval: interval, result: result, existing: nil, writerPID: nil)
+                report(imported, map: importMap, interval: interval, result: result, existing: nil, writerPID: nil)
             }
         }
 
-        /// Reads `file` once, mapping every record; calls `row` for each accepted row.
+        /// Reads `file` once, mapping every record (samples `stampShiftMS` before their stamps);
+        /// calls `row` for each accepted row.
         static func pass(
             file: String, map: HistoryImportMap, schemas: [SeriesSchema], resolver: LocalTimeResolver?, nowMS: Int64,
-            row: (HistoryRow) -> Void
+            stampShiftMS: Int64, row: (HistoryRow) -> Void
         ) throws -> HistoryImportTally {
             guard let handle = FileHandle(forReadingAtPath: file) else {
                 let reason =
@@ -151,7 +158,8 @@ struct ImportCommand: ParsableCommand {
             }
             defer { try? handle.close() }
             var reader = CSVRecordReader(delimiter: map.delimiter)
-            var mapper = HistoryRowMapper(map: map, groups: schemas, resolver: resolver, notAfterMS: nowMS)
+            var mapper = HistoryRowMapper(
+                map: map, groups: schemas, resolver: resolver, notAfterMS: nowMS, stampShiftMS: stampShiftMS)
             var headerError: HistoryHeaderError?
             func take(_ record: CSVRecord) {
                 guard headerError == nil else { return }
@@ -183,8 +191,8 @@ struct ImportCommand: ParsableCommand {
         }
 
         func report(
-            _ tally: HistoryImportTally, interval: (ms: Int64, source: String)?, result: HistoryImportResult?,
-            existing: [ExistingHistory]?, writerPID: Int32??
+            _ tally: HistoryImportTally, map importMap: HistoryImportMap, interval: (ms: Int64, source: String)?,
+            result: HistoryImportResult?, existing: [ExistingHistory]?, writerPID: Int32??
         ) {
             let reasons = tally.rejected.keys.sorted()
             if options.json {
@@ -206,9 +214,11 @@ struct ImportCommand: ParsableCommand {
                     object["first_utc"] = HistoryRowMapper.utcText(first)
                     object["last_utc"] = HistoryRowMapper.utcText(last)
                 }
+                object["stamped_at"] = importMap.stampedAt.rawValue
                 if let interval {
                     object["sample_interval_ms"] = interval.ms
                     object["sample_interval_source"] = interval.source
+                    object["stamp_shift_ms"] = importMap.stampShiftMS(rowIntervalMS: interval.ms)
                 }
                 if let result {
                     object["store_id"] = result.storeID
@@ -241,6 +251,11 @@ struct ImportCommand: ParsableCommand {
             }
             if let interval {
                 print("sample interval: \(Format.duration(ms: interval.ms)) (\(interval.source)); heartbeat 3 × that")
+                if importMap.stampedAt == .end {
+                    print(
+                        "rows are stamped at the end of their interval: each sample is taken \(Format.duration(ms: interval.ms)) before its stamp"
+                    )
+                }
             }
             if !reasons.isEmpty {
                 print("rejected: " + reasons.map { "\(tally.rejected[$0]!) \($0.rawValue)" }.joined(separator: ", "))

@@ -23,6 +23,7 @@ import Testing
             [time]
             column = "Timestamp"
             format = "local"
+            stamped_at = "end"
 
             [[column]]
             column = "PCS1 P (W)"
@@ -42,11 +43,11 @@ import Testing
         #expect(map.sampleIntervalMS == 60_000)
         #expect(map.missingValues == ["", "NULL"])
         #expect(map.ignoredColumns == ["remark"])
-        #expect(map.timeColumn == .name("Timestamp") && map.timeFormat == .local)
+        #expect(map.timeColumn == .name("Timestamp") && map.timeFormat == .local && map.stampedAt == .end)
         #expect(
             map.columns == [
-                .init(column: .name("PCS1 P (W)"), group: "pcs1", signal: "active_power", scale: 0.001, line: 12),
-                .init(column: .number(5), group: "bms1", signal: "soc", scale: 1, line: 18),
+                .init(column: .name("PCS1 P (W)"), group: "pcs1", signal: "active_power", scale: 0.001, line: 13),
+                .init(column: .number(5), group: "bms1", signal: "soc", scale: 1, line: 19),
             ])
         #expect(map.groups == ["pcs1", "bms1"] && !map.feedsSiteDirectly)
     }
@@ -64,6 +65,24 @@ import Testing
         let map = try ConfigurationLoader.parseImportMap(text: text, file: "m.toml", site: Self.site)
         #expect(map.delimiter == UInt8(ascii: ",") && map.headerLine == 1 && map.missingValues == [""])
         #expect(map.sampleIntervalMS == nil && map.feedsSiteDirectly)
+        #expect(map.stampedAt == .start, "rows mark the start of their interval unless the map says otherwise")
+    }
+
+    /// Issue 12, finding 3: `stamped_at` in [time] is "start" or "end"; the shift it gives is the
+    /// row interval for "end" and nothing for "start" (hand-computed: 60 s rows, 900 s rows).
+    @Test(arguments: [
+        ("start", HistoryImportMap.StampedAt.start, Int64(60_000), Int64(0)),
+        ("start", .start, 900_000, 0),
+        ("end", .end, 60_000, 60_000),
+        ("end", .end, 900_000, 900_000),
+    ])
+    func stampedAtStartOrEnd(text: String, expected: HistoryImportMap.StampedAt, rowMS: Int64, shiftMS: Int64) throws {
+        let map = try ConfigurationLoader.parseImportMap(
+            text: "[time]\ncolumn = 1\nformat = \"epoch_s\"\nstamped_at = \"\(text)\"\n"
+                + "[[column]]\ncolumn = 2\ngroup = \"bms1\"\nsignal = \"soc\"\n",
+            file: "m.toml", site: Self.site)
+        #expect(map.stampedAt == expected)
+        #expect(map.stampShiftMS(rowIntervalMS: rowMS) == shiftMS)
     }
 
     struct BadMap: Sendable, CustomTestStringConvertible {
@@ -131,6 +150,20 @@ import Testing
                 + "[[column]]\ncolumn = \"a\"\ngroup = \"site\"\nsignal = \"soc_percent\"\n[[column]]\ncolumn = \"b\"\ngroup = \"bms1\"\nsignal = \"soc\"\n",
             issues: ["4: column: site columns and device columns (e.g. bms1 on line 8) are both mapped"]),
         BadMap(name: "a TOML syntax error", text: "[time\n", issues: ["1: syntax error at column"]),
+        BadMap(
+            name: "stamped_at neither start nor end",
+            text: "[time]\ncolumn = \"t\"\nformat = \"rfc3339\"\nstamped_at = \"middle\"\n"
+                + "[[column]]\ncolumn = \"a\"\ngroup = \"bms1\"\nsignal = \"soc\"\n",
+            issues: ["4: time.stamped_at: \"middle\" is not allowed; expected one of: start, end"]),
+        BadMap(
+            name: "stamped_at not a string",
+            text: "[time]\ncolumn = \"t\"\nformat = \"rfc3339\"\nstamped_at = 1\n"
+                + "[[column]]\ncolumn = \"a\"\ngroup = \"bms1\"\nsignal = \"soc\"\n",
+            issues: ["4: time.stamped_at: expected a string, one of: start, end"]),
+        BadMap(
+            name: "stamped_at outside [time]",
+            text: "stamped_at = \"end\"\n" + time + "[[column]]\ncolumn = \"a\"\ngroup = \"bms1\"\nsignal = \"soc\"\n",
+            issues: ["1: stamped_at: unknown key (stamped_at goes in [time])"]),
     ]
 
     @Test(arguments: badMaps)

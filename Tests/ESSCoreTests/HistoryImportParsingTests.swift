@@ -347,4 +347,51 @@ import Testing
         #expect(values == [12.5, 13, -0.25])
         #expect(rejected == ["\"1.234,5\" is not a number (decimal comma)"])
     }
+    /// Issue 12, finding 3: rows stamped at the end of their minute (stamped_at = "end"): the
+    /// row stamped 00:01 describes 00:00–00:01, so its sample is taken at 00:00 (stamp − 60 s).
+    /// Order, duplicates, "in the future" and the messages go by the stamps as written.
+    @Test func endStampedRowsAreSamplesOfTheStartOfTheirInterval() throws {
+        let map = HistoryImportMap(
+            delimiter: UInt8(ascii: ","), headerLine: 1, timeColumn: .name("time"), timeFormat: .local,
+            columns: [.init(column: .name("soc"), group: "bms1", signal: "soc")], stampedAt: .end)
+        let shift = map.stampShiftMS(rowIntervalMS: 60_000)
+        #expect(shift == 60_000)
+        // Allowed up to 00:03 local, i.e. t0 + 180 s: the row stamped 00:04 is in the future
+        // although its sample (00:03) would not be.
+        var mapper = HistoryRowMapper(
+            map: map, groups: Self.schemas, resolver: Self.shanghai, notAfterMS: Self.t0 + 180_000, stampShiftMS: shift)
+        let text = """
+            time,soc
+            2025-01-01 00:01:00,50
+            2025-01-01 00:02:00,51
+            2025-01-01 00:02:00,51
+            2025-01-01 00:03:00,52
+            2025-01-01 00:04:00,53
+            """
+        var rows: [HistoryRow] = []
+        var rejected: [HistoryRowRejection] = []
+        for record in Self.records(text) {
+            switch try mapper.map(record) {
+            case .row(let r): rows.append(r)
+            case .rejected(let r): rejected.append(r)
+            case .skipped: break
+            }
+        }
+        // 2025-01-01 00:01 +08:00 = 1_735_660_860_000 ms; less 60 s = t0 = 1_735_660_800_000.
+        #expect(rows.map(\.timestampMS) == [1_735_660_800_000, 1_735_660_860_000, 1_735_660_920_000])
+        #expect(rows.map { $0.values[1][0] } == [50, 51, 52])
+        #expect(mapper.tally.firstMS == 1_735_660_800_000 && mapper.tally.lastMS == 1_735_660_920_000)
+        #expect(mapper.tally.typicalSpacingMS == 60_000, "spacing does not change with the shift")
+        #expect(rejected.map(\.reason) == [.timeDuplicate, .timeInFuture])
+        #expect(rejected[0].message.hasPrefix("2024-12-31T16:02:00Z repeats the time of line 3"), "\(rejected[0].message)")
+        #expect(rejected[1].message.hasPrefix("2024-12-31T16:04:00Z is in the future"), "\(rejected[1].message)")
+
+        // The same rows stamped at the start: samples at their stamps.
+        var start = map
+        start.stampedAt = .start
+        #expect(start.stampShiftMS(rowIntervalMS: 60_000) == 0)
+        var tally = mapper.tally
+        tally.moveTimes(byMS: 60_000)
+        #expect(tally.firstMS == 1_735_660_860_000 && tally.lastMS == 1_735_660_980_000)
+    }
 }

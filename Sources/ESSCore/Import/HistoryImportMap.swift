@@ -31,6 +31,15 @@ public struct HistoryImportMap: Sendable, Hashable {
         case epochMilliseconds = "epoch_ms"
     }
 
+    /// Which end of the interval a row describes its time column marks.
+    public enum StampedAt: String, Sendable, Hashable, CaseIterable {
+        /// A row stamped 10:00 describes 10:00 onwards (its sample is taken at 10:00). essd's own way.
+        case start
+        /// A row stamped 10:01 describes the interval that ends then (10:00–10:01 for 1-min rows):
+        /// its sample is taken at the stamp less the row interval.
+        case end
+    }
+
     /// One imported column: which group (a device id, or "site") and signal it feeds.
     public struct Column: Sendable, Hashable {
         public var column: ColumnReference
@@ -57,6 +66,8 @@ public struct HistoryImportMap: Sendable, Hashable {
     public var headerLine: Int
     public var timeColumn: ColumnReference
     public var timeFormat: TimeFormat
+    /// Whether a row's time marks the start (default) or the end of the interval it describes.
+    public var stampedAt: StampedAt
     public var columns: [Column]
     /// Header columns present in the file on purpose and not imported (no warning for them).
     public var ignoredColumns: [String]
@@ -73,8 +84,9 @@ public struct HistoryImportMap: Sendable, Hashable {
     public init(
         delimiter: UInt8 = UInt8(ascii: ","), headerLine: Int = 1, timeColumn: ColumnReference,
         timeFormat: TimeFormat, columns: [Column], ignoredColumns: [String] = [], missingValues: Set<String> = [""],
-        sampleIntervalMS: Int64? = nil, decimalSeparator: UInt8 = UInt8(ascii: ".")
+        sampleIntervalMS: Int64? = nil, decimalSeparator: UInt8 = UInt8(ascii: "."), stampedAt: StampedAt = .start
     ) {
+        self.stampedAt = stampedAt
         self.decimalSeparator = decimalSeparator
         self.delimiter = delimiter
         self.headerLine = headerLine
@@ -84,6 +96,12 @@ public struct HistoryImportMap: Sendable, Hashable {
         self.ignoredColumns = ignoredColumns
         self.missingValues = missingValues
         self.sampleIntervalMS = sampleIntervalMS
+    }
+
+    /// How much earlier than its stamp a row's sample is taken, for rows `rowIntervalMS` apart:
+    /// 0 when stamped at the start, the row interval when stamped at the end.
+    public func stampShiftMS(rowIntervalMS: Int64) -> Int64 {
+        stampedAt == .end ? rowIntervalMS : 0
     }
 
     /// The groups the map feeds, in first-mention order.

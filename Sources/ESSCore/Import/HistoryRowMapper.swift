@@ -2,6 +2,8 @@
 /// signals the file does not give, or leaves empty in this row, are `.stale`: not sampled).
 public struct HistoryRow: Sendable, Hashable {
     public var line: Int
+    /// The time the row's sample is taken at: its stamp, less the row interval when the map
+    /// says rows are stamped at the end of their interval.
     public var timestampMS: Int64
     /// Parallel to the mapper's `groups`.
     public var values: [[Double]]
@@ -57,6 +59,13 @@ public struct HistoryImportTally: Sendable, Hashable {
 
     public var rowsRejected: Int { rejected.values.reduce(0, +) }
 
+    /// The first and last row's times moved by `deltaMS` (a pass run before the row interval,
+    /// and so the shift of end-stamped rows, was known); spacings do not change.
+    public mutating func moveTimes(byMS deltaMS: Int64) {
+        firstMS = firstMS.map { $0 + deltaMS }
+        lastMS = lastMS.map { $0 + deltaMS }
+    }
+
     /// The most common spacing between rows (the shorter one on a tie), nil with < 2 rows.
     public var typicalSpacingMS: Int64? {
         spacings.max { a, b in a.value != b.value ? a.value < b.value : a.key > b.key }?.key
@@ -80,6 +89,8 @@ public struct HistoryRowMapper: Sendable {
     private let missingIncludesEmpty: Bool
     private let hasOtherMissingValues: Bool
     private let notAfterMS: Int64?
+    /// Subtracted from each row's stamp to give its sample time (`HistoryImportMap.stampShiftMS`).
+    private let stampShiftMS: Int64
     /// Resolved on the header (or at once without one): field index of the time and of each column.
     private var timeField: Int?
     private var targets: [Target] = []
@@ -109,9 +120,15 @@ public struct HistoryRowMapper: Sendable {
     }
 
     /// `groups` must hold a schema for every group the map names, and each mapped signal.
-    /// Rows later than `notAfterMS` are rejected (an export in the future is a time-zone mistake).
-    public init(map: HistoryImportMap, groups: [SeriesSchema], resolver: LocalTimeResolver?, notAfterMS: Int64?) {
+    /// Rows stamped later than `notAfterMS` are rejected (an export in the future is a time-zone
+    /// mistake). Each row's sample is taken `stampShiftMS` before its stamp (end-stamped rows:
+    /// `map.stampShiftMS(rowIntervalMS:)`); order, duplicates and messages go by the stamps.
+    public init(
+        map: HistoryImportMap, groups: [SeriesSchema], resolver: LocalTimeResolver?, notAfterMS: Int64?,
+        stampShiftMS: Int64 = 0
+    ) {
         self.map = map
+        self.stampShiftMS = stampShiftMS
         self.groups = groups
         self.resolver = resolver
         self.notAfterMS = notAfterMS
@@ -297,7 +314,7 @@ public struct HistoryRowMapper: Sendable {
         }
         previous = (t, record.line)
         previousFields = targets.map { fields[$0.field].trimmingASCIISpaces }
-        return .row(HistoryRow(line: record.line, timestampMS: t, values: values, qualities: qualities))
+        return .row(HistoryRow(line: record.line, timestampMS: t - stampShiftMS, values: values, qualities: qualities))
     }
 
     /// Whether a field's text means "no value in this row" (the map's missing values).
