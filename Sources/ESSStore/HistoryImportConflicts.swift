@@ -43,19 +43,28 @@ extension HistoryImporter {
             return []
         }
         var found: [ExistingHistory] = []
+        let to = max(window.endMS, window.lastMS + 1)
         for tier in reader.plan.files.map(\.tier) where !tier.isRaw {
             for group in groups where reader.schemas.contains(where: { $0.groupID == group }) {
-                let from = window.firstMS / tier.slotMS * tier.slotMS
                 var entry: ExistingHistory?
-                for stored in try reader.slots(
-                    tier: tier.name, group: group, fromMS: from, toMS: max(window.endMS, window.lastMS + 1))
-                {
-                    guard let slot = stored.slot, Self.hasData(slot) else { continue }
-                    if entry == nil {
-                        entry = ExistingHistory(tier: tier.name, group: group, fromMS: slot.startMS, toMS: 0, slots: 0)
+                // `slotsPerRead` slots at a time, the pages read given back after each: memory does
+                // not grow with the window (a year of a fresh 1-min tier is 200 MB of zeros).
+                let chunkMS = tier.slotMS * Self.slotsPerRead
+                var from = window.firstMS / tier.slotMS * tier.slotMS
+                while from < to {
+                    let chunk = try reader.slots(
+                        tier: tier.name, group: group, fromMS: from, toMS: min(to, from + chunkMS))
+                    for stored in chunk {
+                        guard let slot = stored.slot, Self.hasData(slot) else { continue }
+                        if entry == nil {
+                            entry = ExistingHistory(
+                                tier: tier.name, group: group, fromMS: slot.startMS, toMS: 0, slots: 0)
+                        }
+                        entry!.toMS = slot.startMS + tier.slotMS
+                        entry!.slots += 1
                     }
-                    entry!.toMS = slot.startMS + tier.slotMS
-                    entry!.slots += 1
+                    reader.releaseResidentPages()
+                    from += chunkMS
                 }
                 if let entry { found.append(entry) }
             }
@@ -68,6 +77,9 @@ extension HistoryImporter {
     public static func writerPID(directory: String) -> Int32? {
         StoreDirectoryLock.otherHolder(directory: directory)
     }
+
+    /// Slots `existingHistory` reads at once (a day of 1-min slots).
+    static let slotsPerRead: Int64 = 1440
 
     static func hasData(_ slot: ConsolidatedSlot) -> Bool {
         if slot.signals.contains(where: { $0.count > 0 || $0.coveredMS > 0 }) { return true }

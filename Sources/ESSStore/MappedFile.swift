@@ -63,13 +63,18 @@ final class MappedFile {
         if offset + count > dirty[1] { dirty[1] = offset + count }
     }
 
-    /// Drops this process' page-table entries of a read-only mapping (`madvise(MADV_DONTNEED)`):
-    /// the pages stay in the page cache and the next read maps them again, so a long read does
-    /// not grow the resident set. Does nothing for a writable mapping.
+    /// Drops this process' page-table entries of the mapping (`madvise(MADV_DONTNEED)`): the
+    /// pages stay in the page cache and the next access maps them again, so a long read (or a
+    /// long bulk write) does not grow the resident set. A writable mapping is only released
+    /// with nothing written since its last `sync()` (its pages are then clean and durable);
+    /// otherwise this does nothing.
     func releaseResidentPages() {
-        guard !writable else { return }
-        _ = madvise(base, bytes, MADV_DONTNEED)
+        guard !writable || dirty[0] >= dirty[1] else { return }
+        SystemCalls.dropResidentPages(base, bytes: bytes)
     }
+
+    /// Bytes from the lowest to the highest offset written since the last `sync()` (0: none).
+    var unsyncedBytes: Int { max(0, dirty[1] - dirty[0]) }
 
     /// Whether `sync()` must `fsync` even with nothing written through this mapping: until the
     /// first `sync()` after opening (another process may have left data in the page cache that

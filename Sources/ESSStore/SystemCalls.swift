@@ -201,6 +201,13 @@ enum SystemCalls {
         try call("msync", path: path) { msync(address + start, range.upperBound - start, MS_SYNC) }
     }
 
+    /// `madvise(MADV_DONTNEED)` of a whole mapping: drops this process' page-table entries (a
+    /// shared file mapping's pages stay in the page cache, dirty ones included, and the next
+    /// access maps them again). Only resident memory changes, so a failure is ignored.
+    static func dropResidentPages(_ address: UnsafeMutableRawPointer, bytes: Int) {
+        _ = madvise(address, bytes, MADV_DONTNEED)
+    }
+
     static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
     /// `sched_yield(2)`: lets a writer finish a row before a reader reads it again.

@@ -210,6 +210,75 @@ import Testing
         #expect(day2.energy!.counterResets == 1 && day2.energy!.counterChargeKWh >= 0)
     }
 
+    /// Resident memory of this process' mappings of files in `directory` (smaps' Rss), KiB.
+    static func residentKB(under directory: String) throws -> Int {
+        // /proc files have no size: read to the end rather than by the size stat gives.
+        let handle = try #require(FileHandle(forReadingAtPath: "/proc/self/smaps"))
+        defer { try? handle.close() }
+        let smaps = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+        var total = 0
+        var inside = false
+        for line in smaps.split(separator: "\n") {
+            let first = line.prefix { $0 != " " }
+            if first.contains("-"), first.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
+                inside = line.contains(directory + "/")  // a mapping's header line
+            } else if inside, line.hasPrefix("Rss:") {
+                total += Int(line.dropFirst(4).split(separator: " ").first ?? "") ?? 0
+            }
+        }
+        return total
+    }
+
+    /// Issue 12, finding 11: an import's memory is flat in the file's length. 60 days at 1 min
+    /// write ~16 MiB of 1-min rows; the pages are synced and given back every 2 MiB, so the tier
+    /// files' resident size stays a few MiB (without it: every page written), and the store holds
+    /// exactly what an import that never gives pages back writes.
+    @Test func anImportGivesItsWrittenPagesBack() throws {
+        let released = Self.temporary()
+        let kept = Self.temporary()
+        defer {
+            try? FileManager.default.removeItem(atPath: released)
+            try? FileManager.default.removeItem(atPath: kept)
+        }
+        func site(_ directory: String) -> SiteConfiguration {
+            var site = Self.site(directory)
+            site.store.tiers.insert(TierDefinition(name: "1m", slotMS: Self.minute, retentionMS: 90 * Self.day), at: 1)
+            return site
+        }
+        let text = Self.csv(start: Self.t0, days: 60)
+        var residentKB: [Int] = []
+        for (directory, releaseBytes) in [(released, 2 << 20), (kept, Int.max)] {
+            let site = site(directory)
+            let schemas = HistoryImporter.feedSchemas(site: site, groups: Self.map.groups, sampleIntervalMS: Self.minute)
+            let rows = try Self.rows(text, schemas: schemas)
+            let window = HistoryImportWindow(
+                firstMS: rows.first!.timestampMS, lastMS: rows.last!.timestampMS,
+                endMS: rows.last!.timestampMS + Self.minute)
+            let importer = try HistoryImporter(
+                site: site, groups: Self.map.groups, sampleIntervalMS: Self.minute, window: window, force: false,
+                nowMS: Self.t0 + 90 * Self.day)
+            importer.releaseBytes = releaseBytes
+            for row in rows { try importer.add(row) }
+            residentKB.append(try Self.residentKB(under: directory))
+            _ = try importer.finish(nowMS: Self.t0 + 90 * Self.day)
+        }
+        let oneMinute = try FileManager.default.attributesOfItem(atPath: released + "/1m.tier")[.size] as! Int
+        #expect(oneMinute > 16 << 20, "the 1-min tier file: \(oneMinute) bytes")
+        #expect(residentKB[0] < 4 * 1024, "resident tier pages with release: \(residentKB[0]) KiB")
+        #expect(residentKB[1] > 12 * 1024, "without: every page written stays resident (\(residentKB[1]) KiB)")
+        let got = try Self.slots(released, from: Self.t0, to: Self.t0 + 61 * Self.day)
+        let expected = try Self.slots(kept, from: Self.t0, to: Self.t0 + 61 * Self.day)
+        #expect(got == expected)
+        let reader = try StoreReader(directory: released)
+        let oneMinuteSlots = try reader.slots(tier: "1m", group: "pcs1", fromMS: Self.t0, toMS: Self.t0 + 60 * Self.day)
+        let keptSlots = try StoreReader(directory: kept).slots(
+            tier: "1m", group: "pcs1", fromMS: Self.t0, toMS: Self.t0 + 60 * Self.day)
+        #expect(oneMinuteSlots.map { "\($0)" } == keptSlots.map { "\($0)" })
+        #expect(
+            oneMinuteSlots.compactMap(\.slot).filter { $0.signals[1].count > 0 }.count == 60 * (1440 - 40),
+            "a charge-counter sample in every minute but the daily 40-minute outage")
+    }
+
     @Test func existingDataIsRefusedWithoutForceAndReplacedWithIt() throws {
         let directory = Self.temporary()
         defer { try? FileManager.default.removeItem(atPath: directory) }
