@@ -16,7 +16,14 @@ Rules, per window, tier and indicator:
 Counter resets: each PCS counter's notes name exactly the true resets in the window, each at the
 slot (of the tier read) that holds the true reset time; the meter counters name none.
 
-Prints one row per comparison and exits 1 when any fails.
+Prints one row per comparison and exits 1 when any fails. By hand (the Swift test
+TruthYearEndToEndTests does the same):
+
+    python3 simulate.py /tmp/ty
+    essctl import csv /tmp/ty/year.csv --map /tmp/ty/map.toml --config /tmp/ty/site.toml
+    mkdir -p /tmp/ty/kpi   # then for each window of truth.json and tier 1m, 15m:
+    essctl kpi --config /tmp/ty/site.toml --from FROM --to TO --tier TIER --json > /tmp/ty/kpi/NAME.TIER.json
+    python3 check.py /tmp/ty/truth.json /tmp/ty/kpi --markdown
 """
 
 import json
