@@ -8,6 +8,8 @@ enum AvailabilityIndicators {
         var availableMS: Int64 = 0
         var coveredMS: Int64 = 0
         var commLossMS: Int64 = 0
+        /// Communication loss inside maintenance windows (planned outages there are unknown).
+        var commLossPlannedMS = 0.0
         var plannedMS = 0.0
         var unplannedMS = 0.0
         /// Whether coverage comes from `available` (else from `fault`).
@@ -31,15 +33,16 @@ enum AvailabilityIndicators {
             let covered = Swift.min(length, (byAvailable ? a?.coveredMS : f?.coveredMS) ?? 0)
             commLossMS += length - covered
             coveredMS += covered
-            guard covered > 0 else { return }
-            let available = Int64((Double(covered) * availableFraction(a, f)).rounded())
-            availableMS += available
-            let down = Double(covered - available)
             let start = step.startMS
             var overlap: Int64 = 0
             if !maintenance.isEmpty {
                 for w in maintenance { overlap += Swift.max(0, Swift.min(w.endMS, start + length) - Swift.max(w.startMS, start)) }
+                commLossPlannedMS += Double(length - covered) * Swift.min(1, Double(overlap) / Double(length))
             }
+            guard covered > 0 else { return }
+            let available = Int64((Double(covered) * availableFraction(a, f)).rounded())
+            availableMS += available
+            let down = Double(covered - available)
             let planned = down * Swift.min(1, Double(overlap) / Double(length))
             plannedMS += planned
             unplannedMS += down - planned
@@ -91,15 +94,22 @@ enum AvailabilityIndicators {
                 status: .ok, formula: "period − time covered by the availability signal", confidence: .verified),
         ]
         if !ctx.input.maintenance.isEmpty {
+            // Outages inside communication loss are unknown: the outage hours count the rest
+            // (planned: loss inside maintenance windows; unplanned: loss outside them).
+            func loss(_ ms: Double, _ where_: String) -> String? {
+                ms > 0.5 ? "\(numberText((ms / 36_000).rounded() / 100)) h of communication loss \(where_): outages in that time are unknown" : nil
+            }
+            let uPlanned = loss(h.commLossPlannedMS, "inside maintenance windows")
+            let uUnplanned = loss(Double(h.commLossMS) - h.commLossPlannedMS, "outside maintenance windows")
             out += [
                 .make("availability.planned_outage_hours", h.plannedMS / 3_600_000, "h", coverage: cov, minimum: m,
-                    formula: "unavailable time inside maintenance windows", confidence: .secondary),
+                    formula: "unavailable time inside maintenance windows", confidence: .secondary, undetermined: uPlanned),
                 .make("availability.unplanned_outage_hours", h.unplannedMS / 3_600_000, "h", coverage: cov, minimum: m,
-                    formula: "unavailable time outside maintenance windows", confidence: .secondary),
+                    formula: "unavailable time outside maintenance windows", confidence: .secondary, undetermined: uUnplanned),
                 .make("availability.planned_outage_factor_percent", h.plannedMS / w * 100, "%", coverage: cov, minimum: m,
-                    formula: "计划停运系数 planned outage hours / period hours × 100", confidence: .secondary),
+                    formula: "计划停运系数 planned outage hours / period hours × 100", confidence: .secondary, undetermined: uPlanned),
                 .make("availability.unplanned_outage_factor_percent", h.unplannedMS / w * 100, "%", coverage: cov, minimum: m,
-                    formula: "非计划停运系数 unplanned outage hours / period hours × 100", confidence: .secondary),
+                    formula: "非计划停运系数 unplanned outage hours / period hours × 100", confidence: .secondary, undetermined: uUnplanned),
             ]
         }
         return out

@@ -13,6 +13,9 @@ struct CounterGapLanes {
 
     var isEmpty: Bool { lengthMS.sum() == 0 }
 
+    /// Whether the gap spans more than one tariff period (so where its energy fell is estimated).
+    var spansPeriods: Bool { (0..<8).filter { lengthMS[$0] > 0 }.count > 1 }
+
     /// A step of `ms` in `lane` without a reading; `integrated` its energy from power (NaN: unknown).
     @inline(__always)
     mutating func add(lane: Int, ms: Int64, integrated: Double, integratedMS power: Int64) {
@@ -69,6 +72,7 @@ extension EnergyAccounting {
             if across > 0, ownCharge.isFinite, ownCharge >= across * (1 - 1e-6) {
                 spreadCharge += chargeGaps[k].spread(across)
                 ownCharge = max(0, ownCharge - across)
+                if chargeGaps[k].spansPeriods { chargeSpreadAcrossPeriodsKWh += across }
             }
             chargeGaps[k] = CounterGapLanes()
         } else if chargeReadings[k].readings {
@@ -79,6 +83,7 @@ extension EnergyAccounting {
             if across > 0, ownDischarge.isFinite, ownDischarge >= across * (1 - 1e-6) {
                 spreadDischarge += dischargeGaps[k].spread(across)
                 ownDischarge = max(0, ownDischarge - across)
+                if dischargeGaps[k].spansPeriods { dischargeSpreadAcrossPeriodsKWh += across }
             }
             dischargeGaps[k] = CounterGapLanes()
         } else if dischargeReadings[k].readings {

@@ -42,6 +42,10 @@ struct EnergyAccounting {
     var dischargeRead: [Bool]
     var chargeAcross: [Double]
     var dischargeAcross: [Double]
+    /// Counter steps (kWh) across gaps spanning more than one tariff period, spread over them:
+    /// energy whose period is estimated.
+    var chargeSpreadAcrossPeriodsKWh = 0.0
+    var dischargeSpreadAcrossPeriodsKWh = 0.0
 
     init(_ input: IndicatorInput, layout: IndicatorLayout, tracksGaps: Bool = false) {
         let groups = layout.energySources.map { layout.groups[$0] }
@@ -188,6 +192,14 @@ struct EnergyAccounting {
     var chargeKWh: Double { usesCounter ? counterChargeValue : (hasPower ? integratedChargeKWh : .nan) }
     var dischargeKWh: Double { usesCounter ? counterDischargeValue : (hasPower ? integratedDischargeKWh : .nan) }
     var coverage: Double { usesCounter ? counterCoverage : integratedCoverage }
+    /// Why energy integrated from power is not determined by the data (time not integrated:
+    /// gaps longer than the heartbeat), nil when every step was integrated.
+    var integratedUndetermined: String? {
+        guard hasPower, integratedCoverage < 1 - 1e-9 else { return nil }
+        return "\(numberText((Double(unaccountedMS) / 36_000).rounded() / 100)) h not integrated from power (gaps longer than the heartbeat): the energy there is unknown"
+    }
+    /// Why E_c and E_d are not determined: integrated power with gaps (counters bridge gaps).
+    var undetermined: String? { usesCounter ? nil : integratedUndetermined }
     var sourceNote: String {
         if usesCounter { return counterSeen ? "from energy counters" : "from energy counters: none read in the window" }
         guard hasPower else { return "no counter and no power signal" }
@@ -245,9 +257,11 @@ enum EnergyIndicators {
         var out: [IndicatorValue] = []
         let note = energy.sourceNote
         out.append(.make("energy.charge_kwh", energy.chargeKWh, "kWh", coverage: energy.coverage, minimum: m,
-            formula: "E_c: Σ counter deltas, else ∫ max(−P, 0) dt", confidence: .verified, notes: [note]))
+            formula: "E_c: Σ counter deltas, else ∫ max(−P, 0) dt", confidence: .verified, notes: [note],
+            undetermined: energy.undetermined))
         out.append(.make("energy.discharge_kwh", energy.dischargeKWh, "kWh", coverage: energy.coverage, minimum: m,
-            formula: "E_d: Σ counter deltas, else ∫ max(P, 0) dt", confidence: .verified, notes: [note]))
+            formula: "E_d: Σ counter deltas, else ∫ max(P, 0) dt", confidence: .verified, notes: [note],
+            undetermined: energy.undetermined))
         if energy.hasCounter {
             let partial = energy.counterOnlyPartial ? ["not every energy group has counters: totals are partial"] : []
             out.append(.make("energy.charge_counter_kwh", energy.counterChargeValue, "kWh", coverage: energy.counterCoverage,
@@ -259,9 +273,10 @@ enum EnergyIndicators {
         }
         if energy.hasPower {
             out.append(.make("energy.charge_integrated_kwh", energy.integratedChargeKWh, "kWh", coverage: energy.integratedCoverage,
-                minimum: m, formula: "trapezoid ∫ max(−P, 0) dt", confidence: .verified))
+                minimum: m, formula: "trapezoid ∫ max(−P, 0) dt", confidence: .verified, undetermined: energy.integratedUndetermined))
             out.append(.make("energy.discharge_integrated_kwh", energy.integratedDischargeKWh, "kWh",
-                coverage: energy.integratedCoverage, minimum: m, formula: "trapezoid ∫ max(P, 0) dt", confidence: .verified))
+                coverage: energy.integratedCoverage, minimum: m, formula: "trapezoid ∫ max(P, 0) dt", confidence: .verified,
+                undetermined: energy.integratedUndetermined))
         }
         out.append(IndicatorValue(
             id: "energy.unaccounted_hours", value: Double(energy.unaccountedMS) / 3_600_000, unit: "h",
@@ -285,7 +300,8 @@ enum EfficiencyIndicators {
         let ed = energy.dischargeKWh
         var out: [IndicatorValue] = []
         out.append(.make("efficiency.ac_round_trip_percent", ec > 0 ? ed / ec * 100 : .nan, "%", coverage: energy.coverage,
-            minimum: m, formula: "E_d / E_c × 100", confidence: .verified, notes: [energy.sourceNote]))
+            minimum: m, formula: "E_d / E_c × 100", confidence: .verified, notes: [energy.sourceNote],
+            undetermined: energy.undetermined))
         guard let meter else { return out }
         let eoff = meter.importKWh
         let eon = meter.exportKWh

@@ -100,6 +100,25 @@ public struct GroupSeries: Sendable, Hashable {
 
     /// Signal `s`'s expected sampling interval, 0 when unknown.
     func sampleIntervalMS(_ s: Int) -> Int64 { s < sampleIntervalsMS.count ? Swift.max(0, sampleIntervalsMS[s]) : 0 }
+
+    /// The shortest sampling interval of signal `s` over [fromMS, toMS): its own where no
+    /// interval change covers the time, and that of every change overlapping it; 0 when unknown.
+    func shortestSampleIntervalMS(_ s: Int, fromMS: Int64, toMS: Int64) -> Int64 {
+        var shortest = Int64.max
+        var changedMS: Int64 = 0
+        for c in sampleIntervalChanges {
+            let overlap = Swift.min(toMS, c.toMS) - Swift.max(fromMS, c.fromMS)
+            guard overlap > 0 else { continue }
+            changedMS += overlap
+            shortest = Swift.min(shortest, c.intervalMS)
+        }
+        if changedMS < toMS - fromMS {
+            let own = sampleIntervalMS(s)
+            guard own > 0 else { return 0 }
+            shortest = Swift.min(shortest, own)
+        }
+        return shortest == .max ? 0 : shortest
+    }
 }
 
 /// A time range [fromMS, toMS) in which a group's signals were sampled every `intervalMS`

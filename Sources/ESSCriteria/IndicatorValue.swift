@@ -1,8 +1,29 @@
-/// Whether an indicator's value may be used: `ok` needs coverage at or above the setting's
-/// minimum and every input known; anything else is `insufficientData`.
+/// Whether an indicator's value may be used, and how far the data determine it: `ok` needs
+/// coverage at or above the setting's minimum and every input known, and means the data
+/// determine the value; `partialData` and `upperBound` are usable values the data do not fully
+/// determine (the notes say why); anything else is `insufficientData`.
 public enum IndicatorStatus: String, Sendable, Hashable, CaseIterable {
     case ok
+    /// Enough coverage, but computed over the covered time only: what the time without data
+    /// held could change it (a sum or duration could be larger, a share could move).
+    case partialData = "partial_data"
+    /// Counted in whole slots longer than the signal's sampling interval: the true value is at
+    /// most this (the notes give the resolution).
+    case upperBound = "upper_bound"
     case insufficientData = "insufficient_data"
+
+    /// Whether criteria may compare the value (every status but `insufficientData`).
+    public var isUsable: Bool { self != .insufficientData }
+
+    /// "ok", "partial data", "upper bound", "insufficient data".
+    public var text: String {
+        switch self {
+        case .ok: "ok"
+        case .partialData: "partial data"
+        case .upperBound: "upper bound"
+        case .insufficientData: "insufficient data"
+        }
+    }
 }
 
 /// One computed indicator: value, unit, the fraction of the window its inputs covered, its
@@ -37,10 +58,13 @@ public struct IndicatorValue: Sendable, Hashable {
         self.notes = notes
     }
 
-    /// Status from coverage and value: ok only when the value is finite and coverage is enough.
+    /// Status from coverage and value: usable only when the value is finite and coverage is
+    /// enough; then `upperBound` when `upperBound` says why, else `partialData` when
+    /// `undetermined` says why, else ok.
     static func make(
         _ id: String, _ value: Double, _ unit: String, coverage: Double, minimum: Double, formula: String,
-        confidence: Confidence, notes: [String] = [], inputsOK: Bool = true
+        confidence: Confidence, notes: [String] = [], inputsOK: Bool = true, undetermined: String? = nil,
+        upperBound: String? = nil
     ) -> IndicatorValue {
         var notes = notes
         let enough = coverage + 1e-12 >= minimum
@@ -49,8 +73,16 @@ public struct IndicatorValue: Sendable, Hashable {
         }
         if !value.isFinite { notes.append("no value: an input is missing or a denominator is zero") }
         let ok = enough && value.isFinite && inputsOK
+        var status: IndicatorStatus = ok ? .ok : .insufficientData
+        if ok, let upperBound {
+            status = .upperBound
+            notes.append(upperBound)
+        } else if ok, let undetermined {
+            status = .partialData
+            notes.append(undetermined)
+        }
         return IndicatorValue(
-            id: id, value: value, unit: unit, coverage: min(1, max(0, coverage)), status: ok ? .ok : .insufficientData,
+            id: id, value: value, unit: unit, coverage: min(1, max(0, coverage)), status: status,
             formula: formula, confidence: confidence, notes: notes)
     }
 }

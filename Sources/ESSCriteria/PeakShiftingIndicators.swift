@@ -110,6 +110,21 @@ enum PeakShiftingIndicators {
         if unassigned > 0 { notes.append("\(unassigned) slots fell in no tariff band (invalid calendar)") }
         let cov = energy.coverage
         let conf = max(tariff.confidence, .secondary)
+        // Where energy fell is not determined inside gaps: spread over their periods (counters),
+        // or not integrated at all (power). Each share depends on its own direction; the shifted
+        // energy on the smaller side, unless the other could not reach it.
+        func spreadNote(_ kWh: Double, _ what: String) -> String? {
+            guard kWh > 0 else { return nil }
+            return "\(numberText((kWh * 10).rounded() / 10)) kWh of \(what) across gaps spanning several tariff periods was spread over them (by integrated power, else by time): its periods are estimated"
+        }
+        let spreadC = counter ? energy.chargeSpreadAcrossPeriodsKWh : 0
+        let spreadD = counter ? energy.dischargeSpreadAcrossPeriodsKWh : 0
+        let uCharge = counter ? spreadNote(spreadC, "charge") : energy.integratedUndetermined
+        let uDischarge = counter ? spreadNote(spreadD, "discharge") : energy.integratedUndetermined
+        let chargeSideBinds = valleyC - spreadC <= peakD + spreadD
+        let dischargeSideBinds = peakD - spreadD <= valleyC + spreadC
+        let uShifted = (chargeSideBinds ? uCharge : nil) ?? (dischargeSideBinds ? uDischarge : nil)
+        let uValue = uCharge ?? uDischarge
 
         // Value: Σ E_d × price − Σ E_c × price, in CNY when prices (or ratios and a flat price)
         // are known, else in flat-price kWh at the ratios.
@@ -131,14 +146,14 @@ enum PeakShiftingIndicators {
         if !missingPrice.isEmpty { valueNotes.append("no price or ratio for \(Set(missingPrice).sorted().joined(separator: ", "))") }
         return [
             .make("peak.valley_charge_share_percent", totalC > 0 ? valleyC / totalC * 100 : .nan, "%", coverage: cov, minimum: m,
-                formula: "E_c in valley and deep valley / E_c × 100", confidence: conf, notes: notes),
+                formula: "E_c in valley and deep valley / E_c × 100", confidence: conf, notes: notes, undetermined: uCharge),
             .make("peak.peak_discharge_share_percent", totalD > 0 ? peakD / totalD * 100 : .nan, "%", coverage: cov, minimum: m,
-                formula: "E_d in peak and sharp / E_d × 100", confidence: conf, notes: notes),
+                formula: "E_d in peak and sharp / E_d × 100", confidence: conf, notes: notes, undetermined: uDischarge),
             .make("peak.shifted_kwh", min(valleyC, peakD), "kWh", coverage: cov, minimum: m,
-                formula: "min(E_c in valley periods, E_d in peak periods)", confidence: conf, notes: notes),
+                formula: "min(E_c in valley periods, E_d in peak periods)", confidence: conf, notes: notes, undetermined: uShifted),
             .make("peak.value", missingPrice.isEmpty ? value : .nan, inCNY ? "CNY" : "flat-kWh", coverage: cov, minimum: m,
                 formula: "Σ E_d × price(period) − Σ E_c × price(period)", confidence: max(conf, tariff.ratioConfidence),
-                notes: valueNotes),
+                notes: valueNotes, undetermined: uValue),
         ]
     }
 }

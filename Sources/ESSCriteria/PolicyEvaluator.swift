@@ -46,7 +46,7 @@ public enum PolicyEvaluator {
             }
             let source = "\(thresholdSource); value: \(v.formula) \(v.confidence.mark)"
             let text = v.value.isFinite ? numberText((v.value * 100).rounded() / 100) + " \(v.unit)" : "missing"
-            guard v.status == .ok, let holds = criterion.comparison.holds(v.value) else {
+            guard v.status.isUsable, let holds = criterion.comparison.holds(v.value) else {
                 return result(.insufficientData, v.value.isFinite ? v.value : nil, text, coverage: v.coverage, source: source, notes: v.notes)
             }
             return result(holds ? .pass : .fail, v.value, text, coverage: v.coverage, source: source, notes: v.notes)
@@ -113,7 +113,7 @@ public enum PolicyEvaluator {
                     unit: "kWh", source: metered.map { "\($0.formula), coverage \(percentText($0.coverage))" } ?? "no storage meter"),
             ]
             if let cap { inputs.append(EstimateInput(name: "cap", value: cap, unit: "CNY", source: source)) }
-            guard let metered, metered.status == .ok else {
+            guard let metered, metered.status.isUsable else {
                 notes.append(metered == nil ? "subsidies are paid on metered discharge: configure the storage meter" : "metered discharge has insufficient data")
                 return make(.insufficientData, "\(numberText(rate)) × E_on" + (cap.map { ", ≤ \(numberText($0))" } ?? ""), inputs)
             }

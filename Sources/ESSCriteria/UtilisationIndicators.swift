@@ -12,6 +12,7 @@ enum UtilisationIndicators {
         let ec = energy.chargeKWh
         let ed = energy.dischargeKWh
         let cov = energy.coverage
+        let u = energy.undetermined
         let hours = pn > 0 ? ed / pn : .nan
         var annualNotes: [String] = []
         if t < hoursPerYear {
@@ -19,12 +20,12 @@ enum UtilisationIndicators {
         }
         return [
             .make("utilisation.equivalent_full_cycles", en > 0 ? ed / en : .nan, "cycles", coverage: cov, minimum: m,
-                formula: "E_d / E_N", confidence: .inferred),
-            .make("utilisation.hours", hours, "h", coverage: cov, minimum: m, formula: "E_d / P_N", confidence: .inferred),
+                formula: "E_d / E_N", confidence: .inferred, undetermined: u),
+            .make("utilisation.hours", hours, "h", coverage: cov, minimum: m, formula: "E_d / P_N", confidence: .inferred, undetermined: u),
             .make("utilisation.hours_annualised", t > 0 ? hours * hoursPerYear / t : .nan, "h/yr", coverage: cov, minimum: m,
-                formula: "E_d / P_N × 8760 h / T", confidence: .inferred, notes: annualNotes),
+                formula: "E_d / P_N × 8760 h / T", confidence: .inferred, notes: annualNotes, undetermined: u),
             .make("utilisation.factor_percent", pn > 0 && t > 0 ? (ec + ed) / (pn * t) * 100 : .nan, "%", coverage: cov,
-                minimum: m, formula: "等效利用系数 (E_c + E_d) / (P_N × T) × 100", confidence: .secondary),
+                minimum: m, formula: "等效利用系数 (E_c + E_d) / (P_N × T) × 100", confidence: .secondary, undetermined: u),
         ]
     }
 }

@@ -39,11 +39,11 @@ struct KpiCommand: ParsableCommand {
             let rows = report.values.map { v in
                 [
                     v.id, IndicatorNames.name(v.id), CriteriaFormat.number(v.value), v.unit, CriteriaFormat.percent(v.coverage),
-                    v.status == .ok ? "ok" : "insufficient data", "\(v.formula) \(v.confidence.mark)",
+                    v.status.text, "\(v.formula) \(v.confidence.mark)",
                 ]
             }
             print(CriteriaFormat.table(header: ["ID", "NAME", "VALUE", "UNIT", "COVERAGE", "STATUS", "FORMULA"], rows: rows, right: [2, 4]))
-            let insufficient = report.values.filter { $0.status != .ok }.count
+            let insufficient = report.values.filter { !$0.status.isUsable }.count
             print("\(report.values.count) indicators, \(insufficient) with insufficient data (coverage below 90 % or no value)")
             if !report.dischargeEvents.isEmpty {
                 print("discharge events: \(report.dischargeEvents.count)")

@@ -11,6 +11,9 @@ Rules, per window, tier and indicator:
   truth is 0) and status "ok";
 - the CSV does not: a status other than "ok" with a note saying why, and a value (if any) inside
   the range the CSV allows;
+- status "upper_bound" (a duration counted in whole slots longer than the sampling interval, as
+  issue 12 asks where only a coarse tier is read): a note giving the resolution and a value at or
+  above the truth;
 - an indicator essd reports that truth.json lacks, or one truth.json has that essd does not
   report, fails: every indicator is compared.
 Counter resets: each PCS counter's notes name exactly the true resets in the window, each at the
@@ -60,6 +63,12 @@ def judge(entry, truth):
     value, status, notes = entry.get("value"), entry.get("status"), entry.get("notes") or []
     t = truth["truth"]
     tol = max(1e-3 * abs(t), 1e-6)
+    if status == "upper_bound":
+        if not any("upper bound" in n for n in notes):
+            return False, "status upper_bound without a note giving the resolution"
+        if value is None or value < t - tol:
+            return False, f"upper bound {fmt(value)} below the truth"
+        return True, "upper bound"
     if truth["determined"]:
         if value is None:
             return False, f"no value (status {status})"
