@@ -13,12 +13,18 @@ struct LoadedProfile {
     var pointPlaces: [String: (index: Int, line: Int)]
     /// Read-plan errors under the widest limits Modbus allows, already reported.
     var baseLimitErrors: Set<ReadPlanError>
+    /// `[profile] import_only = true`: signals without registers (for import-only devices).
+    var importOnly = false
 }
 
 /// Turns a profile file's TOML into a `RegisterProfile`, recording every issue. Pure: no I/O.
 enum ProfileReader {
     static let topKeys = ["profile", "point"]
-    static let profileKeys = ["name", "vendor", "model", "description"]
+    static let profileKeys = ["name", "vendor", "model", "description", "import_only"]
+    /// The keys of a point of an import-only profile: a signal, no registers.
+    static let importOnlyPointKeys = ["name", "role", "unit", "description", "tiers", "allow_duplicate_role"]
+    /// Roles an import-only point cannot have: text read from registers, a register's exponent.
+    static let registerRoles: Set<SignalRole> = [.identity, .scaleFactor]
     static let pointKeys = [
         "name", "role", "kind", "address", "type", "order", "scale", "offset", "unit", "scale_factor",
         "not_implemented", "poll_multiple", "description", "tiers", "allow_overlap", "allow_duplicate_role",
@@ -34,11 +40,14 @@ enum ProfileReader {
         var name: String?
         var vendor: String?
         var model: String?
+        var importOnly = false
         if let header = top.table("profile", required: true) {
             header.rejectUnknownKeys(allowed: profileKeys)
             name = header.identifier("name", required: true, allowHyphen: true)
             vendor = header.string("vendor")
             model = header.string("model")
+            importOnly = header.bool("import_only") ?? false
+            loaded.importOnly = importOnly
             _ = header.string("description")
             let base = baseName(of: file)
             if let n = name, n != base {
@@ -55,8 +64,9 @@ enum ProfileReader {
         var declared: [String: Int] = [:]  // name -> line
         for (i, r) in pointReaders.enumerated() {
             let line = r.table.position.line
-            let point = readPoint(r)
-            let allowOverlap = r.bool("allow_overlap") ?? false
+            let point = importOnly ? readSignal(r) : readPoint(r)
+            // Import-only points have no registers to overlap.
+            let allowOverlap = importOnly || (r.bool("allow_overlap") ?? false)
             let allowDuplicateRole = r.bool("allow_duplicate_role") ?? false
             if let n = r.table["name"]?.value.stringValue {
                 if let first = declared[n] {
@@ -72,15 +82,18 @@ enum ProfileReader {
             }
         }
         PointConflicts.check(conflicts)
-        checkScaleFactors(&points, readers: pointReaders, declared: declared, loaded: loaded, file: file, log: log)
-
         loaded.points = points
-        let errors = ReadPlanner.validate(points: points, limits: ReadPlanLimits())
-        loaded.baseLimitErrors = Set(errors)
-        for e in errors { report(e, in: loaded, note: nil, log: log) }
+        if !importOnly {
+            checkScaleFactors(&points, readers: pointReaders, declared: declared, loaded: loaded, file: file, log: log)
+            loaded.points = points
+            let errors = ReadPlanner.validate(points: points, limits: ReadPlanLimits())
+            loaded.baseLimitErrors = Set(errors)
+            for e in errors { report(e, in: loaded, note: nil, log: log) }
+        }
 
         if log.count == before, let name {
-            loaded.profile = RegisterProfile(name: name, vendor: vendor, model: model, points: points)
+            loaded.profile = RegisterProfile(
+                name: name, vendor: vendor, model: model, points: points, importOnly: importOnly)
         }
         return loaded
     }
@@ -154,6 +167,34 @@ enum ProfileReader {
             name: name, role: role, kind: kind, address: address, type: type, wordOrder: order, scale: scale,
             offset: offset, unit: unit, scaleFactorPoint: scaleFactor, notImplemented: sentinel,
             pollMultiple: pollMultiple, description: description, tiers: tiers)
+    }
+
+    /// A point of an import-only profile: a signal (name, role, unit, tiers) without registers.
+    /// Register keys are errors naming the key, so a register profile missing `import_only`
+    /// (or one that has it by mistake) is found at once.
+    private static func readSignal(_ r: TableReader) -> PointDefinition? {
+        let registerKeys = pointKeys.filter { !importOnlyPointKeys.contains($0) }
+        r.rejectUnknownKeys(
+            allowed: importOnlyPointKeys,
+            hints: Dictionary(
+                uniqueKeysWithValues: registerKeys.map {
+                    ($0, "\($0) is a register setting; this profile is import_only = true: its points have no registers (a scale goes in the import map)")
+                }))
+        let name = r.identifier("name", required: true, allowHyphen: false)
+        var role = r.choice("role", required: true, SignalRole.allCases.map { ($0.rawValue, $0) })
+        if let found = role, registerRoles.contains(found) {
+            r.issue(
+                "role",
+                "\(found.rawValue) is read from registers (text, or a register's exponent); an import-only point takes a number's role or other")
+            role = nil
+        }
+        let unit = r.string("unit")
+        let description = r.string("description")
+        let tiers = r.stringArray("tiers").map(Set.init)
+        guard let name, let role else { return nil }
+        return PointDefinition(
+            name: name, role: role, kind: .holding, address: 0, type: .float64, unit: unit, description: description,
+            tiers: tiers)
     }
 
     /// Types with a register width: everything but bool, bitN and strings.

@@ -132,7 +132,9 @@ enum SiteReader {
                 seenIDs[built.id] = r.line(of: "id")
             }
             let endpointKey = "\(built.transport.endpoint)#\(built.unitID)"
-            if let first = seenEndpoints[endpointKey] {
+            if built.transport == .importOnly {
+                // No link: several import-only devices share no endpoint.
+            } else if let first = seenEndpoints[endpointKey] {
                 r.issue(
                     "unit_id",
                     "device \"\(built.id)\" has the same endpoint \(built.transport.endpoint) and unit_id \(built.unitID) as device \"\(first.id)\" (line \(first.line)); give each device on one link its own unit_id"
@@ -163,12 +165,23 @@ enum SiteReader {
                 allValid = false
                 continue
             }
-            let limits = ReadPlanLimits(maxRegisters: built.poll.maxRegisters, maxBits: built.poll.maxBits, maxHole: built.poll.maxHole)
-            // Points that fail under Modbus' own limits were reported once already.
-            let reported = Set(loaded.baseLimitErrors.map(\.pointName))
-            for e in ReadPlanner.validate(points: loaded.points, limits: limits) where !reported.contains(e.pointName) {
-                ProfileReader.report(e, in: loaded, note: "limits of device \"\(built.id)\" at \(file):\(r.table.position.line)", log: log)
+            if built.transport != .importOnly, loaded.importOnly {
+                r.issue(
+                    "profile",
+                    "profile \"\(built.profileName)\" is import_only = true (signals without registers, \(loaded.file)); device \"\(built.id)\" is polled over \(built.transport.endpoint) and needs a profile with registers. Set transport = \"none\" if its history only comes from essctl import"
+                )
                 allValid = false
+                continue
+            }
+            if built.transport != .importOnly {
+                let limits = ReadPlanLimits(
+                    maxRegisters: built.poll.maxRegisters, maxBits: built.poll.maxBits, maxHole: built.poll.maxHole)
+                // Points that fail under Modbus' own limits were reported once already.
+                let reported = Set(loaded.baseLimitErrors.map(\.pointName))
+                for e in ReadPlanner.validate(points: loaded.points, limits: limits) where !reported.contains(e.pointName) {
+                    ProfileReader.report(e, in: loaded, note: "limits of device \"\(built.id)\" at \(file):\(r.table.position.line)", log: log)
+                    allValid = false
+                }
             }
             guard let profile = loaded.profile else {
                 allValid = false
@@ -339,9 +352,19 @@ enum SiteReader {
             id = nil
         }
         let profile = r.identifier("profile", required: true, allowHyphen: true)
-        let kind = r.choice("transport", required: true, [("tcp", "tcp"), ("rtu", "rtu")])
+        let kind = r.choice("transport", required: true, [("tcp", "tcp"), ("rtu", "rtu"), ("none", "none")])
         var transport: Transport?
-        if kind == "tcp" {
+        if kind == "none" {
+            // Import-only: no link, no unit, nothing to poll; the poll interval stays (heartbeats,
+            // the raw tier's size).
+            for key in tcpKeys + rtuKeys + ["unit_id"] + pollKeys.filter({ $0 != "poll_interval_ms" }) where r.has(key) {
+                r.issue(
+                    key,
+                    "\(key) is a Modbus setting but transport is \"none\" (an import-only device, never polled); import-only devices take: id, profile, transport, poll_interval_ms, rated_energy_kwh, rated_power_kw"
+                )
+            }
+            transport = .importOnly
+        } else if kind == "tcp" {
             for key in rtuKeys where r.has(key) {
                 r.issue(key, "\(key) is a serial (rtu) setting but transport is \"tcp\"; tcp devices take: \(tcpKeys.joined(separator: ", "))")
             }
@@ -376,8 +399,8 @@ enum SiteReader {
                 transport = .rtu(device: device, baud: baud, parity: parity, dataBits: dataBits, stopBits: stopBits)
             }
         }
-        var unitID: Int? = 1
-        if r.has("unit_id") {
+        var unitID: Int? = kind == "none" ? 0 : 1
+        if r.has("unit_id"), kind != "none" {
             unitID = r.integer("unit_id", in: 0...255)
             if let u = unitID, u > 247, !(u == 255 && kind == "tcp") {
                 r.issue("unit_id", "must be in 0...247 (tcp also allows 255), found \(u)")

@@ -1,15 +1,25 @@
 /// A register map shared by devices of one model: its points, in file order.
+///
+/// An import-only profile (`importOnly`) lists signals without registers: each point's name,
+/// role, unit and tiers are what the store keeps; its `kind`, `address`, `type` and decoding
+/// fields are unused (holding, 0, float64, no scaling). Only import-only devices
+/// (`Transport.importOnly`) take such a profile.
 public struct RegisterProfile: Sendable, Hashable {
     public var name: String
     public var vendor: String?
     public var model: String?
     public var points: [PointDefinition]
+    /// The points have no registers: signals for `essctl import` only, never polled.
+    public var importOnly: Bool
 
-    public init(name: String, vendor: String? = nil, model: String? = nil, points: [PointDefinition]) {
+    public init(
+        name: String, vendor: String? = nil, model: String? = nil, points: [PointDefinition], importOnly: Bool = false
+    ) {
         self.name = name
         self.vendor = vendor
         self.model = model
         self.points = points
+        self.importOnly = importOnly
     }
 
     /// Index of the point with this name, if any.
@@ -37,17 +47,23 @@ public enum SerialParity: String, Sendable, Hashable, CaseIterable {
 public enum Transport: Sendable, Hashable {
     case tcp(host: String, port: Int)
     case rtu(device: String, baud: Int, parity: SerialParity, dataBits: Int, stopBits: Int)
+    /// Not reached at all (`transport = "none"`): an import-only device. essd never polls it;
+    /// the store keeps its series and `essctl import csv` feeds them.
+    case importOnly
 
-    /// Identifies the physical link: "tcp://host:port" or "rtu:///dev/ttyUSB0".
+    /// Identifies the physical link: "tcp://host:port", "rtu:///dev/ttyUSB0", or "none".
     public var endpoint: String {
         switch self {
         case .tcp(let host, let port): "tcp://\(host):\(port)"
         case .rtu(let device, _, _, _, _): "rtu://\(device)"
+        case .importOnly: "none"
         }
     }
 }
 
-/// One polled controller (BMS, PCS, EMS, meter): how to reach it, how to read it, what it holds.
+/// One controller (BMS, PCS, EMS, meter): how to reach it, how to read it, what it holds. An
+/// import-only device (`transport == .importOnly`) is never polled: its history comes from
+/// `essctl import csv` alone, and its Modbus settings are unused.
 public struct DeviceDefinition: Sendable, Hashable {
     public var id: String
     public var transport: Transport
@@ -79,6 +95,9 @@ public struct DeviceDefinition: Sendable, Hashable {
     public var ratedEnergyKWh: Double?
     /// Rated power of the converter behind this device (optional).
     public var ratedPowerKW: Double?
+
+    /// Whether essd polls this device (false for an import-only one).
+    public var isPolled: Bool { transport != .importOnly }
 
     public init(
         id: String,

@@ -58,6 +58,11 @@ public final class SiteReloader: Sendable {
             logger.info("reload: configuration unchanged")
             return .unchanged
         }
+        if !next.devices.contains(where: \.isPolled) {
+            logger.error(
+                "reload rejected: every device is import-only (transport = \"none\"): nothing would be polled; still running on the previous configuration")
+            return .rejected("no device to poll")
+        }
         if next.site.id != old.site.id {
             logger.error("reload rejected: site id changed from \(old.site.id) to \(next.site.id); a store belongs to one site")
             return .rejected("site id changed")

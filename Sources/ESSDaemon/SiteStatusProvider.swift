@@ -66,18 +66,31 @@ public final class SiteStatusProvider: StatusProvider {
             socPercent: values.socPercent, socWeighting: values.socUsesEqualWeights ? "equal" : "rated_energy",
             powerKW: power, powerState: SiteSummary.powerState(powerKW: power, ratedPowerKW: site.site.ratedPowerKW),
             chargeTodayKWh: today?.charge, dischargeTodayKWh: today?.discharge, devicesUp: up,
-            devicesDown: max(0, site.devices.count - up), lastGoodPollMS: lastGood,
+            devicesDown: max(0, site.devices.filter(\.isPolled).count - up),
+            devicesImportOnly: site.devices.count { !$0.isPolled }, lastGoodPollMS: lastGood,
             lastGoodPollAgeS: lastGood.map { Double(nowMS - $0) / 1000 }, store: store(nowMS: nowMS),
             generatedAtMS: nowMS)
     }
 
+    /// The polled devices' statistics, then every import-only device (state `import_only`:
+    /// never polled, so never up or down).
     public func devices(nowMS: Int64) -> [DeviceStatus] {
-        deviceStatistics().map { statistics in
+        let site = config.withLock { $0.site }
+        let polled = deviceStatistics().map { statistics in
             var status = Self.status(statistics)
             let identity = latestValues.identityTexts(statistics.deviceID)
             status.identity = identity.isEmpty ? nil : identity
             return status
         }
+        return polled + site.devices.filter { !$0.isPolled }.map(Self.importOnlyStatus)
+    }
+
+    /// How an import-only device is shown: endpoint "none", state "import_only", no counts.
+    public static func importOnlyStatus(_ device: DeviceDefinition) -> DeviceStatus {
+        DeviceStatus(
+            deviceID: device.id, endpoint: device.transport.endpoint, unitID: device.unitID,
+            state: DeviceStatus.importOnlyState, lastSuccessMS: nil, scans: 0, requests: 0, errors: 0,
+            errorsByKind: [:], latencyP50MS: nil, latencyP99MS: nil, reconnects: 0, missedCycles: 0)
     }
 
     /// A device's statistics as the protocol shows them.

@@ -68,8 +68,11 @@ public struct SiteSummary: Sendable, Hashable, Codable {
     /// Energy since local midnight (site time zone), from the store; nil when unknown.
     public var chargeTodayKWh: Double?
     public var dischargeTodayKWh: Double?
+    /// Polled devices answering, and not answering; import-only devices count in neither.
     public var devicesUp: Int
     public var devicesDown: Int
+    /// Devices with `transport = "none"`: never polled (their history comes from `essctl import`).
+    public var devicesImportOnly: Int
     /// UTC ms of the newest scan with at least one good point, and its age.
     public var lastGoodPollMS: Int64?
     public var lastGoodPollAgeS: Double?
@@ -80,9 +83,10 @@ public struct SiteSummary: Sendable, Hashable, Codable {
     public init(
         siteID: String, siteName: String, timeZone: String, ratedPowerKW: Double, ratedEnergyKWh: Double,
         socPercent: Double?, socWeighting: String, powerKW: Double?, powerState: String, chargeTodayKWh: Double?,
-        dischargeTodayKWh: Double?, devicesUp: Int, devicesDown: Int, lastGoodPollMS: Int64?,
-        lastGoodPollAgeS: Double?, store: StoreStatus?, generatedAtMS: Int64
+        dischargeTodayKWh: Double?, devicesUp: Int, devicesDown: Int, devicesImportOnly: Int = 0,
+        lastGoodPollMS: Int64?, lastGoodPollAgeS: Double?, store: StoreStatus?, generatedAtMS: Int64
     ) {
+        self.devicesImportOnly = devicesImportOnly
         self.siteID = siteID
         self.siteName = siteName
         self.timeZone = timeZone
@@ -117,6 +121,7 @@ public struct SiteSummary: Sendable, Hashable, Codable {
         case ratedEnergyKWh = "rated_energy_kwh", socPercent = "soc_percent", socWeighting = "soc_weighting"
         case powerKW = "power_kw", powerState = "power_state", chargeTodayKWh = "charge_today_kwh"
         case dischargeTodayKWh = "discharge_today_kwh", devicesUp = "devices_up", devicesDown = "devices_down"
+        case devicesImportOnly = "devices_import_only"
         case lastGoodPollMS = "last_good_poll_ms", lastGoodPollAgeS = "last_good_poll_age_s", store
         case generatedAtMS = "generated_at_ms"
     }
@@ -179,8 +184,12 @@ public struct DeviceStatus: Sendable, Hashable, Codable {
     public var endpoint: String
     public var unitID: Int
     /// "never" (no answer yet), "down" (the last poll had no answer), "up" (every due point read)
-    /// or "degraded" (answered, but some points failed): `DeviceState`'s words.
+    /// or "degraded" (answered, but some points failed): `DeviceState`'s words; or
+    /// "import_only" for a device with `transport = "none"`, which essd never polls.
     public var state: String
+
+    /// The state of an import-only device.
+    public static let importOnlyState = "import_only"
     public var lastSuccessMS: Int64?
     public var scans: Int
     public var requests: Int

@@ -71,6 +71,7 @@ public enum CanonicalDescription {
         case .tcp(let host, let port): "tcp:\(host):\(port)"
         case .rtu(let device, let baud, let parity, let dataBits, let stopBits):
             "rtu:\(device):\(baud):\(parity.rawValue):\(dataBits):\(stopBits)"
+        case .importOnly: "none"
         }
     }
 }

@@ -47,6 +47,11 @@ public final class ModbusConnection {
                 device, Int32(baud), CChar(bitPattern: parity.libmodbusCharacter.asciiValue ?? UInt8(ascii: "N")),
                 Int32(dataBits), Int32(stopBits))
             framing = .rtu
+        case .importOnly:
+            // PollEngine never polls an import-only device; nothing to connect to.
+            throw ModbusError(
+                kind: .invalidRequest, operation: "modbus_new", endpoint: endpoint,
+                detail: "an import-only device (transport = \"none\") has no link")
         }
         guard let made else {
             throw ModbusError.fromErrno(errno, operation: "modbus_new", endpoint: endpoint)

@@ -3,7 +3,9 @@ public import Logging
 import Foundation
 import Synchronization
 
-/// Polls every device of a site, each on its own schedule, and hands scans to a sink.
+/// Polls every device of a site, each on its own schedule, and hands scans to a sink;
+/// import-only devices (`Transport.importOnly`) are skipped: no thread, no connection, no
+/// statistics.
 ///
 /// Devices are grouped by link: every TCP device gets its own connection and thread (so a
 /// dead device can never delay another), and the devices of one RTU serial bus share that
@@ -46,9 +48,10 @@ public final class PollEngine: Sendable {
     }
 
     /// Devices grouped by link: one group per TCP device, one per RTU serial device.
+    /// Import-only devices (`transport = "none"`) have no link and are never polled.
     static func groups(_ devices: [DeviceDefinition]) -> [(transport: Transport, devices: [DeviceDefinition])] {
         var groups: [(transport: Transport, devices: [DeviceDefinition])] = []
-        for device in devices {
+        for device in devices where device.isPolled {
             if case .rtu = device.transport,
                 let k = groups.firstIndex(where: { $0.transport.endpoint == device.transport.endpoint })
             {

@@ -63,7 +63,8 @@ final class ServerLoop {
     /// (after closing what was opened).
     func open() throws(SimulatorError) -> [SimulatorEndpoint] {
         let parameters = plant.parameters
-        for device in site.devices {
+        // Import-only devices have no registers to serve.
+        for device in site.devices where device.isPolled {
             guard let slot = DeviceSlot(device: device, parameters: parameters) else {
                 throw .invalidOption("device '\(device.id)': libmodbus could not allocate its register mapping")
             }
@@ -86,6 +87,7 @@ final class ServerLoop {
                     } else {
                         rtuGroups.append((path, slot.device.transport, [slot]))
                     }
+                case .importOnly: break
                 }
             }
             for group in tcpGroups {

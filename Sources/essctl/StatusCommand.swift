@@ -101,7 +101,9 @@ struct StatusCommand: ParsableCommand {
             return "\(Format.number(abs(kw), unit: "kW")) \(s.powerState)"
         }()
         let soc = Format.number(s.socPercent, unit: "%") + (s.socWeighting == "equal" ? " (plain mean: some battery has no rated energy)" : "")
-        let devices = "\(Style.good("\(s.devicesUp) up")), " + (s.devicesDown > 0 ? Style.bad("\(s.devicesDown) down") : "0 down")
+        let devices =
+            "\(Style.good("\(s.devicesUp) up")), " + (s.devicesDown > 0 ? Style.bad("\(s.devicesDown) down") : "0 down")
+            + (s.devicesImportOnly > 0 ? ", \(s.devicesImportOnly) import-only (not polled)" : "")
         var rows: [[String]] = [
             ["site", "\(s.siteName) (\(s.siteID))"],
             ["soc", soc],
@@ -127,7 +129,7 @@ struct StatusCommand: ParsableCommand {
 struct DevicesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "devices",
-        abstract: "Per device: state (never/down/up/degraded), last success, requests, errors, latency, reconnects, refused ranges.",
+        abstract: "Per device: state (never/down/up/degraded, or import_only: not polled), last success, requests, errors, latency, reconnects, refused ranges.",
         discussion: "Asks the running essd on its status socket; exit 69 when it does not answer.")
 
     @OptionGroup var options: SiteOptions
@@ -152,7 +154,9 @@ struct DevicesCommand: ParsableCommand {
         let rows = devices.map { d -> [String] in
             let errors = d.errorsByKind.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             return [
-                d.deviceID, d.state, d.lastSuccessMS.map { Format.age(seconds: Double(nowMS - $0) / 1000) } ?? "never",
+                d.deviceID, d.state,
+                d.state == DeviceStatus.importOnlyState
+                    ? "-" : d.lastSuccessMS.map { Format.age(seconds: Double(nowMS - $0) / 1000) } ?? "never",
                 "\(d.requests)", "\(d.errors)", Format.number(d.latencyP50MS, digits: 1, unit: "ms"),
                 Format.number(d.latencyP99MS, digits: 1, unit: "ms"), "\(d.reconnects)", errors.isEmpty ? "-" : errors,
                 d.refusedRanges.map { $0.map(\.text).joined(separator: ", ") } ?? "-", identity(d.identity),

@@ -63,6 +63,14 @@ struct Essd: AsyncParsableCommand {
             throw ExitCode(78)
         }
         if let stateDirectory { site.stateDirectory = stateDirectory }
+        let importOnly = site.devices.filter { !$0.isPolled }.map(\.id)
+        guard importOnly.count < site.devices.count else {
+            FileHandle.standardError.write(
+                Data(
+                    "essd: \(config): every device (\(importOnly.joined(separator: ", "))) is import-only (transport = \"none\"); there is nothing to poll. Load their history with essctl import csv; essctl kpi, check and export read the store without essd\n"
+                        .utf8))
+            throw ExitCode(78)
+        }
         let store: ScanStore
         do {
             store = try ScanStore(site: site, logger: logger)
@@ -126,7 +134,12 @@ struct Essd: AsyncParsableCommand {
         services.append(.init(service: SystemdNotifyService(notifier: notifier, gate: watchdog, status: statusLine)))
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        logger.info("essd starting", metadata: ["site": "\(site.site.id)", "devices": "\(site.devices.count)"])
+        logger.info(
+            "essd starting",
+            metadata: [
+                "site": "\(site.site.id)", "devices": "\(site.devices.count)",
+                "import_only": "\(importOnly.isEmpty ? "none" : importOnly.joined(separator: ","))",
+            ])
         do {
             try await group.run()
         } catch let error as StoreShutdownError {

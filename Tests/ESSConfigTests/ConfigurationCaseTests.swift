@@ -72,7 +72,9 @@ enum ConfigurationSummary {
             "state_directory \(config.stateDirectory)",
         ]
         for d in config.devices {
-            lines.append("device \(d.id) \(transport(d.transport)) unit_id=\(d.unitID) profile=\(d.profile.name)")
+            lines.append(
+                "device \(d.id) \(transport(d.transport)) unit_id=\(d.unitID) profile=\(d.profile.name)"
+                    + (d.profile.importOnly ? " (import_only)" : ""))
             lines.append(
                 "  poll_interval_ms=\(d.pollIntervalMS) response_timeout_ms=\(d.responseTimeoutMS) max_registers=\(d.maxRegistersPerRequest) max_bits=\(d.maxBitsPerRequest) max_hole=\(d.maxHoleRegisters) delay_ms=\(d.interRequestDelayMS) keep_open=\(d.keepConnectionOpen)"
             )
@@ -94,6 +96,7 @@ enum ConfigurationSummary {
         case .tcp: t.endpoint
         case .rtu(_, let baud, let parity, let dataBits, let stopBits):
             "\(t.endpoint) \(baud) \(parity.rawValue) \(dataBits) \(stopBits)"
+        case .importOnly: "none (import-only)"
         }
     }
 
