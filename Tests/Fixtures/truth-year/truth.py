@@ -137,7 +137,16 @@ class Truth:
         why_int = f"no power rows for {power_unknown_min} min ({gap_text}): up to P_N × that time may be missing"
         put("energy.charge_integrated_kwh", "kWh", e_c, e_c - u_c, e_c - u_c + cap, why_int)
         put("energy.discharge_integrated_kwh", "kWh", e_d, e_d - u_d, e_d - u_d + cap, why_int)
-        put("energy.unaccounted_hours", "h", power_unknown_min / 60)
+        # energy.unaccounted_hours is defined (docs/indicators.md) as the time not integrated
+        # from power: essd takes each row as an instant sample (at its interval's start, the map
+        # being stamped_at = "end") and integrates between samples no more than the heartbeat
+        # apart. So a run of n missing rows leaves the n + 1 minutes between the rows either
+        # side un-integrated, and the minute after the file's last row (no sample after it) too:
+        # one row interval per gap more than the minutes without rows (conservative).
+        not_integrated = sum(min(b, wb) - max(a - 1, wa) for a, b in self.long_runs if max(a - 1, wa) < min(b, wb))
+        if wb >= S.MINUTES:
+            not_integrated += 1
+        put("energy.unaccounted_hours", "h", not_integrated / 60)
         put("meter.import_kwh", "kWh", e_off)
         put("meter.export_kwh", "kWh", e_on)
         put("efficiency.ac_round_trip_percent", "%", e_d / e_c * 100)
