@@ -105,17 +105,23 @@ func mapRows(_ records: [CSVRecord], delimiter: UInt8, options: UInt8) {
         case 2: { [$0 - 3_600_000, $0] }
         default: { local in local % 7 == 0 ? [] : [local + 28_800_000] }
         }
-    var mapper = HistoryRowMapper(
-        map: map, groups: [schema], resolver: resolver, notAfterMS: options & 0x40 != 0 ? 1_800_000_000_000 : nil)
-    var previous: Int64?
-    for record in records {
-        let outcome: HistoryRowMapper.Outcome
+    /// One pass over the records, as each pass of `essctl import` makes it.
+    func pass() -> (outcomes: [HistoryRowMapper.Outcome], tally: HistoryImportTally)? {
+        var mapper = HistoryRowMapper(
+            map: map, groups: [schema], resolver: resolver, notAfterMS: options & 0x40 != 0 ? 1_800_000_000_000 : nil)
+        var outcomes: [HistoryRowMapper.Outcome] = []
         do {
-            outcome = try mapper.map(record)
+            for record in records { try mapper.map(record) { outcomes.append($0) } }
+            try mapper.finish { outcomes.append($0) }
         } catch {
             precondition(!error.message.isEmpty, "a header error without a message")
-            return
+            return nil
         }
+        return (outcomes, mapper.tally)
+    }
+    guard let first = pass() else { return }
+    var previous: Int64?
+    for outcome in first.outcomes {
         guard case .row(let row) = outcome else { continue }
         if let previous { precondition(row.timestampMS > previous, "rows out of time order were accepted") }
         previous = row.timestampMS
@@ -125,7 +131,9 @@ func mapRows(_ records: [CSVRecord], delimiter: UInt8, options: UInt8) {
             precondition(q == .ok ? v.isFinite : v.isNaN, "value \(v) with quality \(q)")
         }
     }
-    let tally = mapper.tally
+    let tally = first.tally
     precondition(tally.rowsRead == tally.rowsAccepted + tally.rowsRejected, "the tally does not add up")
-    _ = try? mapper.finish()
+    // The checking pass and the writing pass of an import must agree row for row.
+    let second = pass()
+    precondition(second?.outcomes == first.outcomes && second?.tally == first.tally, "two passes disagree")
 }

@@ -164,7 +164,7 @@ struct ImportCommand: ParsableCommand {
             func take(_ record: CSVRecord) {
                 guard headerError == nil else { return }
                 do {
-                    if case .row(let accepted) = try mapper.map(record) { row(accepted) }
+                    try mapper.map(record) { if case .row(let accepted) = $0 { row(accepted) } }
                 } catch {
                     headerError = error
                 }
@@ -182,7 +182,7 @@ struct ImportCommand: ParsableCommand {
             }
             if headerError == nil { reader.finish(emit: take) }
             if headerError == nil {
-                do { try mapper.finish() } catch { headerError = error }
+                do { try mapper.finish { if case .row(let accepted) = $0 { row(accepted) } } } catch { headerError = error }
             }
             if let headerError {
                 throw CommandFailure(message: "\(file):\(headerError); nothing was imported", exitCode: 65)

@@ -51,7 +51,8 @@ struct SeriesRow: Encodable {
     /// A raw sample's quality ("ok", "timeout", "exception_2", "not_implemented" ...): why a
     /// value is null. Absent for slots.
     var quality: String? = nil
-    /// Raw samples merged into a step: how many had each quality. Absent otherwise.
+    /// Samples merged into a step (raw steps, consolidated slots): how many had each quality;
+    /// for slots older than the raw tier, "ok" and "not_received" (see `slotRows`).
     var qualityCounts: [String: Int]? = nil
 
     enum CodingKeys: String, CodingKey {
@@ -159,7 +160,9 @@ struct SeriesCommand: ParsableCommand {
                 rows =
                     chosen.isRaw
                     ? try rawRows(reader, group: parts[0], index: index, fromMS: fromMS, toMS: toMS, zone: zone)
-                    : try slotRows(reader, tier: chosen, group: parts[0], index: index, fromMS: fromMS, toMS: toMS, zone: zone)
+                    : try slotRows(
+                        reader, tier: chosen, group: parts[0], index: index, fromMS: fromMS, toMS: toMS, zone: zone,
+                        expectedIntervalMS: schema.signals[index].expectedIntervalMS)
             } catch let error as StoreError {
                 throw CommandFailure(message: "cannot read the store: \(error)", exitCode: 74)
             }
@@ -178,11 +181,11 @@ struct SeriesCommand: ParsableCommand {
                 [
                     r.time, Format.number(r.value, digits: digits), Format.number(r.min, digits: digits),
                     Format.number(r.max, digits: digits), Format.number(r.coveragePercent, digits: 0, unit: "%"),
-                ] + (chosen.isRaw ? [r.quality ?? r.qualityCounts.map(Self.countsText) ?? "—"] : [])
+                ] + [r.quality ?? r.qualityCounts.map(Self.countsText) ?? "—"]
             }
             print(
                 Format.table(
-                    header: ["TIME", chosen.isRaw ? "VALUE" : "MEAN", "MIN", "MAX", "COVERAGE"] + (chosen.isRaw ? ["QUALITY"] : []),
+                    header: ["TIME", chosen.isRaw ? "VALUE" : "MEAN", "MIN", "MAX", "COVERAGE", "QUALITY"],
                     rows: table))
             rows.removeAll()
         }
@@ -245,29 +248,53 @@ struct SeriesCommand: ParsableCommand {
         }
     }
 
+    /// Consolidated slots merged into steps (time-weighted mean, min, max, coverage) with counts
+    /// per quality: from the raw tier's rows where it still holds the whole step, else the
+    /// slots' valid samples as "ok" and the rest of what the sampling interval expects as
+    /// "not_received" (the store keeps why a sample was invalid only in raw rows).
     func slotRows(
         _ reader: StoreReader, tier: TierDefinition, group: String, index: Int, fromMS: Int64, toMS: Int64,
-        zone: TimeZone
+        zone: TimeZone, expectedIntervalMS: Int64
     ) throws -> [SeriesRow] {
         let slots = try reader.slots(tier: tier.name, group: group, fromMS: fromMS, toMS: toMS)
         let stepMS = max(tier.slotMS, step.flatMap(Self.durationMS) ?? tier.slotMS)
+        // Raw rows' qualities per step, and the oldest raw row (steps from it on are whole in raw).
+        let raw = try reader.raw(group: group, fromMS: fromMS, toMS: toMS).rows
+        var rawCounts: [Int64: [String: Int]] = [:]
+        for row in raw {
+            let start = row.timestampMS - ((row.timestampMS % stepMS) + stepMS) % stepMS
+            rawCounts[start, default: [:]][row.qualities[index]?.name ?? "unknown", default: 0] += 1
+        }
+        let rawFromMS = raw.first?.timestampMS ?? .max
         var rows: [SeriesRow] = []
-        var current: (start: Int64, weighted: Double, covered: Int64, min: Double?, max: Double?)?
+        var current: (start: Int64, weighted: Double, covered: Int64, min: Double?, max: Double?, count: Int)?
         func flush() {
             guard let c = current else { return }
+            var counts: [String: Int]
+            if c.start >= rawFromMS, let fromRaw = rawCounts[c.start] {
+                counts = fromRaw
+            } else {
+                counts = ["ok": c.count]
+                if expectedIntervalMS > 0 {
+                    let expected = Int((Double(stepMS) / Double(expectedIntervalMS)).rounded())
+                    if expected > c.count { counts["not_received"] = expected - c.count }
+                }
+            }
             rows.append(
                 SeriesRow(
                     timeMS: c.start, time: Self.localTime(c.start, zone: zone),
                     value: c.covered > 0 ? c.weighted / Double(c.covered) : nil, min: c.min, max: c.max,
-                    coveragePercent: Double(c.covered) * 100 / Double(stepMS)))
+                    coveragePercent: Double(c.covered) * 100 / Double(stepMS), qualityCounts: counts))
         }
         for stored in slots {
             let start = stored.startMS - ((stored.startMS % stepMS) + stepMS) % stepMS
             if current?.start != start {
                 flush()
-                current = (start, 0, 0, nil, nil)
+                current = (start, 0, 0, nil, nil, 0)
             }
-            guard let summary = stored.slot?.signals[index], !summary.isUnknown, summary.mean.isFinite else { continue }
+            guard let summary = stored.slot?.signals[index], !summary.isUnknown else { continue }
+            current!.count += summary.count
+            guard summary.mean.isFinite else { continue }
             current!.weighted += summary.mean * Double(summary.coveredMS)
             current!.covered += summary.coveredMS
             current!.min = Swift.min(current!.min ?? summary.min, summary.min)

@@ -164,8 +164,8 @@ import Testing
     ) {
         var mapper = HistoryRowMapper(map: map, groups: schemas, resolver: shanghai, notAfterMS: notAfterMS)
         var outcomes: [HistoryRowMapper.Outcome] = []
-        for record in records(text) { outcomes.append(try mapper.map(record)) }
-        try mapper.finish()
+        for record in records(text) { try mapper.map(record) { outcomes.append($0) } }
+        try mapper.finish { outcomes.append($0) }
         return (mapper.tally, outcomes)
     }
 
@@ -285,9 +285,9 @@ import Testing
     func headersThatDoNotFitTheMapStopEverything(_ c: HeaderCase) throws {
         var mapper = HistoryRowMapper(map: Self.map, groups: Self.schemas, resolver: Self.shanghai, notAfterMS: nil)
         let records = Self.records("x\n\(c.header)\n2025-01-01 00:00:00,1,1,1\n")
-        _ = try mapper.map(records[0])
-        #expect(throws: HistoryHeaderError.self) { _ = try mapper.map(records[1]) }
-        do { _ = try mapper.map(records[1]) } catch {
+        try mapper.map(records[0]) { _ in }
+        #expect(throws: HistoryHeaderError.self) { try mapper.map(records[1]) { _ in } }
+        do { try mapper.map(records[1]) { _ in } } catch {
             #expect(error.line == 2 && error.message.contains(c.message), "\(error)")
         }
     }
@@ -303,8 +303,8 @@ import Testing
         var mapper = HistoryRowMapper(map: map, groups: Self.schemas, resolver: nil, notAfterMS: nil)
         var rows: [HistoryRow] = []
         var rejected: [HistoryRowRejection] = []
-        for record in Self.records("1735660800;x;10\n1735660860;y\n1735660920;z;12.5\n", delimiter: ";") {
-            switch try mapper.map(record) {
+        for outcome in try mapper.outcomes(Self.records("1735660800;x;10\n1735660860;y\n1735660920;z;12.5\n", delimiter: ";")) {
+            switch outcome {
             case .row(let r): rows.append(r)
             case .rejected(let r): rejected.append(r)
             case .skipped: break
@@ -321,11 +321,46 @@ import Testing
             columns: [.init(column: .number(2), group: "bms1", signal: "soc")])
         var mapper = HistoryRowMapper(map: map, groups: Self.schemas, resolver: Self.dstFall, notAfterMS: nil)
         var times: [Int64] = []
-        for record in Self.records("1970-01-02 00:30,1\n1970-01-02 01:30,2\n1970-01-02 01:30,3\n1970-01-02 02:30,4\n") {
-            if case .row(let r) = try mapper.map(record) { times.append(r.timestampMS) }
+        for outcome in try mapper.outcomes(Self.records("1970-01-02 00:30,1\n1970-01-02 01:30,2\n1970-01-02 01:30,3\n1970-01-02 02:30,4\n")) {
+            if case .row(let r) = outcome { times.append(r.timestampMS) }
         }
         let day: Int64 = 86_400_000
         #expect(times == [day - 5_400_000, day - 1_800_000, day + 1_800_000, day + 5_400_000])
+    }
+
+    /// Issue 12, finding 11: one out-of-order row dropped ten good rows (every row after a row
+    /// with a wrong date was "before" it). A single row stamped after the rows on both sides of
+    /// it is now the one left out; rows truly out of order are still refused. By hand: 12 rows a
+    /// minute apart, line 4 stamped a day late; then a row before its predecessor (line 14).
+    @Test func aSingleRowWithAWrongDateCostsOnlyItself() throws {
+        let map = HistoryImportMap(
+            headerLine: 0, timeColumn: .number(1), timeFormat: .epochSeconds,
+            columns: [.init(column: .number(2), group: "bms1", signal: "soc")])
+        var lines: [String] = []
+        for m in 0..<12 { lines.append("\(1_735_660_800 + (m == 3 ? 86_400 : 0) + m * 60),\(50 + m)") }
+        lines.append("\(1_735_660_800 + 12 * 60),62")
+        lines.append("\(1_735_660_800 + 11 * 60 - 30),99")  // before line 13: out of order
+        lines.append("\(1_735_660_800 + 13 * 60),63")
+        var mapper = HistoryRowMapper(map: map, groups: Self.schemas, resolver: nil, notAfterMS: nil)
+        var values: [Double] = []
+        var rejected: [(Int, HistoryRowRejection.Reason)] = []
+        for outcome in try mapper.outcomes(Self.records(lines.joined(separator: "\n") + "\n")) {
+            switch outcome {
+            case .row(let r): values.append(r.values[1][0])
+            case .rejected(let r): rejected.append((r.line, r.reason))
+            case .skipped: break
+            }
+        }
+        #expect(values == [50, 51, 52, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63])
+        #expect(rejected.map(\.0) == [4, 14])
+        #expect(rejected.map(\.1) == [.timeOutOfSequence, .timeOutOfOrder])
+        let tally = mapper.tally
+        #expect(tally.rowsRead == 15 && tally.rowsAccepted == 13 && tally.rowsRejected == 2)
+        // The first row cannot be judged against a row before it: a late second row is refused.
+        var first = HistoryRowMapper(map: map, groups: Self.schemas, resolver: nil, notAfterMS: nil)
+        let outcomes = try first.outcomes(Self.records("1735747200,1\n1735660860,2\n1735660920,3\n"))
+        let reasons = outcomes.compactMap { if case .rejected(let r) = $0 { r.reason } else { nil } }
+        #expect(reasons == [.timeOutOfOrder, .timeOutOfOrder])
     }
 
     /// Issue 12, finding 11: `decimal_separator = ","` reads "12,5" as 12.5 (with `;` between
@@ -337,8 +372,8 @@ import Testing
         var mapper = HistoryRowMapper(map: map, groups: Self.schemas, resolver: nil, notAfterMS: nil)
         var values: [Double] = []
         var rejected: [String] = []
-        for record in Self.records("1735660800;12,5\n1735660860;13\n1735660920;1.234,5\n1735660980;-0,25\n", delimiter: ";") {
-            switch try mapper.map(record) {
+        for outcome in try mapper.outcomes(Self.records("1735660800;12,5\n1735660860;13\n1735660920;1.234,5\n1735660980;-0,25\n", delimiter: ";")) {
+            switch outcome {
             case .row(let r): values.append(r.values[1][0])
             case .rejected(let r): rejected.append(r.message)
             case .skipped: break
@@ -370,8 +405,8 @@ import Testing
             """
         var rows: [HistoryRow] = []
         var rejected: [HistoryRowRejection] = []
-        for record in Self.records(text) {
-            switch try mapper.map(record) {
+        for outcome in try mapper.outcomes(Self.records(text)) {
+            switch outcome {
             case .row(let r): rows.append(r)
             case .rejected(let r): rejected.append(r)
             case .skipped: break
@@ -393,5 +428,15 @@ import Testing
         var tally = mapper.tally
         tally.moveTimes(byMS: 60_000)
         #expect(tally.firstMS == 1_735_660_860_000 && tally.lastMS == 1_735_660_980_000)
+    }
+}
+
+extension HistoryRowMapper {
+    /// The outcomes of `records` in the order the mapper hands them out, `finish`'s included.
+    mutating func outcomes(_ records: [CSVRecord]) throws(HistoryHeaderError) -> [Outcome] {
+        var out: [Outcome] = []
+        for record in records { try map(record) { out.append($0) } }
+        try finish { out.append($0) }
+        return out
     }
 }

@@ -83,12 +83,13 @@ import Testing
         var failure: (any Error)?
         let take: (CSVRecord) -> Void = { record in
             do {
-                if case .row(let row) = try mapper.map(record) { rows.append(row) }
+                try mapper.map(record) { if case .row(let row) = $0 { rows.append(row) } }
             } catch { failure = error }
         }
         reader.feed(Array(text.utf8), emit: take)
         reader.finish(emit: take)
         if let failure { throw failure }
+        try mapper.finish { if case .row(let row) = $0 { rows.append(row) } }
         #expect(mapper.tally.rowsRejected == 0, "\(mapper.tally.examples)")
         return rows
     }

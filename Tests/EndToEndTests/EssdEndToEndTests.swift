@@ -176,6 +176,18 @@ import Testing
             (try JSONSerialization.jsonObject(with: Data(stepJSON.utf8)) as? [String: Any])?["rows"] as? [[String: Any]], "\(stepJSON)")
         let counted = stepRows.compactMap { ($0["quality_counts"] as? [String: Int])?["ok"] }.reduce(0, +)
         #expect(counted == seriesRows.count, "quality counts over the steps \(counted), raw rows \(seriesRows.count)")
+        // Consolidated slots carry counts per quality too (from the raw rows the raw tier still holds).
+        let (_, slotJSON, _) = try Self.run(
+            TestEnvironment.product("essctl"),
+            ["series", "bms1/soc", "--from", "-10m", "--to", "now", "--tier", "1m", "--config", site.path, "--json"])
+        let slotRows = try #require(
+            (try JSONSerialization.jsonObject(with: Data(slotJSON.utf8)) as? [String: Any])?["rows"] as? [[String: Any]], "\(slotJSON)")
+        let covered = slotRows.filter { (($0["coverage_percent"] as? NSNumber)?.doubleValue ?? 0) > 0 }
+        #expect(!covered.isEmpty, "\(slotJSON.prefix(400))")
+        for row in covered {
+            let counts = row["quality_counts"] as? [String: Int]
+            #expect((counts?["ok"] ?? 0) > 0, "a covered slot counts its ok samples: \(row)")
+        }
 
         // essctl follows essd's --state-directory: the store moved elsewhere is read with the option.
         let moved = work.appendingPathComponent("moved-state")

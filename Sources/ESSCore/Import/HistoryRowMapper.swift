@@ -20,6 +20,9 @@ public struct HistoryRowRejection: Sendable, Hashable, CustomStringConvertible {
         /// The same time as the previous row with other values: the first row is kept.
         case timeDuplicateConflict = "time_duplicate_conflicting"
         case timeOutOfOrder = "time_out_of_order"
+        /// One row stamped after the rows on both sides of it (a wrong date): it alone is left
+        /// out, instead of every row after it being out of order.
+        case timeOutOfSequence = "time_out_of_sequence"
         case timeInFuture = "time_in_future"
         case numberInvalid = "number_invalid"
 
@@ -97,6 +100,15 @@ public struct HistoryRowMapper: Sendable {
     private var headerCount: Int?
     private var columnNames: [String] = []
     private var previous: (ms: Int64, line: Int)?
+    /// The accepted row before `previous` (to tell a single row that jumps ahead of both sides).
+    private var beforePrevious: (ms: Int64, line: Int)?
+    /// The last accepted row, held back until the next row's time shows whether it jumped
+    /// ahead of both neighbours (`timeOutOfSequence`); handed out by the next `map` or `finish`.
+    private var held: HistoryRow?
+    /// Outcomes of the records after `held`, handed out after it so outcomes stay in line order.
+    /// At most `queueLimit`: beyond it the held row is taken as in sequence and handed out.
+    private var queued: [Outcome] = []
+    static let queueLimit = 1024
     /// The mapped fields' texts of the previous accepted row (to tell a conflicting duplicate).
     private var previousFields: [String] = []
     /// Fields a row needs without a header (the highest column the map reads).
@@ -138,18 +150,75 @@ public struct HistoryRowMapper: Sendable {
         hasOtherMissingValues = map.missingValues.contains { !$0.isEmpty }
     }
 
-    /// Maps one record. Throws when the header does not fit the map.
-    public mutating func map(_ record: CSVRecord) throws(HistoryHeaderError) -> Outcome {
-        if record.line < map.headerLine { return .skipped }
+    /// Maps one record and hands out, through `emit`, the outcomes it decides: its own, and the
+    /// previous accepted row once this record's time shows it is in sequence (or that it alone
+    /// jumped ahead: then that row is rejected and this one kept). An accepted row is therefore
+    /// handed out one row late; `finish` hands out the last. Both passes of an import see the
+    /// same outcomes. Throws when the header does not fit the map.
+    public mutating func map(_ record: CSVRecord, emit: (Outcome) -> Void) throws(HistoryHeaderError) {
+        if record.line < map.headerLine { return hand(.skipped, emit) }
         if timeField == nil {
             if map.headerLine > 0 {
                 try resolve(header: record.fields, line: record.line)
-                return .skipped
+                return hand(.skipped, emit)
             }
             try resolve(header: nil, line: record.line)
         }
         tally.rowsRead += 1
-        let outcome = mapRow(record)
+        let (outcome, heldJumpedAhead) = mapRow(record)
+        if case .row(let row) = outcome {
+            if let h = held {
+                if heldJumpedAhead {
+                    let rejection = HistoryRowRejection(
+                        line: h.line, column: timeName(), reason: .timeOutOfSequence,
+                        message:
+                            "\(Self.utcText(h.timestampMS + stampShiftMS)) is after the rows on both sides of it (lines \(beforePrevious.map { "\($0.line)" } ?? "?") and \(row.line)); this row alone is not imported: check its date"
+                    )
+                    account(.rejected(rejection), emit)
+                } else {
+                    account(.row(h), emit)
+                }
+                flushQueue(emit)
+            }
+            held = row
+        } else {
+            hand(outcome, emit)
+        }
+    }
+
+    /// An outcome that is not an accepted row: queued behind the held row, else handed out.
+    private mutating func hand(_ outcome: Outcome, _ emit: (Outcome) -> Void) {
+        guard let h = held else { return account(outcome, emit) }
+        queued.append(outcome)
+        if queued.count >= Self.queueLimit {
+            held = nil
+            account(.row(h), emit)
+            flushQueue(emit)
+        }
+    }
+
+    private mutating func flushQueue(_ emit: (Outcome) -> Void) {
+        let pending = queued
+        queued.removeAll(keepingCapacity: true)
+        for outcome in pending { account(outcome, emit) }
+    }
+
+    /// Ends the pass: hands out the row still held back; a file with a header line but no
+    /// header is an error.
+    public mutating func finish(emit: (Outcome) -> Void) throws(HistoryHeaderError) {
+        if let h = held {
+            held = nil
+            account(.row(h), emit)
+            flushQueue(emit)
+        }
+        if timeField == nil, map.headerLine > 0 {
+            throw HistoryHeaderError(
+                line: map.headerLine, message: "the file has no header line \(map.headerLine) (it ends before)")
+        }
+    }
+
+    /// Counts an outcome in the tally as it is handed out.
+    private mutating func account(_ outcome: Outcome, _ emit: (Outcome) -> Void) {
         switch outcome {
         case .row(let row):
             tally.rowsAccepted += 1
@@ -164,15 +233,7 @@ public struct HistoryRowMapper: Sendable {
             if count < HistoryImportTally.examplesPerReason { tally.examples.append(rejection) }
         case .skipped: break
         }
-        return outcome
-    }
-
-    /// Ends the pass: a file with a header line but no header is an error.
-    public func finish() throws(HistoryHeaderError) {
-        if timeField == nil, map.headerLine > 0 {
-            throw HistoryHeaderError(
-                line: map.headerLine, message: "the file has no header line \(map.headerLine) (it ends before)")
-        }
+        emit(outcome)
     }
 
     private mutating func resolve(header: [String]?, line: Int) throws(HistoryHeaderError) {
@@ -250,9 +311,11 @@ public struct HistoryRowMapper: Sendable {
         }
     }
 
-    private mutating func mapRow(_ record: CSVRecord) -> Outcome {
-        func reject(_ reason: HistoryRowRejection.Reason, _ column: String?, _ message: String) -> Outcome {
-            .rejected(HistoryRowRejection(line: record.line, column: column, reason: reason, message: message))
+    /// The record's outcome, and whether it shows the held row jumped ahead of both sides (then
+    /// the record is accepted after the row before the held one).
+    private mutating func mapRow(_ record: CSVRecord) -> (Outcome, heldJumpedAhead: Bool) {
+        func reject(_ reason: HistoryRowRejection.Reason, _ column: String?, _ message: String) -> (Outcome, Bool) {
+            (.rejected(HistoryRowRejection(line: record.line, column: column, reason: reason, message: message)), false)
         }
         if let problem = record.problem { return reject(.malformedRecord, nil, problem) }
         let fields = record.fields
@@ -276,8 +339,12 @@ public struct HistoryRowMapper: Sendable {
         } else if previous == nil {
             t = instants[0]
         }
+        var heldJumpedAhead = false
         if let previous, t <= previous.ms {
-            if t == previous.ms {
+            // The held row stamped after this one and after the one before it: it alone is wrong.
+            if t < previous.ms, held != nil, let before = beforePrevious, t > before.ms {
+                heldJumpedAhead = true
+            } else if t == previous.ms {
                 if let conflict = conflict(with: fields) {
                     return reject(
                         .timeDuplicateConflict, conflict.column,
@@ -287,11 +354,12 @@ public struct HistoryRowMapper: Sendable {
                 return reject(
                     .timeDuplicate, timeName(),
                     "\(Self.utcText(t)) repeats the time of line \(previous.line) with the same values; the row is not imported")
+            } else {
+                return reject(
+                    .timeOutOfOrder, timeName(),
+                    "\(Self.utcText(t)) is before line \(previous.line)'s \(Self.utcText(previous.ms)); rows must be in time order (sort the file)"
+                )
             }
-            return reject(
-                .timeOutOfOrder, timeName(),
-                "\(Self.utcText(t)) is before line \(previous.line)'s \(Self.utcText(previous.ms)); rows must be in time order (sort the file)"
-            )
         }
         if let limit = notAfterMS, t > limit {
             return reject(
@@ -312,9 +380,10 @@ public struct HistoryRowMapper: Sendable {
             values[target.group][target.signal] = v * target.scale
             qualities[target.group][target.signal] = .ok
         }
+        if !heldJumpedAhead { beforePrevious = previous }
         previous = (t, record.line)
         previousFields = targets.map { fields[$0.field].trimmingASCIISpaces }
-        return .row(HistoryRow(line: record.line, timestampMS: t - stampShiftMS, values: values, qualities: qualities))
+        return (.row(HistoryRow(line: record.line, timestampMS: t - stampShiftMS, values: values, qualities: qualities)), heldJumpedAhead)
     }
 
     /// Whether a field's text means "no value in this row" (the map's missing values).
