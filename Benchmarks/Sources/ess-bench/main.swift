@@ -135,6 +135,12 @@ let referenceBuffer = UnsafeMutableBufferPointer<Int64>.allocate(capacity: optio
 referenceBuffer.initialize(repeating: 0)
 nonisolated(unsafe) let referenceSlots = referenceBuffer
 let jitterSeconds = options.jitterSeconds
+func wallMS() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+}
+let engineStartMS = wallMS()
 engine.start()
 // The reference sleeper runs at the same time, on its own thread, as one more "device".
 let referenceDone = DispatchSemaphore(value: 0)
@@ -150,7 +156,13 @@ Thread.detachNewThread {
     referenceDone.signal()
 }
 referenceDone.wait()
+// The reference wakes on the same boundary as the engine's last cycle: stop half an interval
+// later, so that cycle's devices are all polled (a stop on the boundary cuts it short).
+usleep(500_000)
+let engineStopMS = wallMS()
 engine.stop()
+// Every device is due on each whole second strictly after the start, up to the stop.
+let boundaries = Int(engineStopMS / 1000 - engineStartMS / 1000) * options.devices
 let referenceLateness = Array(referenceBuffer)
 referenceBuffer.deallocate()
 let stats = engine.statistics()
@@ -160,7 +172,7 @@ let scans = stats.reduce(0) { $0 + $1.scans }
 let errors = stats.reduce(0) { $0 + $1.totalErrors }
 line(
     "poll-start lateness p50 (µs)", "\(p50)", "\(percentile(referenceLateness, 0.5))",
-    "worst device of \(options.devices); \(scans) scans, \(errors) errors")
+    "worst device of \(options.devices); \(scans) scans of \(boundaries) due, \(errors) errors")
 line(
     "poll-start lateness p99 (µs)", "\(p99)", "\(percentile(referenceLateness, 0.99))",
     p99 <= 2000 ? "≤ 2000 µs: met" : "≤ 2000 µs: MISSED")
