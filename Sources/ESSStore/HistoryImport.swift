@@ -57,14 +57,16 @@ public final class HistoryImporter {
     private let sampleIntervalMS: Int64?
     private var result = HistoryImportResult()
     private var failure: StoreError?
-    /// Rows since the written range was last looked at.
+    /// Rows since the tier files' pages were last given back.
     private var rowsSinceRelease = 0
-    /// Written bytes after which the tier files are synced and their pages given back from the
-    /// process' resident memory (`StoreWriter.releaseWrittenPages`), looked at every
-    /// `releaseCheckRows` rows: memory stays flat in the file's length instead of growing with
-    /// the pages written (issue 12, finding 11). Tests raise it to compare against no release.
-    var releaseBytes = 2 << 20
-    static let releaseCheckRows = 256
+    /// Every `releaseRows` rows the tier files' pages are given back from the process' resident
+    /// memory (`StoreWriter.releaseResidentPages`), and once `syncBytes` are written they are
+    /// synced first (`releaseWrittenPages`): memory stays flat in the file's length instead of
+    /// growing with the pages written (issue 12, finding 11). Tests turn it off
+    /// (`releasesPages`) to compare against an import that keeps every page.
+    var releasesPages = true
+    static let releaseRows = 64
+    static let syncBytes = 2 << 20
 
     /// The schemas an import of `groups` feeds (device ids, or "site"), in that order, with
     /// heartbeats of 3 × `sampleIntervalMS` (as essd uses 3 × the poll interval); nil keeps the
@@ -112,11 +114,13 @@ public final class HistoryImporter {
             pollIntervalsMS: site.seriesPollIntervalsMS, rawBudgetBytes: site.store.rawBudgetBytes, nowMS: nowMS,
             logger: logger)
         let written = Self.writtenGroups(groups)
-        if !force {
+        // A store this import just created holds nothing: no need to read the window's zeros.
+        if !force, !writer.createdStore {
             let existing = try Self.existingHistory(directory: site.stateDirectory, groups: written, window: window)
             if !existing.isEmpty { throw HistoryImportRefusal(directory: site.stateDirectory, existing: existing) }
         }
         self.writer = writer
+        writer.adviseBulkWrite()
         feedSchemas = Self.feedSchemas(site: site, groups: groups, sampleIntervalMS: sampleIntervalMS)
         let tiers = site.store.tiers.filter { !$0.isRaw }
         consolidators = feedSchemas.map { SeriesConsolidator(schema: $0, tiers: tiers) }
@@ -151,9 +155,13 @@ public final class HistoryImporter {
         }
         if let failure { throw failure }
         rowsSinceRelease += 1
-        if rowsSinceRelease >= Self.releaseCheckRows {
+        if releasesPages, rowsSinceRelease >= Self.releaseRows {
             rowsSinceRelease = 0
-            if writer.unsyncedBytes >= releaseBytes { try writer.releaseWrittenPages() }
+            if writer.unsyncedBytes >= Self.syncBytes {
+                try writer.releaseWrittenPages()
+            } else {
+                writer.releaseResidentPages()
+            }
         }
     }
 

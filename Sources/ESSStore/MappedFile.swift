@@ -65,12 +65,22 @@ final class MappedFile {
 
     /// Drops this process' page-table entries of the mapping (`madvise(MADV_DONTNEED)`): the
     /// pages stay in the page cache and the next access maps them again, so a long read (or a
-    /// long bulk write) does not grow the resident set. A writable mapping is only released
-    /// with nothing written since its last `sync()` (its pages are then clean and durable);
-    /// otherwise this does nothing.
+    /// long bulk write) does not grow the resident set. The mapping is `MAP_SHARED`, so pages
+    /// written and not yet synced stay dirty in the page cache (the kernel carries a dropped
+    /// entry's dirty bit over to its page; madvise(2): later accesses see "the up-to-date
+    /// contents of the underlying mapped file"): nothing is lost, a killed writer's data is in
+    /// the page cache as before, and `sync()` still writes them back (`msync(MS_SYNC)` flushes
+    /// the file range whether it is mapped or not, then `fsync`). The written range is kept.
     func releaseResidentPages() {
-        guard !writable || dirty[0] >= dirty[1] else { return }
         SystemCalls.dropResidentPages(base, bytes: bytes)
+    }
+
+    /// `madvise(MADV_RANDOM)`: no read-ahead for this mapping's faults, so the page cache takes
+    /// its pages one small page at a time. For a bulk writer that gives pages back: the kernel
+    /// maps a large folio (up to 2 MiB, which read-ahead makes) whole on a fault, so touching one
+    /// row would make 2 MiB resident again. Only residency and read-ahead change.
+    func adviseRandomAccess() {
+        SystemCalls.adviseRandomAccess(base, bytes: bytes)
     }
 
     /// Bytes from the lowest to the highest offset written since the last `sync()` (0: none).

@@ -204,17 +204,30 @@ extension StoreWriter {
     /// written range, summed): a bound on the written pages this process holds resident.
     public var unsyncedBytes: Int { tierFiles.reduce(0) { $0 + $1.file.unsyncedBytes } }
 
-    /// For long bulk writes (an import of a year): makes every tier file durable as a checkpoint
-    /// does (`msync(MS_SYNC)` of the written range, `fsync`; the `checkpoint` file with the raw
-    /// cursors and newest slots is left to the next `checkpoint(nowMS:)`), then drops the files' pages
-    /// from this process' resident memory (`madvise(MADV_DONTNEED)`: they are clean by then and
-    /// stay in the page cache). Synced before dropped, nothing written is ever lost by it, and
-    /// the resident set stays bounded by what is written between two calls, not by the file.
+    /// For long bulk writes (an import of a year): drops the tier files' pages from this
+    /// process' resident memory (`madvise(MADV_DONTNEED)`; `MappedFile.releaseResidentPages`):
+    /// they stay in the page cache, written ones dirty until synced, so nothing is lost and
+    /// durability is unchanged (what a checkpoint covers, and after `kill -9` the page cache).
+    /// The resident set then stays bounded by what is written between two calls, not by the file.
+    public func releaseResidentPages() {
+        for file in tierFiles { file.file.releaseResidentPages() }
+    }
+
+    /// For long bulk writes: the tier files' pages come into the page cache one small page at a
+    /// time (`madvise(MADV_RANDOM)`: no read-ahead, which makes large folios that the kernel maps
+    /// whole), so that `releaseResidentPages()` keeps the resident set small. Pages already in
+    /// the page cache (read by another process) keep their size.
+    public func adviseBulkWrite() {
+        for file in tierFiles { file.file.adviseRandomAccess() }
+    }
+
+    /// `releaseResidentPages()` after making every tier file durable as a checkpoint does
+    /// (`msync(MS_SYNC)` of the written range, `fsync`; the `checkpoint` file with the raw cursors
+    /// and newest slots is left to the next `checkpoint(nowMS:)`): the pages dropped are clean.
+    /// A bulk writer calls it every few MiB, so that dirty pages do not pile up for the end.
     public func releaseWrittenPages() throws(StoreError) {
-        for file in tierFiles {
-            try file.file.sync()
-            file.file.releaseResidentPages()
-        }
+        for file in tierFiles { try file.file.sync() }
+        releaseResidentPages()
     }
 
     /// `checkpoint(nowMS:)`; `stopMS` marks it as the writer's stop (`stop(atMS:)`).

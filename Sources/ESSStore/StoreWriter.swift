@@ -12,6 +12,8 @@ public final class StoreWriter {
     public let plan: StorePlan
     /// Random UUID made when the store was created.
     public let storeID: String
+    /// True when this writer created the store (the directory held none): it holds no data yet.
+    public let createdStore: Bool
     public let schemas: [SeriesSchema]
 
     let logger: Logger
@@ -74,6 +76,7 @@ public final class StoreWriter {
         let lock = try StoreDirectoryLock(directory: directory)
         try StoreMigration.finishInterrupted(directory: directory, tierNames: tiers.map(\.name), logger: logger)
         let catalog: Catalog
+        var created = false
         if let stored = try Catalog.read(directory: directory) {
             let storedSchemas = try stored.schemas(path: directory + "/" + Catalog.fileName)
             let change = try Compatibility.compare(
@@ -102,7 +105,9 @@ public final class StoreWriter {
                 plan: plan, schemas: schemas, tiers: tiers, pollIntervalsMS: pollIntervalsMS, storeID: nil,
                 createdAtMS: nowMS)
             try Self.create(directory: directory, plan: plan, catalog: catalog, logger: logger)
+            created = true
         }
+        createdStore = created
         var files: [TierFile] = []
         for file in plan.files {
             let path = directory + "/" + file.fileName

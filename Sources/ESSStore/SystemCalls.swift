@@ -208,6 +208,12 @@ enum SystemCalls {
         _ = madvise(address, bytes, MADV_DONTNEED)
     }
 
+    /// `madvise(MADV_RANDOM)` of a whole mapping: its faults read no pages ahead. Only the
+    /// page cache's fill pattern changes, so a failure is ignored.
+    static func adviseRandomAccess(_ address: UnsafeMutableRawPointer, bytes: Int) {
+        _ = madvise(address, bytes, MADV_RANDOM)
+    }
+
     static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
     /// `sched_yield(2)`: lets a writer finish a row before a reader reads it again.
