@@ -35,6 +35,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // A few-hundred-KiB launcher that reports a program's own peak RSS (wait4's ru_maxrss),
+        // for the evidence benchmark's essctl import runs.
+        .executableTarget(name: "ess-peak-rss"),
         // Issue 5's evidence benchmark: indicators over a year at 1 min, export at 15 min, peak RSS.
         .executableTarget(
             name: "ess-evidence-bench",

@@ -15,7 +15,10 @@ import Logging
 /// one `SeriesConsolidator` per group, `SiteAggregator` for the site group, `StoreWriter` for
 /// the slots. The site has 16 device signals: a PCS with 9 points and a BMS with 7.
 ///
-///   ess-evidence-bench [--dir /tmp] [--keep]
+/// - import of a year: peak RSS within 10 % of the dry run's (issue 12; `ImportBench`, run
+///   when `--essctl` names a release essctl: scripts/bench-evidence.sh builds and passes one).
+///
+///   ess-evidence-bench [--dir /tmp] [--keep] [--essctl PATH]
 ///   ess-evidence-bench export-child <store-dir> <fromMS> <toMS> <out-dir>   (internal: one window per process)
 @main
 struct EvidenceBench {
@@ -36,6 +39,7 @@ struct EvidenceBench {
         }
         var base = NSTemporaryDirectory()
         var keep = false
+        var essctl: String?
         var i = 0
         while i < args.count {
             switch args[i] {
@@ -43,8 +47,12 @@ struct EvidenceBench {
                 i += 1
                 base = args[i]
             case "--keep": keep = true
+            case "--essctl":
+                i += 1
+                essctl = args[i]
             default:
-                FileHandle.standardError.write("usage: ess-evidence-bench [--dir /tmp] [--keep]\n".data(using: .utf8)!)
+                FileHandle.standardError.write(
+                    "usage: ess-evidence-bench [--dir /tmp] [--keep] [--essctl PATH]\n".data(using: .utf8)!)
                 exit(64)
             }
             i += 1
@@ -129,6 +137,16 @@ struct EvidenceBench {
         print("  peak RSS side by side: 1 month \(month.hwmKB / 1024) MiB | 1 year \(year.hwmKB / 1024) MiB")
         print("  at the end, anonymous (heap) | file-backed (mapped store files, libraries): 1 month \(month.anonKB / 1024) | \(month.fileKB / 1024) MiB; 1 year \(year.anonKB / 1024) | \(year.fileKB / 1024) MiB")
 
+        // 3b. Import of a year with the real essctl: dry run and import, each in a child process.
+        var imported: ImportBench.Result?
+        if let essctl {
+            let r = try ImportBench.run(essctl: essctl, work: work)
+            ImportBench.printRuns(r)
+            imported = r
+        } else {
+            print("  import: skipped (no --essctl PATH; scripts/bench-evidence.sh passes a release essctl)")
+        }
+
         // 4. The table.
         let growthKB = year.hwmKB - month.hwmKB
         let exportGrowthYear = year.hwmKB - year.baselineHWMKB
@@ -150,6 +168,7 @@ struct EvidenceBench {
         row("peak growth 1 month → 1 year (12× window)", "\(growthKB / 1024) MiB", "\(growthKB) KiB", "independent", independent ? "yes" : "NO")
         row("  of which heap (RssAnon at end)", "\((year.anonKB - month.anonKB) / 1024) MiB", "1 month \(month.anonKB / 1024), 1 year \(year.anonKB / 1024) MiB", "", "")
         row("  of which mapped files (RssFile at end)", "\((year.fileKB - month.fileKB) / 1024) MiB", "1 month \(month.fileKB / 1024), 1 year \(year.fileKB / 1024) MiB", "", "")
+        if let imported { ImportBench.report(imported, row: row) }
     }
 
     // MARK: the reference
