@@ -11,8 +11,6 @@ struct CounterGapLanes {
     var integratedKWh = SIMD8<Double>()
     var integratedMS = SIMD8<Double>()
 
-    var isEmpty: Bool { lengthMS.sum() == 0 }
-
     /// Whether the gap spans more than one tariff period (so where its energy fell is estimated).
     var spansPeriods: Bool { (0..<8).filter { lengthMS[$0] > 0 }.count > 1 }
 
@@ -39,60 +37,51 @@ struct CounterGapLanes {
     }
 }
 
-extension EnergyAccounting {
-    /// Group `g`'s counter readings of this step, for gaps (before `observeCounters` adds them).
+/// One counter of one energy source, step by step: whether a gap is open (steps without a
+/// reading since the last one), this step's reading and the step it made across the gap.
+struct CounterGapState {
+    var lanes = CounterGapLanes()
+    var open = false
+    var readThisStep = false
+    var acrossKWh = 0.0
+    /// kWh of steps across gaps spanning several periods, spread over them (`spread`).
+    var spreadAcrossPeriodsKWh = 0.0
+
+    /// This step's reading `s`, and the counter's last reading before it (`last`).
     @inline(__always)
-    mutating func noteGapReadings(k: Int, charge: SlotSummary?, discharge: SlotSummary?) {
-        if let c = charge, c.first.isFinite, c.last.isFinite {
-            chargeRead[k] = true
-            if !chargeGaps[k].isEmpty, let p = chargeReadings[k].lastReading {
-                let step = c.first - p.last
-                chargeAcross[k] = step > p.storedReadingTolerance + c.storedReadingTolerance ? step : 0
-            }
-        }
-        if let d = discharge, d.first.isFinite, d.last.isFinite {
-            dischargeRead[k] = true
-            if !dischargeGaps[k].isEmpty, let p = dischargeReadings[k].lastReading {
-                let step = d.first - p.last
-                dischargeAcross[k] = step > p.storedReadingTolerance + d.storedReadingTolerance ? step : 0
-            }
+    mutating func note(_ s: SlotSummary?, last: SlotSummary?) {
+        guard let s, s.first.isFinite, s.last.isFinite else { return }
+        readThisStep = true
+        if open, let p = last {
+            let step = s.first - p.last
+            acrossKWh = step > p.storedReadingTolerance + s.storedReadingTolerance ? step : 0
         }
     }
 
-    /// One source's counters at the end of a step in `lane`: a gap grows, or closes and its step
-    /// is spread (returned per lane, and taken out of the step's own counter energy `own`).
+    /// The end of a step in `lane`: the gap grows, or closes and its step is spread (added to
+    /// `spread` per lane and taken out of the step's own counter energy `own`). `seen`: the
+    /// counter has read before (a gap opens only after a reading).
     @inline(__always)
-    mutating func closeOrExtendGaps(
-        k: Int, lane: Int, lengthMS: Int64, energy e: EnergySummary?, ownCharge: inout Double, ownDischarge: inout Double,
-        spreadCharge: inout SIMD8<Double>, spreadDischarge: inout SIMD8<Double>
+    mutating func endStep(
+        lane: Int, lengthMS: Int64, integrated: Double, integratedMS: Int64, seen: Bool, own: inout Double,
+        spread: inout SIMD8<Double>
     ) {
-        if chargeRead[k] {
-            let across = chargeAcross[k]
-            // Spread only a step the store put in this slot (not one it never counted).
-            if across > 0, ownCharge.isFinite, ownCharge >= across * (1 - 1e-6) {
-                spreadCharge += chargeGaps[k].spread(across)
-                ownCharge = max(0, ownCharge - across)
-                if chargeGaps[k].spansPeriods { chargeSpreadAcrossPeriodsKWh += across }
+        if readThisStep {
+            readThisStep = false
+            if open {
+                // Spread only a step the store put in this slot (not one it never counted).
+                if acrossKWh > 0, own.isFinite, own >= acrossKWh * (1 - 1e-6) {
+                    spread += lanes.spread(acrossKWh)
+                    own = max(0, own - acrossKWh)
+                    if lanes.spansPeriods { spreadAcrossPeriodsKWh += acrossKWh }
+                }
+                lanes = CounterGapLanes()
+                open = false
+                acrossKWh = 0
             }
-            chargeGaps[k] = CounterGapLanes()
-        } else if chargeReadings[k].readings {
-            chargeGaps[k].add(lane: lane, ms: lengthMS, integrated: e?.integratedChargeKWh ?? .nan, integratedMS: e?.integratedMS ?? 0)
+        } else if seen {
+            open = true
+            lanes.add(lane: lane, ms: lengthMS, integrated: integrated, integratedMS: integratedMS)
         }
-        if dischargeRead[k] {
-            let across = dischargeAcross[k]
-            if across > 0, ownDischarge.isFinite, ownDischarge >= across * (1 - 1e-6) {
-                spreadDischarge += dischargeGaps[k].spread(across)
-                ownDischarge = max(0, ownDischarge - across)
-                if dischargeGaps[k].spansPeriods { dischargeSpreadAcrossPeriodsKWh += across }
-            }
-            dischargeGaps[k] = CounterGapLanes()
-        } else if dischargeReadings[k].readings {
-            dischargeGaps[k].add(
-                lane: lane, ms: lengthMS, integrated: e?.integratedDischargeKWh ?? .nan, integratedMS: e?.integratedMS ?? 0)
-        }
-        chargeRead[k] = false
-        dischargeRead[k] = false
-        chargeAcross[k] = 0
-        dischargeAcross[k] = 0
     }
 }

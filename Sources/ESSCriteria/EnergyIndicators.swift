@@ -33,19 +33,15 @@ struct EnergyAccounting {
     var dischargeReadings: [CounterDelta]
     let sourcePosition: [Int]
     let sourceGroupIDs: [String]
-    /// Whether counter gaps are followed for peak shifting (only with a tariff), and per source:
-    /// the gap in progress, and this step's readings and step across a gap (`CounterGapLanes`).
+    /// Whether counter gaps are followed for peak shifting (only with a tariff), and per source
+    /// its charge and discharge counters' gaps (`CounterGapState`).
     let tracksGaps: Bool
-    var chargeGaps: [CounterGapLanes]
-    var dischargeGaps: [CounterGapLanes]
-    var chargeRead: [Bool]
-    var dischargeRead: [Bool]
-    var chargeAcross: [Double]
-    var dischargeAcross: [Double]
+    var chargeGaps: [CounterGapState]
+    var dischargeGaps: [CounterGapState]
     /// Counter steps (kWh) across gaps spanning more than one tariff period, spread over them:
     /// energy whose period is estimated.
-    var chargeSpreadAcrossPeriodsKWh = 0.0
-    var dischargeSpreadAcrossPeriodsKWh = 0.0
+    var chargeSpreadAcrossPeriodsKWh: Double { chargeGaps.reduce(0) { $0 + $1.spreadAcrossPeriodsKWh } }
+    var dischargeSpreadAcrossPeriodsKWh: Double { dischargeGaps.reduce(0) { $0 + $1.spreadAcrossPeriodsKWh } }
 
     init(_ input: IndicatorInput, layout: IndicatorLayout, tracksGaps: Bool = false) {
         let groups = layout.energySources.map { layout.groups[$0] }
@@ -61,13 +57,8 @@ struct EnergyAccounting {
         chargeReadings = Array(repeating: CounterDelta(), count: layout.energySources.count)
         dischargeReadings = chargeReadings
         self.tracksGaps = tracksGaps
-        let n = layout.energySources.count
-        chargeGaps = Array(repeating: CounterGapLanes(), count: n)
+        chargeGaps = Array(repeating: CounterGapState(), count: layout.energySources.count)
         dischargeGaps = chargeGaps
-        chargeRead = Array(repeating: false, count: n)
-        dischargeRead = chargeRead
-        chargeAcross = Array(repeating: 0, count: n)
-        dischargeAcross = chargeAcross
     }
 
     /// Whether group `g` is an energy source (its counters are watched for resets).
@@ -79,7 +70,18 @@ struct EnergyAccounting {
     mutating func observeCounters(group: Int, charge: SlotSummary?, discharge: SlotSummary?, atMS: Int64) {
         let k = sourcePosition[group]
         guard k >= 0 else { return }
-        if tracksGaps { noteGapReadings(k: k, charge: charge, discharge: discharge) }
+        if tracksGaps {
+            if chargeGaps[k].open {
+                chargeGaps[k].note(charge, last: chargeReadings[k].lastReading)
+            } else if let c = charge, c.first.isFinite, c.last.isFinite {
+                chargeGaps[k].readThisStep = true
+            }
+            if dischargeGaps[k].open {
+                dischargeGaps[k].note(discharge, last: dischargeReadings[k].lastReading)
+            } else if let d = discharge, d.first.isFinite, d.last.isFinite {
+                dischargeGaps[k].readThisStep = true
+            }
+        }
         chargeReadings[k].add(charge, atMS: atMS)
         dischargeReadings[k].add(discharge, atMS: atMS)
     }
@@ -133,11 +135,16 @@ struct EnergyAccounting {
         for k in sources.indices {
             let g = sources[k]
             if tracksGaps {
-                var ownCharge = stepEnergy[g]?.counterChargeKWh ?? .nan
-                var ownDischarge = stepEnergy[g]?.counterDischargeKWh ?? .nan
-                closeOrExtendGaps(
-                    k: k, lane: lane, lengthMS: lengthMS, energy: stepEnergy[g], ownCharge: &ownCharge,
-                    ownDischarge: &ownDischarge, spreadCharge: &out.spreadCharge, spreadDischarge: &out.spreadDischarge)
+                let e = stepEnergy[g]
+                var ownCharge = e?.counterChargeKWh ?? .nan
+                var ownDischarge = e?.counterDischargeKWh ?? .nan
+                let integratedMS = e?.integratedMS ?? 0
+                chargeGaps[k].endStep(
+                    lane: lane, lengthMS: lengthMS, integrated: e?.integratedChargeKWh ?? .nan, integratedMS: integratedMS,
+                    seen: chargeReadings[k].readings, own: &ownCharge, spread: &out.spreadCharge)
+                dischargeGaps[k].endStep(
+                    lane: lane, lengthMS: lengthMS, integrated: e?.integratedDischargeKWh ?? .nan, integratedMS: integratedMS,
+                    seen: dischargeReadings[k].readings, own: &ownDischarge, spread: &out.spreadDischarge)
                 sum(&out.counterCharge, ownCharge)
                 sum(&out.counterDischarge, ownDischarge)
             }

@@ -98,7 +98,7 @@ public struct IndicatorAccumulator {
         availability = AvailabilityIndicators.Hours(shape)
         discharge = DischargeIndicators.Tracker(shape, settings: settings)
         safety = SafetyIndicators.Tally()
-        peak = tariff.map { _ in PeakShiftingIndicators.Tally() }
+        peak = tariff.map { PeakShiftingIndicators.Tally(tariff: $0) }
         completeness = CompletenessIndicators.Tally(layout: layout)
         gaps = CommunicationGapTracker(groupIDs: layout.groups.map(\.groupID))
     }
@@ -230,9 +230,13 @@ public struct IndicatorAccumulator {
     mutating func feed(_ g: Int, _ slot: UnsafePointer<ConsolidatedSlot>) {
         let first = layout.coveredOffset[g]
         let n = min(slot.pointee.signals.count, layout.tracked[g])
-        for s in 0..<n {
-            covered[first + s] &+= slot.pointee.signals[s].coveredMS
-            received[first + s] &+= Int64(slot.pointee.signals[s].count)
+        covered.withUnsafeMutableBufferPointer { c in
+            received.withUnsafeMutableBufferPointer { r in
+                for s in 0..<n {
+                    c[first + s] &+= slot.pointee.signals[s].coveredMS
+                    r[first + s] &+= Int64(slot.pointee.signals[s].count)
+                }
+            }
         }
         // The group's best-covered signal, for communication gaps: the first signal when it is
         // fully covered (the usual slot), else the maximum over all of them.
@@ -280,13 +284,13 @@ public struct IndicatorAccumulator {
     mutating func endStep() {
         let i = stepsFed
         var lane = 7
-        if let tariff, peak != nil { lane = peak!.lane(step, tariff: tariff) }
+        if peak != nil { lane = peak!.lane(step) }
         let sums = energy.add(stepEnergy, sources: layout.energySources, lane: lane, lengthMS: step.lengthMS)
         meter?.add(importSummary: step.meterImport, exportSummary: step.meterExport, atMS: step.startMS)
         availability?.add(step)
         self.discharge.add(step, index: i)
         safety.add(step)
-        if tariff != nil { peak?.add(step, energy: sums, lane: lane) }
+        peak?.add(step, energy: sums, lane: lane)
         gaps.endStep(startMS: step.startMS, lengthMS: step.lengthMS)
         stepsFed += 1
     }

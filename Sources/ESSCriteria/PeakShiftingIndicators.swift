@@ -42,6 +42,8 @@ enum PeakShiftingIndicators {
 
     /// E_c and E_d per period kind (indexed as `PeriodKind.allCases`), step by step.
     struct Tally {
+        /// The tariff, held here so a step reads it in place (a copy per step retains its arrays).
+        let tariff: TariffCalendar
         var cache = DayCache()
         /// Per period kind, from counters and from integrated power (which one is used is
         /// decided at the window's end, as for the totals: `EnergyAccounting.usesCounter`).
@@ -55,7 +57,7 @@ enum PeakShiftingIndicators {
 
         /// The lane of the period in force at the step's start; 7 when the tariff has none there.
         @inline(__always)
-        mutating func lane(_ step: IndicatorAccumulator.StepScratch, tariff: TariffCalendar) -> Int {
+        mutating func lane(_ step: IndicatorAccumulator.StepScratch) -> Int {
             cache.kind(tariff, day: step.localDay, minute: step.localMinute).map(Self.index) ?? 7
         }
 
