@@ -58,30 +58,27 @@ struct CounterGapState {
         }
     }
 
-    /// The end of a step in `lane`: the gap grows, or closes and its step is spread (added to
-    /// `spread` per lane and taken out of the step's own counter energy `own`). `seen`: the
-    /// counter has read before (a gap opens only after a reading).
+    /// The counter read again in this step: the gap closes and its step is spread (added to
+    /// `spread` per lane and taken out of the step's own counter energy `own`).
     @inline(__always)
-    mutating func endStep(
-        lane: Int, lengthMS: Int64, integrated: Double, integratedMS: Int64, seen: Bool, own: inout Double,
-        spread: inout SIMD8<Double>
-    ) {
-        if readThisStep {
-            readThisStep = false
-            if open {
-                // Spread only a step the store put in this slot (not one it never counted).
-                if acrossKWh > 0, own.isFinite, own >= acrossKWh * (1 - 1e-6) {
-                    spread += lanes.spread(acrossKWh)
-                    own = max(0, own - acrossKWh)
-                    if lanes.spansPeriods { spreadAcrossPeriodsKWh += acrossKWh }
-                }
-                lanes = CounterGapLanes()
-                open = false
-                acrossKWh = 0
-            }
-        } else if seen {
-            open = true
-            lanes.add(lane: lane, ms: lengthMS, integrated: integrated, integratedMS: integratedMS)
+    mutating func close(own: inout Double, spread: inout SIMD8<Double>) {
+        readThisStep = false
+        guard open else { return }
+        // Spread only a step the store put in this slot (not one it never counted).
+        if acrossKWh > 0, own.isFinite, own >= acrossKWh * (1 - 1e-6) {
+            spread += lanes.spread(acrossKWh)
+            own = max(0, own - acrossKWh)
+            if lanes.spansPeriods { spreadAcrossPeriodsKWh += acrossKWh }
         }
+        lanes = CounterGapLanes()
+        open = false
+        acrossKWh = 0
+    }
+
+    /// A step in `lane` without a reading (after the counter has read before): the gap grows.
+    @inline(__always)
+    mutating func extend(lane: Int, lengthMS: Int64, integrated: Double, integratedMS: Int64) {
+        open = true
+        lanes.add(lane: lane, ms: lengthMS, integrated: integrated, integratedMS: integratedMS)
     }
 }

@@ -38,6 +38,14 @@ struct EnergyAccounting {
     let tracksGaps: Bool
     var chargeGaps: [CounterGapState]
     var dischargeGaps: [CounterGapState]
+    /// This step's counter readings, 2 bits per source (charge, discharge) for the first 32
+    /// sources (the rest note them in their `CounterGapState`): no array write per step.
+    var readMask: UInt64 = 0
+    /// Counter steps across gaps that closed in this step, spread per tariff-period lane (taken
+    /// out of the step's counter energy); `hasSpread` when any.
+    var spreadCharge = SIMD8<Double>()
+    var spreadDischarge = SIMD8<Double>()
+    var hasSpread = false
     /// Counter steps (kWh) across gaps spanning more than one tariff period, spread over them:
     /// energy whose period is estimated.
     var chargeSpreadAcrossPeriodsKWh: Double { chargeGaps.reduce(0) { $0 + $1.spreadAcrossPeriodsKWh } }
@@ -71,15 +79,15 @@ struct EnergyAccounting {
         let k = sourcePosition[group]
         guard k >= 0 else { return }
         if tracksGaps {
-            if chargeGaps[k].open {
+            if chargeGaps[k].open || k >= 32 {
                 chargeGaps[k].note(charge, last: chargeReadings[k].lastReading)
             } else if let c = charge, c.first.isFinite, c.last.isFinite {
-                chargeGaps[k].readThisStep = true
+                readMask |= 1 << UInt64(2 * k)
             }
-            if dischargeGaps[k].open {
+            if dischargeGaps[k].open || k >= 32 {
                 dischargeGaps[k].note(discharge, last: dischargeReadings[k].lastReading)
             } else if let d = discharge, d.first.isFinite, d.last.isFinite {
-                dischargeGaps[k].readThisStep = true
+                readMask |= 2 << UInt64(2 * k)
             }
         }
         chargeReadings[k].add(charge, atMS: atMS)
@@ -120,10 +128,6 @@ struct EnergyAccounting {
         var counterDischarge = Double.nan
         var integratedCharge = Double.nan
         var integratedDischarge = Double.nan
-        /// Counter steps across gaps that closed in this step, spread per tariff-period lane
-        /// (taken out of `counterCharge` / `counterDischarge`); only when gaps are followed.
-        var spreadCharge = SIMD8<Double>()
-        var spreadDischarge = SIMD8<Double>()
     }
 
     /// One step (in tariff-period `lane`, 7 when none): every energy group's slot energy
@@ -138,13 +142,27 @@ struct EnergyAccounting {
                 let e = stepEnergy[g]
                 var ownCharge = e?.counterChargeKWh ?? .nan
                 var ownDischarge = e?.counterDischargeKWh ?? .nan
-                let integratedMS = e?.integratedMS ?? 0
-                chargeGaps[k].endStep(
-                    lane: lane, lengthMS: lengthMS, integrated: e?.integratedChargeKWh ?? .nan, integratedMS: integratedMS,
-                    seen: chargeReadings[k].readings, own: &ownCharge, spread: &out.spreadCharge)
-                dischargeGaps[k].endStep(
-                    lane: lane, lengthMS: lengthMS, integrated: e?.integratedDischargeKWh ?? .nan, integratedMS: integratedMS,
-                    seen: dischargeReadings[k].readings, own: &ownDischarge, spread: &out.spreadDischarge)
+                let bit = k < 32 ? UInt64(1) << UInt64(2 * k) : 0
+                // Steady state (read, no gap open): nothing to write.
+                if readMask & bit != 0 || chargeGaps[k].readThisStep {
+                    if chargeGaps[k].open || chargeGaps[k].readThisStep {
+                        chargeGaps[k].close(own: &ownCharge, spread: &spreadCharge)
+                        hasSpread = true
+                    }
+                } else if chargeReadings[k].readings {
+                    chargeGaps[k].extend(
+                        lane: lane, lengthMS: lengthMS, integrated: e?.integratedChargeKWh ?? .nan, integratedMS: e?.integratedMS ?? 0)
+                }
+                if readMask & (bit << 1) != 0 || dischargeGaps[k].readThisStep {
+                    if dischargeGaps[k].open || dischargeGaps[k].readThisStep {
+                        dischargeGaps[k].close(own: &ownDischarge, spread: &spreadDischarge)
+                        hasSpread = true
+                    }
+                } else if dischargeReadings[k].readings {
+                    dischargeGaps[k].extend(
+                        lane: lane, lengthMS: lengthMS, integrated: e?.integratedDischargeKWh ?? .nan,
+                        integratedMS: e?.integratedMS ?? 0)
+                }
                 sum(&out.counterCharge, ownCharge)
                 sum(&out.counterDischarge, ownDischarge)
             }
@@ -168,6 +186,7 @@ struct EnergyAccounting {
             sum(&out.integratedCharge, e.integratedChargeKWh)
             sum(&out.integratedDischarge, e.integratedDischargeKWh)
         }
+        readMask = 0
         return out
     }
 

@@ -291,6 +291,12 @@ public struct IndicatorAccumulator {
         self.discharge.add(step, index: i)
         safety.add(step)
         peak?.add(step, energy: sums, lane: lane)
+        if energy.hasSpread {
+            peak?.addSpread(charge: energy.spreadCharge, discharge: energy.spreadDischarge)
+            energy.spreadCharge = SIMD8()
+            energy.spreadDischarge = SIMD8()
+            energy.hasSpread = false
+        }
         gaps.endStep(startMS: step.startMS, lengthMS: step.lengthMS)
         stepsFed += 1
     }

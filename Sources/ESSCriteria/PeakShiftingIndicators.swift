@@ -61,12 +61,15 @@ enum PeakShiftingIndicators {
             cache.kind(tariff, day: step.localDay, minute: step.localMinute).map(Self.index) ?? 7
         }
 
-        /// One step's energy in `lane`, and counter steps across gaps spread back over the
-        /// gap's lanes (`EnergyAccounting.StepEnergy.spreadCharge`).
+        /// Counter steps across gaps spread back over the gaps' lanes (`EnergyAccounting.spreadCharge`).
+        mutating func addSpread(charge: SIMD8<Double>, discharge: SIMD8<Double>) {
+            counterChargeBy += charge
+            counterDischargeBy += discharge
+        }
+
+        /// One step's energy in `lane`.
         @inline(__always)
         mutating func add(_ step: IndicatorAccumulator.StepScratch, energy e: EnergyAccounting.StepEnergy, lane k: Int) {
-            counterChargeBy += e.spreadCharge
-            counterDischargeBy += e.spreadDischarge
             let counter = e.counterCharge.isFinite || e.counterDischarge.isFinite
             let integrated = e.integratedCharge.isFinite || e.integratedDischarge.isFinite
             guard counter || integrated else { return }
