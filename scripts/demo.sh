@@ -5,7 +5,8 @@
 #   DEMO_SECONDS=30 scripts/demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! pkg-config --exists libmodbus 2>/dev/null; then scripts/setup-debian.sh; fi
+# Only what the demo needs (libmodbus, pkg-config); the test tools are scripts/test.sh's.
+if ! pkg-config --exists libmodbus 2>/dev/null; then scripts/setup-debian.sh demo; fi
 swift build --product ess-sim
 swift build --product essd
 BIN="$(swift build --show-bin-path)"

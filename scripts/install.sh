@@ -5,7 +5,7 @@
 #   --dry-run   print the steps, change nothing
 #   --no-start  install and enable, but do not (re)start essd now
 #
-# Run it from a checkout as a user who can build (Swift installed, scripts/setup-debian.sh done);
+# Run it from a checkout as a user who can build (Swift installed, scripts/setup-debian.sh demo done);
 # the install steps use sudo unless run as root. Safe to rerun for an upgrade: an existing
 # /etc/essd/essd.toml is never overwritten, and a configuration that fails `essd --check-config`
 # stops the script before anything is enabled or restarted.
