@@ -18,13 +18,18 @@ public final class ClockGuardSink: ScanSink {
     private let releaseLog = Mutex(LogRateLimiter(intervalMS: 60_000))
     /// Asks the store to quarantine what it stored under a clock that ran ahead (fromMS, toMS, reason).
     private let quarantine: (@Sendable (Int64, Int64, String) -> Void)?
+    /// Records a step in the store's history (true time after it, step ms): the steps that are
+    /// logged, at most one a minute.
+    private let recordStep: (@Sendable (Int64, Int64) -> Void)?
 
     public init(
         downstream: any ScanSink, settings: DaemonSettings, logger: Logger,
         isSynchronised: @escaping @Sendable () -> Bool = SystemClockSync.isSynchronised,
-        quarantine: (@Sendable (Int64, Int64, String) -> Void)? = nil
+        quarantine: (@Sendable (Int64, Int64, String) -> Void)? = nil,
+        recordStep: (@Sendable (Int64, Int64) -> Void)? = nil
     ) {
         self.quarantine = quarantine
+        self.recordStep = recordStep
         self.downstream = downstream
         self.logger = logger
         self.isSynchronised = isSynchronised
@@ -72,6 +77,7 @@ public final class ClockGuardSink: ScanSink {
         case .stepped(let stepMS, let holding):
             let decision = stepLog.withLock { $0.record(nowMS: PollClock.monotonicNS() / 1_000_000, magnitude: stepMS) }
             guard decision.emit else { return }
+            recordStep?(PollClock.wallNS() / 1_000_000, stepMS)
             logger.warning(
                 "wall clock stepped",
                 metadata: [

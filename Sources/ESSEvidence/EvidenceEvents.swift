@@ -56,6 +56,19 @@ public enum EvidenceEvents {
                 out.append(Event(
                     startMS: noted, endMS: nil, kind: "store_hint_repaired", group: hint.groupID,
                     detail: "a damaged raw head hint was ignored and rebuilt from the rows (\(hint.reason)); no row lost"))
+            case .started(let at):
+                guard at >= fromMS, at < toMS else { continue }
+                out.append(Event(startMS: at, endMS: nil, kind: "essd_started", group: "", detail: "essd started storing what it polls"))
+            case .reconfigured(let at, let groups):
+                guard at >= fromMS, at < toMS else { continue }
+                out.append(Event(
+                    startMS: at, endMS: nil, kind: "configuration_reloaded", group: "",
+                    detail: "a reload applied a new configuration; series groups after it: \(groups.joined(separator: " "))"))
+            case .clockStepped(let at, let step):
+                guard at >= fromMS, at < toMS else { continue }
+                out.append(Event(
+                    startMS: at, endMS: nil, kind: "clock_stepped", group: "",
+                    detail: "the gateway's wall clock stepped \(step < 0 ? "back" : "forward") by \(FixedDecimal.format(Double(abs(step)) / 1000, decimals: 3)) s; scans around it are stored at their true time"))
             case .imported(let i):
                 guard i.toMS > fromMS, i.fromMS < toMS else { continue }
                 let source = i.source.isEmpty ? "another system's export" : i.source
@@ -69,7 +82,7 @@ public enum EvidenceEvents {
                 startMS: window.startMS, endMS: window.endMS, kind: "planned_outage", group: "site",
                 detail: window.reason.isEmpty ? "maintenance window" : "maintenance window: \(window.reason)"))
         }
-        let order = ["essd_ended_uncleanly", "essd_stopped", "rows_quarantined", "communication_gap", "counter_reset", "planned_outage", "store_hint_repaired", "history_imported", "implausible_energy"]
+        let order = ["essd_ended_uncleanly", "essd_stopped", "essd_started", "configuration_reloaded", "clock_stepped", "rows_quarantined", "communication_gap", "counter_reset", "planned_outage", "store_hint_repaired", "history_imported", "implausible_energy"]
         return out.sorted {
             ($0.startMS, order.firstIndex(of: $0.kind) ?? 99, $0.group) < ($1.startMS, order.firstIndex(of: $1.kind) ?? 99, $1.group)
         }

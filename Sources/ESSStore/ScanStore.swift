@@ -42,6 +42,8 @@ public final class ScanStore: ScanSink, Sendable {
         var reconfigure: Reconfiguration?
         /// Quarantines asked for, each with the number of scans queued before it.
         var quarantines: [(afterScans: Int, request: QuarantineRequest)] = []
+        /// Wall-clock steps to record (true time after the step, step).
+        var clockSteps: [(atMS: Int64, stepMS: Int64)] = []
     }
 
     private struct QuarantineRequest {
@@ -95,6 +97,9 @@ public final class ScanStore: ScanSink, Sendable {
                 "the previous run did not stop cleanly: its coverage ends at its newest raw row",
                 metadata: ["end_ms": "\(end)"])
         }
+        // A start (or restart) and a reload are in the history for evidence (events.csv).
+        try writer.record(
+            resuming ? .reconfigured(atMS: clock(), groups: schemas.map(\.groupID)) : .started(atMS: clock()))
         let owned = OwnedState(writer: writer, site: site, logger: logger, clock: clock)
         try owned.replayOpenSlots(directory: site.stateDirectory)
         return owned
@@ -114,6 +119,13 @@ public final class ScanStore: ScanSink, Sendable {
             state.quarantines.append(
                 (state.scans.count, QuarantineRequest(fromMS: fromMS, toMS: toMS, reason: reason)))
         }
+        wakeUp.signal()
+    }
+
+    /// Records a wall-clock step essd saw (`atMS`: the true time after it; `stepMS` negative
+    /// when back) as a store event, for the evidence; done on the store thread, does not block.
+    public func noteClockStep(atMS: Int64, stepMS: Int64) {
+        queue.withLock { $0.clockSteps.append((atMS, stepMS)) }
         wakeUp.signal()
     }
 
@@ -196,14 +208,22 @@ public final class ScanStore: ScanSink, Sendable {
         var nextCheckpointMS = clock() + Int64(checkpointIntervalMS)
         while true {
             _ = wakeUp.wait(timeout: .now() + .milliseconds(min(checkpointIntervalMS, 1000)))
-            let (batch, stopping, reconfiguration, quarantines) = queue.withLock {
-                state -> ([Scan], Bool, Reconfiguration?, [(afterScans: Int, request: QuarantineRequest)]) in
+            let (batch, stopping, reconfiguration, quarantines, clockSteps) = queue.withLock {
+                state -> ([Scan], Bool, Reconfiguration?, [(afterScans: Int, request: QuarantineRequest)], [(atMS: Int64, stepMS: Int64)]) in
                 defer {
                     state.scans.removeAll(keepingCapacity: true)
                     state.reconfigure = nil
                     state.quarantines.removeAll()
+                    state.clockSteps.removeAll()
                 }
-                return (state.scans, state.stopping, state.reconfigure, state.quarantines)
+                return (state.scans, state.stopping, state.reconfigure, state.quarantines, state.clockSteps)
+            }
+            for step in clockSteps {
+                do {
+                    try box.state.writer.record(.clockStepped(atMS: step.atMS, stepMS: step.stepMS))
+                } catch {
+                    logger.error("could not record a clock step in the store's events", metadata: ["error": "\(error)"])
+                }
             }
             let owned = box.state
             var written = 0

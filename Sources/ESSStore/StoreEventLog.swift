@@ -74,6 +74,12 @@ public enum StoreEvent: Sendable, Hashable {
     case hintRepaired(DamagedHint, continuedAfter: UInt64, notedMS: Int64)
     /// History was imported (after its slots and checkpoint were written).
     case imported(StoreImport)
+    /// essd opened the store to store what it polls (a start or restart) at `atMS`.
+    case started(atMS: Int64)
+    /// A reload (SIGHUP) applied a new configuration at `atMS`; `groups`: the series groups after it.
+    case reconfigured(atMS: Int64, groups: [String])
+    /// essd saw the wall clock step by `stepMS` (negative: back) at `atMS` (the true time after it).
+    case clockStepped(atMS: Int64, stepMS: Int64)
 }
 
 /// The store's event log: `events.jsonl` in the state directory, one line per event, appended
@@ -110,10 +116,12 @@ enum StoreEventLog {
         var sequence: UInt64?
         var groups: [String]?
         var intervalMS: Int64?
+        var stepMS: Int64?
 
         enum CodingKeys: String, CodingKey {
             case kind, clean, reason, rows, path, offset, group, sequence, groups
             case intervalMS = "interval_ms"
+            case stepMS = "step_ms"
             case atMS = "at_ms"
             case fromMS = "from_ms"
             case toMS = "to_ms"
@@ -151,6 +159,17 @@ enum StoreEventLog {
                 intervalMS = i.intervalMS
                 path = i.source
                 notedMS = i.notedMS
+            case .started(let at):
+                kind = "started"
+                atMS = at
+            case .reconfigured(let at, let list):
+                kind = "reconfigured"
+                atMS = at
+                groups = list
+            case .clockStepped(let at, let step):
+                kind = "clock_stepped"
+                atMS = at
+                stepMS = step
             }
         }
 
@@ -175,6 +194,15 @@ enum StoreEventLog {
                 else { return nil }
                 return .imported(
                     StoreImport(groups: groups, fromMS: fromMS, toMS: toMS, intervalMS: intervalMS, source: path, notedMS: notedMS))
+            case "started":
+                guard let atMS else { return nil }
+                return .started(atMS: atMS)
+            case "reconfigured":
+                guard let atMS, let groups else { return nil }
+                return .reconfigured(atMS: atMS, groups: groups)
+            case "clock_stepped":
+                guard let atMS, let stepMS else { return nil }
+                return .clockStepped(atMS: atMS, stepMS: stepMS)
             default: return nil
             }
         }

@@ -198,6 +198,15 @@ extension StoreWriter {
     /// return; the next checkpoint counts it.
     public func recordImport(_ record: StoreImport) throws(StoreError) { try appendEvent(.imported(record)) }
 
+    /// Records what a reader of the history should know about essd's run: a start, a reload,
+    /// a wall-clock step (`started`, `reconfigured`, `clockStepped` only). Durable on return.
+    public func record(_ event: StoreEvent) throws(StoreError) {
+        switch event {
+        case .started, .reconfigured, .clockStepped: try appendEvent(event)
+        default: preconditionFailure("record(_:) takes run events only; \(event) has its own method")
+        }
+    }
+
     func appendEvent(_ event: StoreEvent) throws(StoreError) {
         try StoreEventLog.append(event, directory: directory)
         eventLines += 1

@@ -35,6 +35,12 @@ enum Format {
             return "\(utc(ms: q.notedMS)) quarantined rows stored with times \(utc(ms: q.fromMS)) ... \(utc(ms: q.toMS)) (\(q.reason)): \(rows.isEmpty ? "none" : rows.joined(separator: ", "))"
         case .hintRepaired(let hint, let after, let noted):
             return "\(utc(ms: noted)) \(hint); continued after sequence \(after)"
+        case .started(let at):
+            return "\(utc(ms: at)) essd started"
+        case .reconfigured(let at, let groups):
+            return "\(utc(ms: at)) configuration reloaded (groups: \(groups.joined(separator: ", ")))"
+        case .clockStepped(let at, let step):
+            return "\(utc(ms: at)) wall clock stepped by \(step) ms"
         case .imported(let i):
             return "\(utc(ms: i.notedMS)) imported \(i.source.isEmpty ? "history" : i.source) into \(i.groups.joined(separator: ", ")): \(utc(ms: i.fromMS)) ... \(utc(ms: i.toMS)), rows every \(duration(ms: i.intervalMS))"
         }

@@ -85,7 +85,8 @@ struct Essd: AsyncParsableCommand {
         // or, with wait_for_clock_sync, once the clock is synchronised.
         let clockGuard = ClockGuardSink(
             downstream: store, settings: site.daemon, logger: logger,
-            quarantine: { store.quarantine(fromMS: $0, toMS: $1, reason: $2) })
+            quarantine: { store.quarantine(fromMS: $0, toMS: $1, reason: $2) },
+            recordStep: { store.noteClockStep(atMS: $0, stepMS: $1) })
         var sinks: [any ScanSink] = [clockGuard, latestValues, identity, WatchdogProgressSink(gate: watchdog)]
         if logScans { sinks.append(LoggingScanSink(devices: site.devices, logger: logger)) }
         let polling = PollingService(

@@ -212,4 +212,22 @@ import Testing
         #expect(rows[2][5] == "charge counter 10750.000 → 750.000 kWh (never counted as energy)")
         #expect(rows[3][5] == "maintenance window: PCS service" && rows[3][1] == "2024-03-01T11:00:00Z")
     }
+
+    /// Restarts, reloads (configuration changes) and clock steps, as the store records them.
+    @Test func runEventsAreListed() throws {
+        let t0: Int64 = 1_709_251_200_000  // 2024-03-01T00:00:00Z
+        let report = IndicatorReport(
+            windowStartMS: t0, windowEndMS: t0 + 86_400_000, slotMS: 60_000, values: [], dischargeEvents: [], signalCompleteness: [],
+            dayCompleteness: [], tariffID: nil, counterResets: [], communicationGaps: [])
+        let events = EvidenceEvents.events(
+            report: report,
+            storeEvents: [
+                .started(atMS: t0 + 60_000), .reconfigured(atMS: t0 + 120_000, groups: ["pcs1", "site"]),
+                .clockStepped(atMS: t0 + 180_000, stepMS: -2_500), .started(atMS: t0 + 86_400_000),  // after the window
+            ],
+            maintenance: [], fromMS: t0, toMS: t0 + 86_400_000)
+        #expect(events.map(\.kind) == ["essd_started", "configuration_reloaded", "clock_stepped"])
+        #expect(events[1].detail.hasSuffix("series groups after it: pcs1 site"), "\(events[1].detail)")
+        #expect(events[2].detail.contains("stepped back by 2.500 s"), "\(events[2].detail)")
+    }
 }

@@ -144,3 +144,20 @@ import Testing
         #expect(events.map { $0.rows["pcs1"]?.lastSequence } == [85])
     }
 }
+
+/// Every kind of event survives the log's line format (what `essctl store health` and the
+/// bundle's events.csv read back), values written by hand.
+@Suite struct StoreEventLineTests {
+    @Test(arguments: [
+        StoreEvent.started(atMS: 1_735_660_800_000),
+        .reconfigured(atMS: 1_735_660_860_000, groups: ["pcs1", "bms1", "site"]),
+        .clockStepped(atMS: 1_735_660_900_000, stepMS: -7_200_000),
+        .stopped(atMS: 1_735_661_000_000, clean: false),
+        .imported(StoreImport(groups: ["pcs1"], fromMS: 0, toMS: 60_000, intervalMS: 60_000, source: "/tmp/a b.csv", notedMS: 5)),
+    ])
+    func roundTrip(_ event: StoreEvent) {
+        let line = StoreEventLog.line(event)
+        #expect(line.last == 0x0A)
+        #expect(StoreEventLog.parse(line.dropLast()) == event, "\(String(decoding: line, as: UTF8.self))")
+    }
+}

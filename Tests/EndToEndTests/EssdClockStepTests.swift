@@ -154,6 +154,11 @@ import Testing
         #expect(wrong.allSatisfy { $0.slot == nil }, "1-minute slots built from quarantined rows")
         let quarantines = try reader.events().events.filter { if case .quarantined = $0 { true } else { false } }
         #expect(quarantines.count == 1, "quarantine events: \(quarantines)")
+        // The step back is in the history too (events.csv's clock_stepped).
+        let steps = try reader.events().events.compactMap { event -> Int64? in
+            if case .clockStepped(_, let step) = event { step } else { nil }
+        }
+        #expect(steps.contains { $0 < -3_600_000 }, "clock steps recorded: \(steps)")
     }
 
     /// A flapping clock (0 and +5 s, 40 flips in 8 s): the log stays readable (clock-step lines

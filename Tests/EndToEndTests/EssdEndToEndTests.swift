@@ -251,6 +251,11 @@ import Testing
         let reader = try StoreReader(directory: state.path)
         let bms = try #require(try reader.latest(group: "bms1"))
         #expect(bms.timestampMS > before, "the restarted poller stores again")
+        // The start and the applied reload are in the store's history (events.csv); the refused one is not.
+        let runEvents = try reader.events().events
+        #expect(runEvents.contains { if case .started = $0 { true } else { false } }, "\(runEvents)")
+        let reloads = runEvents.filter { if case .reconfigured = $0 { true } else { false } }
+        #expect(reloads.count == 1, "one applied reload: \(runEvents)")
     }
 
     func waitForStderr(_ process: ChildProcess, containing text: String, timeout: Double = 15) throws {
